@@ -1,0 +1,157 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { TributaryError } from './errors.ts';
+
+const Int = (minimum: number, maximum: number, defaultValue: number, description: string) =>
+  Type.Integer({ minimum, maximum, default: defaultValue, description });
+const HTTP_URL = { pattern: '^https?://\\S+$', hint: 'an http:// or https:// URL' };
+const Url = (description: string) => Type.Optional(Type.String({ ...HTTP_URL, description }));
+
+/** Every setting, read from the environment (see `.env.example` for the defaults). */
+export const ConfigSchema = Type.Object({
+  HOST: Type.String({ default: '127.0.0.1', minLength: 1, description: 'Interface the gateway listens on' }),
+  PORT: Int(0, 65535, 3000, 'Gateway port (0 picks a free one)'),
+  CONCURRENCY_LIMIT: Int(1, 1000, 3, 'Runs executing at once across all sessions'),
+  IDLE_AFTER_SECONDS: Int(1, 31_536_000, 1800, 'Seconds without activity before a session turns idle'),
+  SESSION_TTL_SECONDS: Int(1, 31_536_000, 600, 'Seconds an idle session lives before it expires'),
+  SWEEP_INTERVAL_SECONDS: Int(1, 86_400, 30, 'How often the TTL sweeper runs'),
+  HISTORY_LIMIT: Int(1, 100_000, 200, 'Events per session kept hot in memory'),
+  MAX_SESSIONS_PER_USER: Int(0, 1_000_000, 100, 'Live sessions per user (0: no cap)'),
+  SESSION_CAP_POLICY: Type.Union([Type.Literal('reject'), Type.Literal('evict')], {
+    default: 'reject',
+    description: 'At the cap: reject with 429, or expire the user’s oldest idle session',
+  }),
+  SHUTDOWN_TIMEOUT_MS: Int(
+    0,
+    600_000,
+    10_000,
+    'How long shutdown lets running runs finish before cancelling them',
+  ),
+  DEFAULT_FLOW: Type.String({
+    default: 'quiz',
+    pattern: '^[a-z][a-z0-9_]{0,63}$',
+    description: 'Flow of runs that name none',
+    hint: 'a flow name (lowercase letters, digits, _)',
+  }),
+  STORE: Type.Union([Type.Literal('sqlite'), Type.Literal('memory'), Type.Literal('redis')], {
+    default: 'sqlite',
+  }),
+  SQLITE_PATH: Type.String({ default: './data/tributary.db', minLength: 1 }),
+  REDIS_URL: Type.String({
+    default: 'redis://127.0.0.1:6379',
+    pattern: '^rediss?://\\S+$',
+    hint: 'a redis:// URL',
+  }),
+  RAG_URL: Url('RAG backend; a demo backend is started when unset'),
+  EXAM_URL: Url('Exam generator backend; a demo backend is started when unset'),
+  LLM_URL: Url('OpenAI-compatible chat completions endpoint for the LLM planner'),
+  INTERNAL_TOKEN: Type.Optional(Type.String({ minLength: 16, description: 'Token for POST /v1/progress' })),
+  API_KEYS: Type.Optional(
+    Type.String({
+      pattern: '^[A-Za-z0-9._~-]{8,}:[A-Za-z0-9._@-]{1,128}(,[A-Za-z0-9._~-]{8,}:[A-Za-z0-9._@-]{1,128})*$',
+      description: 'API keys and their users',
+      hint: 'key:user pairs, comma separated, keys of 8 or more characters (k3y-0001:ann,k3y-0002:bob)',
+    }),
+  ),
+  BODY_LIMIT: Type.String({
+    default: '1mb',
+    pattern: '^[0-9]+(b|kb|mb)?$',
+    description: 'Largest request body',
+    hint: 'a size like 1048576, 512kb or 1mb',
+  }),
+  CHECKPOINT_KEY: Type.Optional(
+    Type.String({
+      pattern: '^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$',
+      description: 'AES-256-GCM key for checkpoints',
+      hint: '32 bytes as 64 hex characters or 44 base64 characters',
+    }),
+  ),
+  JAEGER_UI_URL: Type.String({ default: 'http://localhost:16686', ...HTTP_URL }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+    { default: 'info' },
+  ),
+  PLUGINS: Type.String({ default: '', description: 'Module paths or package names, comma separated' }),
+});
+
+/** Settings whose values never appear in an error message or a log line. */
+const SECRET_SETTINGS = new Set(['API_KEYS', 'CHECKPOINT_KEY', 'INTERNAL_TOKEN']);
+
+type RawConfig = Static<typeof ConfigSchema>;
+
+/** Validated settings, with list-like values parsed. */
+export interface Config extends Omit<RawConfig, 'API_KEYS' | 'BODY_LIMIT' | 'CHECKPOINT_KEY' | 'PLUGINS'> {
+  /** API key to user id; empty when the gateway runs open. */
+  API_KEYS: ReadonlyMap<string, string>;
+  BODY_LIMIT: number;
+  CHECKPOINT_KEY: Buffer | undefined;
+  PLUGINS: readonly string[];
+}
+
+/**
+ * Reads and validates the settings; a bad value throws CONFIG_INVALID naming the variable.
+ *
+ * @example
+ * ```ts
+ * const config = loadConfig(process.env);          // throws on PORT=abc
+ * const test = loadConfig({ STORE: 'memory', CONCURRENCY_LIMIT: '2' });
+ * ```
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(ConfigSchema.properties)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') raw[key] = value.trim();
+  }
+  const withDefaults = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, raw));
+  const problems = [...Value.Errors(ConfigSchema, withDefaults)].map((error) => {
+    const name = error.path.replace(/^\//, '') || '(config)';
+    const given = SECRET_SETTINGS.has(name) ? '' : `, got ${JSON.stringify(raw[name])}`;
+    return { field: name, message: `${name}: ${describe(error.schema, error.message)}${given}` };
+  });
+  const first = problems[0];
+  if (first) {
+    throw new TributaryError('CONFIG_INVALID', problems.map((p) => p.message).join('; '), {
+      field: first.field,
+      details: { errors: problems },
+    });
+  }
+  const valid = withDefaults as RawConfig;
+  return {
+    ...valid,
+    API_KEYS: parseApiKeys(valid.API_KEYS),
+    BODY_LIMIT: parseBytes(valid.BODY_LIMIT),
+    CHECKPOINT_KEY: parseKey(valid.CHECKPOINT_KEY),
+    PLUGINS: valid.PLUGINS.split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean),
+  };
+}
+
+function describe(schema: TSchema, fallback: string): string {
+  if (schema.type === 'integer') return `expected an integer from ${schema.minimum} to ${schema.maximum}`;
+  if (schema.anyOf) return `expected one of ${schema.anyOf.map((s: TSchema) => s.const).join(', ')}`;
+  if (typeof schema.hint === 'string') return `expected ${schema.hint}`;
+  return fallback;
+}
+
+function parseApiKeys(value: string | undefined): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const pair of value ? value.split(',') : []) {
+    const at = pair.indexOf(':');
+    keys.set(pair.slice(0, at), pair.slice(at + 1));
+  }
+  return keys;
+}
+
+const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
+
+function parseBytes(value: string): number {
+  const match = /^([0-9]+)(b|kb|mb)?$/.exec(value);
+  return Number(match?.[1]) * (UNITS[match?.[2] ?? 'b'] ?? 1);
+}
+
+function parseKey(value: string | undefined): Buffer | undefined {
+  if (!value) return undefined;
+  return value.length === 64 ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
+}

@@ -1,0 +1,60 @@
+/**
+ * The narrow port through which the core reports spans (after BullMQ's `interfaces/telemetry.ts`).
+ * Core never imports `@opentelemetry/*`; `otel/` implements this with the OTel SDK.
+ * One trace per session: `startSession` opens it, every run's span is a child of it,
+ * every step and tool call a child of its run.
+ */
+export type SpanKind = 'session' | 'run' | 'step' | 'tool';
+
+export type SpanAttributes = Record<string, string | number | boolean | undefined>;
+
+export interface SpanEnd {
+  status: 'ok' | 'error' | 'cancelled';
+  /** The error or cancel reason; recorded on the span, never a secret. */
+  message?: string;
+  error?: unknown;
+}
+
+export interface Span {
+  /** 32 lowercase hex, or null when tracing is off. */
+  readonly traceId: string | null;
+  readonly spanId: string | null;
+  setAttributes(attributes: SpanAttributes): void;
+  addEvent(name: string, attributes?: SpanAttributes): void;
+  end(end: SpanEnd): void;
+  /** Writes this span's context (`traceparent`, …) into outgoing headers. */
+  inject(headers: Record<string, string>): void;
+}
+
+export interface SessionTrace {
+  traceId: string | null;
+  /** Opaque context kept on the session so later runs join the same trace. */
+  parent: string | null;
+}
+
+export interface Telemetry {
+  /** Opens the session's trace; called once, when the session is created. */
+  startSession(sessionId: string, attributes: SpanAttributes): SessionTrace;
+  /**
+   * Starts a run span under the session's trace. `link` is an incoming `traceparent`
+   * (for example the caller's HTTP request) that the run is linked to.
+   */
+  startRun(session: SessionTrace, name: string, attributes: SpanAttributes, link?: string): Span;
+  startChild(parent: Span, kind: 'step' | 'tool', name: string, attributes: SpanAttributes): Span;
+}
+
+const noopSpan: Span = {
+  traceId: null,
+  spanId: null,
+  setAttributes() {},
+  addEvent() {},
+  end() {},
+  inject() {},
+};
+
+/** The default port: records nothing and costs nothing. */
+export const noopTelemetry: Telemetry = {
+  startSession: () => ({ traceId: null, parent: null }),
+  startRun: () => noopSpan,
+  startChild: () => noopSpan,
+};
