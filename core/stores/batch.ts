@@ -1,0 +1,104 @@
+import { TributaryError } from '../errors.ts';
+import type { SessionEvent } from '../event.ts';
+import type { UnnumberedEvent, WriteBatch } from '../session-store.ts';
+import type { Session, SessionPatch } from '../session.ts';
+
+/** Every field a patch may set; the compile-time check below keeps it in step with `SessionPatch`. */
+const PATCH_KEYS = [
+  'user_id',
+  'agent_id',
+  'team_id',
+  'workflow_id',
+  'name',
+  'state',
+  'metadata',
+  'data',
+  'updated_at',
+  'last_active_at',
+  'expires_at',
+  'trace_id',
+  'trace_parent',
+  'active_run_id',
+  'run_count',
+  'usage',
+] as const satisfies readonly (keyof SessionPatch)[];
+
+type PatchKey = (typeof PATCH_KEYS)[number];
+const _everyPatchKeyListed: [Exclude<keyof SessionPatch, PatchKey>] extends [never] ? true : never = true;
+
+/**
+ * Checks what a batch says about itself before any store looks at its data:
+ * every record in it must belong to `batch.session_id`.
+ */
+export function assertBatchShape(batch: WriteBatch): void {
+  const sid = batch.session_id;
+  if (typeof sid !== 'string' || sid.length === 0) {
+    throw invalid('session_id', 'a write batch needs a session_id');
+  }
+  if (batch.create && batch.create.id !== sid) {
+    throw invalid('create.id', `create.id must equal session_id ${sid}`);
+  }
+  const owned: [string, readonly { session_id: string }[] | undefined][] = [
+    ['runs', batch.runs],
+    ['messages', batch.messages],
+    ['checkpoints', batch.checkpoints],
+    ['events', batch.events],
+  ];
+  for (const [field, records] of owned) {
+    records?.forEach((record, i) => {
+      if (record.session_id !== sid)
+        throw invalid(`${field}[${i}].session_id`, `must equal session_id ${sid}`);
+    });
+  }
+}
+
+/** Returns a new session with the defined fields of `patch` applied; `id`, `created_at`, `last_seq` never change. */
+export function applyPatch(session: Session, patch: SessionPatch | undefined): Session {
+  const next: Session = { ...session };
+  if (patch) for (const key of PATCH_KEYS) copyDefined(next, patch, key);
+  return next;
+}
+
+function copyDefined<K extends PatchKey>(target: Session, patch: SessionPatch, key: K): void {
+  const value = patch[key];
+  if (value !== undefined) target[key] = value as Session[K];
+}
+
+/** Numbers drafts after `lastSeq`, building each envelope field by field so stray keys never reach a store. */
+export function numberEvents(
+  events: readonly UnnumberedEvent[] | undefined,
+  lastSeq: number,
+): SessionEvent[] {
+  return (events ?? []).map((e, i) => ({
+    id: e.id,
+    seq: lastSeq + i + 1,
+    ts: e.ts,
+    session_id: e.session_id,
+    run_id: e.run_id ?? null,
+    type: e.type,
+    step: e.step ?? null,
+    tool: e.tool ?? null,
+    level: e.level,
+    message: e.message,
+    meta: e.meta ?? {},
+    trace_id: e.trace_id ?? null,
+  }));
+}
+
+/** Page sizes are positive integers; anything else is a caller bug worth a clear error. */
+export function assertLimit(limit: number): void {
+  if (!Number.isSafeInteger(limit) || limit < 1)
+    throw invalid('limit', `limit must be a positive integer, got ${limit}`);
+}
+
+export function sessionAlreadyExists(id: string): TributaryError {
+  return invalid('create.id', `session ${id} already exists`);
+}
+
+export function sessionNotFound(id: string): TributaryError {
+  return new TributaryError('SESSION_NOT_FOUND', `session ${id} not found`, { field: 'session_id' });
+}
+
+function invalid(field: string, message: string): TributaryError {
+  return new TributaryError('INVALID_ARGUMENT', message, { field });
+}

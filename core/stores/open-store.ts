@@ -1,0 +1,30 @@
+import type { Config } from '../config.ts';
+import { TributaryError } from '../errors.ts';
+import type { SessionStore } from '../session-store.ts';
+import { MemoryStore } from './memory-store.ts';
+import { SqliteStore } from './sqlite-store.ts';
+
+/**
+ * Opens the store `STORE` names: `sqlite` (the default, a file at `SQLITE_PATH`) or `memory`.
+ *
+ * @example
+ * ```ts
+ * const store = await openStore(loadConfig(process.env)); // SqliteStore on ./data/tributary.db
+ * ```
+ */
+export async function openStore(config: Pick<Config, 'STORE' | 'SQLITE_PATH'>): Promise<SessionStore> {
+  switch (config.STORE) {
+    case 'memory':
+      return new MemoryStore();
+    case 'sqlite':
+      return SqliteStore.open({ path: config.SQLITE_PATH });
+    case 'redis':
+      throw new TributaryError(
+        'CONFIG_INVALID',
+        'STORE: redis is not available in this build yet; use sqlite or memory',
+        {
+          field: 'STORE',
+        },
+      );
+  }
+}

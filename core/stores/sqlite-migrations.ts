@@ -1,0 +1,132 @@
+import type Database from 'better-sqlite3';
+
+/** One schema step. Steps are append-only: never edit a shipped one, add the next. */
+export interface Migration {
+  name: string;
+  sql: string;
+}
+
+/**
+ * The schema, in order. Step `i` brings the file to `PRAGMA user_version = i + 1`.
+ * Timestamps are ISO-8601 UTC strings (`toISOString()`), so text order is time order.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE sessions (
+        id             TEXT PRIMARY KEY,
+        user_id        TEXT,
+        agent_id       TEXT,
+        team_id        TEXT,
+        workflow_id    TEXT,
+        name           TEXT,
+        state          TEXT NOT NULL,
+        metadata       TEXT NOT NULL, -- JSON object
+        data           TEXT NOT NULL, -- JSON object
+        created_at     TEXT NOT NULL,
+        updated_at     TEXT NOT NULL,
+        last_active_at TEXT NOT NULL,
+        expires_at     TEXT,
+        trace_id       TEXT,
+        trace_parent   TEXT,
+        last_seq       INTEGER NOT NULL DEFAULT 0,
+        active_run_id  TEXT,
+        run_count      INTEGER NOT NULL DEFAULT 0,
+        usage          TEXT NOT NULL  -- JSON {tokens_in, tokens_out}
+      );
+      -- Listing pages newest first, alone or under one equality filter.
+      CREATE INDEX sessions_by_created  ON sessions (created_at, id);
+      CREATE INDEX sessions_by_user     ON sessions (user_id, created_at, id);
+      CREATE INDEX sessions_by_agent    ON sessions (agent_id, created_at, id);
+      CREATE INDEX sessions_by_team     ON sessions (team_id, created_at, id);
+      CREATE INDEX sessions_by_workflow ON sessions (workflow_id, created_at, id);
+      -- The sweeper: state plus age.
+      CREATE INDEX sessions_by_state    ON sessions (state, last_active_at);
+      CREATE INDEX sessions_by_last_active ON sessions (last_active_at);
+      CREATE INDEX sessions_by_active_run  ON sessions (active_run_id);
+
+      CREATE TABLE runs (
+        session_id  TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        id          TEXT NOT NULL,
+        flow        TEXT NOT NULL,
+        status      TEXT NOT NULL,
+        multitask   TEXT NOT NULL,
+        input       TEXT NOT NULL, -- JSON object
+        result      TEXT NOT NULL, -- JSON value, 'null' when none
+        error       TEXT,          -- JSON RunError
+        created_at  TEXT NOT NULL,
+        started_at  TEXT,
+        finished_at TEXT,
+        duration_ms INTEGER,
+        usage       TEXT NOT NULL, -- JSON {tokens_in, tokens_out}
+        PRIMARY KEY (session_id, id)
+      );
+      CREATE INDEX runs_by_status ON runs (status, created_at);
+
+      CREATE TABLE events (
+        session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        seq        INTEGER NOT NULL,
+        id         TEXT NOT NULL,
+        ts         TEXT NOT NULL,
+        run_id     TEXT,
+        type       TEXT NOT NULL,
+        step       TEXT,
+        tool       TEXT,
+        level      TEXT NOT NULL,
+        message    TEXT NOT NULL,
+        meta       TEXT NOT NULL, -- JSON object
+        trace_id   TEXT,
+        PRIMARY KEY (session_id, seq)
+      );
+
+      -- position: an autoincrement rowid, so "oldest first" is insertion order and never reused.
+      CREATE TABLE messages (
+        position   INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        id         TEXT NOT NULL,
+        run_id     TEXT,
+        role       TEXT NOT NULL,
+        content    TEXT NOT NULL,
+        tool       TEXT,
+        ts         TEXT NOT NULL,
+        UNIQUE (session_id, id)
+      );
+      CREATE INDEX messages_by_session ON messages (session_id, position);
+
+      CREATE TABLE checkpoints (
+        position   INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        id         TEXT NOT NULL,
+        run_id     TEXT,
+        label      TEXT,
+        payload    TEXT NOT NULL, -- JSON, or AES-256-GCM ciphertext
+        created_at TEXT NOT NULL,
+        UNIQUE (session_id, id)
+      );
+      CREATE INDEX checkpoints_by_session ON checkpoints (session_id, created_at, position);
+    `,
+  },
+];
+
+/** The schema version this build writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Brings the file up to {@link SCHEMA_VERSION}, all pending steps in one immediate transaction,
+ * so two processes opening a new file at once cannot both migrate it. Returns the version.
+ */
+export function migrate(db: Database.Database): number {
+  const readVersion = (): number => Number(db.pragma('user_version', { simple: true }));
+  if (readVersion() === SCHEMA_VERSION) return SCHEMA_VERSION;
+  const apply = db.transaction(() => {
+    const current = readVersion(); // re-read under the write lock: another process may have won
+    if (current > SCHEMA_VERSION) {
+      throw new Error(`schema version ${current} is newer than this build knows (${SCHEMA_VERSION})`);
+    }
+    for (const step of MIGRATIONS.slice(current)) db.exec(step.sql);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  });
+  apply.immediate();
+  return SCHEMA_VERSION;
+}

@@ -1,0 +1,193 @@
+/* Maps between records and table rows: JSON columns are text, every other field is one column. */
+
+import type { StoredCheckpoint } from '../checkpoint.ts';
+import type { EventType, Level, SessionEvent } from '../event.ts';
+import type { Message } from '../message.ts';
+import type { MultitaskStrategy, Run, RunError, RunStatus } from '../run.ts';
+import type { Session, SessionState } from '../session.ts';
+
+export interface SessionRow {
+  id: string;
+  user_id: string | null;
+  agent_id: string | null;
+  team_id: string | null;
+  workflow_id: string | null;
+  name: string | null;
+  state: string;
+  metadata: string;
+  data: string;
+  created_at: string;
+  updated_at: string;
+  last_active_at: string;
+  expires_at: string | null;
+  trace_id: string | null;
+  trace_parent: string | null;
+  last_seq: number;
+  active_run_id: string | null;
+  run_count: number;
+  usage: string;
+}
+
+export function sessionFromRow(row: SessionRow): Session {
+  return {
+    id: row.id,
+    user_id: row.user_id,
+    agent_id: row.agent_id,
+    team_id: row.team_id,
+    workflow_id: row.workflow_id,
+    name: row.name,
+    state: row.state as SessionState,
+    metadata: parseJson(row.metadata),
+    data: parseJson(row.data),
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+    last_active_at: row.last_active_at,
+    expires_at: row.expires_at,
+    trace_id: row.trace_id,
+    trace_parent: row.trace_parent,
+    last_seq: row.last_seq,
+    active_run_id: row.active_run_id,
+    run_count: row.run_count,
+    usage: parseJson(row.usage),
+  };
+}
+
+export function sessionToRow(s: Session): SessionRow {
+  return {
+    id: s.id,
+    user_id: s.user_id ?? null,
+    agent_id: s.agent_id ?? null,
+    team_id: s.team_id ?? null,
+    workflow_id: s.workflow_id ?? null,
+    name: s.name ?? null,
+    state: s.state,
+    metadata: JSON.stringify(s.metadata ?? {}),
+    data: JSON.stringify(s.data ?? {}),
+    created_at: s.created_at,
+    updated_at: s.updated_at,
+    last_active_at: s.last_active_at,
+    expires_at: s.expires_at ?? null,
+    trace_id: s.trace_id ?? null,
+    trace_parent: s.trace_parent ?? null,
+    last_seq: s.last_seq,
+    active_run_id: s.active_run_id ?? null,
+    run_count: s.run_count ?? 0,
+    usage: JSON.stringify(s.usage ?? { tokens_in: 0, tokens_out: 0 }),
+  };
+}
+
+export interface RunRow {
+  session_id: string;
+  id: string;
+  flow: string;
+  status: string;
+  multitask: string;
+  input: string;
+  result: string;
+  error: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  duration_ms: number | null;
+  usage: string;
+}
+
+export function runFromRow(row: RunRow): Run {
+  return {
+    id: row.id,
+    session_id: row.session_id,
+    flow: row.flow,
+    status: row.status as RunStatus,
+    multitask: row.multitask as MultitaskStrategy,
+    input: parseJson(row.input),
+    result: parseJson(row.result),
+    error: row.error === null ? null : parseJson<RunError>(row.error),
+    created_at: row.created_at,
+    started_at: row.started_at,
+    finished_at: row.finished_at,
+    duration_ms: row.duration_ms,
+    usage: parseJson(row.usage),
+  };
+}
+
+export function runToRow(r: Run): RunRow {
+  return {
+    session_id: r.session_id,
+    id: r.id,
+    flow: r.flow,
+    status: r.status,
+    multitask: r.multitask,
+    input: JSON.stringify(r.input ?? {}),
+    result: JSON.stringify(r.result ?? null),
+    error: r.error ? JSON.stringify(r.error) : null,
+    created_at: r.created_at,
+    started_at: r.started_at ?? null,
+    finished_at: r.finished_at ?? null,
+    duration_ms: r.duration_ms ?? null,
+    usage: JSON.stringify(r.usage ?? { tokens_in: 0, tokens_out: 0 }),
+  };
+}
+
+export interface EventRow {
+  session_id: string;
+  seq: number;
+  id: string;
+  ts: string;
+  run_id: string | null;
+  type: string;
+  step: string | null;
+  tool: string | null;
+  level: string;
+  message: string;
+  meta: string;
+  trace_id: string | null;
+}
+
+export function eventFromRow(row: EventRow): SessionEvent {
+  return {
+    id: row.id,
+    seq: row.seq,
+    ts: row.ts,
+    session_id: row.session_id,
+    run_id: row.run_id,
+    type: row.type as EventType,
+    step: row.step,
+    tool: row.tool,
+    level: row.level as Level,
+    message: row.message,
+    meta: parseJson(row.meta),
+    trace_id: row.trace_id,
+  };
+}
+
+export function eventToRow(e: SessionEvent): EventRow {
+  return { ...e, meta: JSON.stringify(e.meta) };
+}
+
+/** Field by field, so a record built in plain JS with a field left out still binds (as NULL). */
+export function messageToRow(m: Message): Message {
+  return {
+    id: m.id,
+    session_id: m.session_id,
+    run_id: m.run_id ?? null,
+    role: m.role,
+    content: m.content,
+    tool: m.tool ?? null,
+    ts: m.ts,
+  };
+}
+
+export function checkpointToRow(c: StoredCheckpoint): StoredCheckpoint {
+  return {
+    id: c.id,
+    session_id: c.session_id,
+    run_id: c.run_id ?? null,
+    label: c.label ?? null,
+    payload: c.payload,
+    created_at: c.created_at,
+  };
+}
+
+function parseJson<T = Record<string, unknown>>(text: string): T {
+  return JSON.parse(text) as T;
+}

@@ -1,0 +1,326 @@
+import type Database from 'better-sqlite3';
+import type { StoredCheckpoint } from '../checkpoint.ts';
+import { TributaryError, errorMessage } from '../errors.ts';
+import type { SessionEvent } from '../event.ts';
+import type { Message } from '../message.ts';
+import { RUN_STATUSES } from '../run.ts';
+import type { Run, RunStatus } from '../run.ts';
+import type {
+  EventBounds,
+  ListSessionsQuery,
+  SessionStore,
+  StoreStats,
+  SweepCandidates,
+  SweepQuery,
+  WriteBatch,
+} from '../session-store.ts';
+import { SESSION_STATES } from '../session.ts';
+import type { Page, Session, SessionFilter } from '../session.ts';
+import {
+  applyPatch,
+  assertBatchShape,
+  assertLimit,
+  numberEvents,
+  sessionAlreadyExists,
+  sessionNotFound,
+} from './batch.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import { EQUALITY_FILTERS, filterStates } from './session-filter.ts';
+import { openDatabase, toStoreError } from './sqlite-connection.ts';
+import {
+  checkpointToRow,
+  eventFromRow,
+  eventToRow,
+  messageToRow,
+  runFromRow,
+  runToRow,
+  sessionFromRow,
+  sessionToRow,
+} from './sqlite-rows.ts';
+import { prepareStatements } from './sqlite-statements.ts';
+import type { SessionRow } from './sqlite-rows.ts';
+import type { Statements } from './sqlite-statements.ts';
+
+type SqlParam = string | number;
+
+/** A session filter compiled to SQL: the `WHERE` text (cache key) and its named parameters. */
+interface SessionWhere {
+  sql: string;
+  params: Record<string, SqlParam>;
+}
+
+/**
+ * The default `SessionStore`: one SQLite file (WAL mode) through better-sqlite3.
+ *
+ * All batches of a `writeMany` run in one immediate transaction, and each event's `seq` is
+ * taken from `sessions.last_seq` inside it, so any number of connections, in this process or
+ * others, can append to the same session without a gap or a duplicate. The work is synchronous;
+ * the methods return Promises only to fit the `SessionStore` interface.
+ *
+ * @example
+ * ```ts
+ * const store = SqliteStore.open({ path: './data/tributary.db' });
+ * const [created] = await store.write({ session_id: s.id, create: s, events: [createdEvent] });
+ * await store.listEvents(s.id, { after: 0, limit: 100 });
+ * await store.close();
+ * ```
+ */
+export class SqliteStore implements SessionStore {
+  readonly kind = 'sqlite';
+  private readonly statements: Statements;
+  /** Listing statements vary with the filters given; there are few combinations, each prepared once. */
+  private readonly listingStatements = new Map<
+    string,
+    Database.Statement<[Record<string, SqlParam>], unknown>
+  >();
+  private readonly writeTransaction: Database.Transaction<
+    (batches: readonly WriteBatch[]) => SessionEvent[][]
+  >;
+  private readonly deleteTransaction: Database.Transaction<(ids: readonly string[]) => string[]>;
+  private closed = false;
+
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly path: string,
+  ) {
+    this.statements = prepareStatements(db);
+    this.writeTransaction = db.transaction((batches: readonly WriteBatch[]) =>
+      batches.map((batch) => this.applyBatch(batch)),
+    );
+    this.deleteTransaction = db.transaction((ids: readonly string[]) =>
+      [...new Set(ids)].filter((id) => this.statements.deleteSession.run(id).changes > 0),
+    );
+  }
+
+  /**
+   * Opens or creates the file at `path` (its folder too; `':memory:'` for a throwaway database)
+   * and migrates it. Throws `STORE_CORRUPT` when the path holds something that is not a usable
+   * SQLite database, without writing to it.
+   */
+  static open({ path }: { path: string }): SqliteStore {
+    const db = openDatabase(path);
+    try {
+      // Preparing reads the schema, so a file damaged past its header is caught here too.
+      return new SqliteStore(db, path);
+    } catch (cause) {
+      db.close();
+      throw new TributaryError('STORE_CORRUPT', `${path}: ${errorMessage(cause)}`, { cause });
+    }
+  }
+
+  writeMany(batches: readonly WriteBatch[]): Promise<SessionEvent[][]> {
+    // Immediate: take the write lock before reading last_seq, so no other connection can read it too.
+    return this.withDb(() => this.writeTransaction.immediate(batches));
+  }
+
+  async write(batch: WriteBatch): Promise<SessionEvent[]> {
+    const [events] = await this.writeMany([batch]);
+    return events ?? [];
+  }
+
+  getSession(id: string): Promise<Session | null> {
+    return this.withDb((s) => {
+      const row = s.getSession.get(id);
+      return row ? sessionFromRow(row) : null;
+    });
+  }
+
+  listSessions(query: ListSessionsQuery): Promise<Page<Session>> {
+    return this.withDb(() => {
+      assertLimit(query.limit);
+      const where = compileFilter(query);
+      if (query.cursor) {
+        const after = decodeCursor(query.cursor);
+        // A row-value comparison: strictly past the cursor in (created_at DESC, id DESC) order.
+        where.sql += ' AND (created_at, id) < (@after_created_at, @after_id)';
+        where.params.after_created_at = after.created_at;
+        where.params.after_id = after.id;
+      }
+      // One row more than asked for tells whether another page exists.
+      const sql = `SELECT * FROM sessions WHERE ${where.sql} ORDER BY created_at DESC, id DESC LIMIT @limit`;
+      const rows = this.listing<SessionRow>(sql).all({ ...where.params, limit: query.limit + 1 });
+      const items = rows.slice(0, query.limit).map(sessionFromRow);
+      const last = items.at(-1);
+      return { items, next_cursor: rows.length > query.limit && last ? encodeCursor(last) : null };
+    });
+  }
+
+  countSessions(filter: SessionFilter): Promise<number> {
+    return this.withDb(() => {
+      const where = compileFilter(filter);
+      const row = this.listing<{ n: number }>(`SELECT COUNT(*) AS n FROM sessions WHERE ${where.sql}`).get(
+        where.params,
+      );
+      return row?.n ?? 0;
+    });
+  }
+
+  deleteSessions(ids: readonly string[]): Promise<string[]> {
+    return this.withDb(() => this.deleteTransaction.immediate(ids));
+  }
+
+  sweepCandidates(query: SweepQuery): Promise<SweepCandidates> {
+    return this.withDb((s) => {
+      // With force every free active/idle session expires at once, so nothing is left to idle first.
+      if (query.force) return { toIdle: [], toExpire: s.toExpireForced.all() };
+      return {
+        toIdle: s.toIdle.all({ before: query.idleBefore }),
+        toExpire: s.toExpire.all({ before: query.expireBefore }),
+      };
+    });
+  }
+
+  getRun(sessionId: string, runId: string): Promise<Run | null> {
+    return this.withDb((s) => {
+      const row = s.getRun.get(sessionId, runId);
+      return row ? runFromRow(row) : null;
+    });
+  }
+
+  listRuns(sessionId: string): Promise<Run[]> {
+    return this.withDb((s) => s.listRuns.all(sessionId).map(runFromRow));
+  }
+
+  listRunsByStatus(statuses: readonly RunStatus[]): Promise<Run[]> {
+    return this.withDb((s) => s.listRunsByStatus.all(JSON.stringify(statuses)).map(runFromRow));
+  }
+
+  listEvents(sessionId: string, query: { after: number; limit: number }): Promise<SessionEvent[]> {
+    return this.withDb((s) => {
+      assertLimit(query.limit);
+      return s.listEvents
+        .all({ session_id: sessionId, after: query.after, limit: query.limit })
+        .map(eventFromRow);
+    });
+  }
+
+  eventBounds(sessionId: string): Promise<EventBounds> {
+    return this.withDb((s) => {
+      const row = s.eventBounds.get(sessionId);
+      return { first_seq: row?.first_seq ?? 0, last_seq: row?.last_seq ?? 0 };
+    });
+  }
+
+  listMessages(sessionId: string): Promise<Message[]> {
+    return this.withDb((s) => s.listMessages.all(sessionId));
+  }
+
+  listCheckpoints(sessionId: string): Promise<StoredCheckpoint[]> {
+    return this.withDb((s) => s.listCheckpoints.all(sessionId));
+  }
+
+  getCheckpoint(sessionId: string, checkpointId: string): Promise<StoredCheckpoint | null> {
+    return this.withDb((s) => s.getCheckpoint.get(sessionId, checkpointId) ?? null);
+  }
+
+  latestCheckpoint(sessionId: string): Promise<StoredCheckpoint | null> {
+    return this.withDb((s) => s.latestCheckpoint.get(sessionId) ?? null);
+  }
+
+  deleteCheckpoints(sessionId: string, checkpointId?: string): Promise<number> {
+    return this.withDb((s) =>
+      checkpointId === undefined
+        ? s.deleteAllCheckpoints.run(sessionId).changes
+        : s.deleteCheckpoint.run(sessionId, checkpointId).changes,
+    );
+  }
+
+  stats(): Promise<StoreStats> {
+    return this.withDb((s) => ({
+      sessions_by_state: countsFor(SESSION_STATES, s.sessionsByState.all()),
+      avg_session_duration_s: s.avgSessionDuration.get()?.avg ?? 0,
+      runs_by_status: countsFor(RUN_STATUSES, s.runsByStatus.all()),
+    }));
+  }
+
+  ping(): Promise<void> {
+    return this.withDb((s) => {
+      s.ping.get();
+    }).catch((error: unknown) => {
+      throw error instanceof TributaryError && error.code === 'STORE_UNAVAILABLE'
+        ? error
+        : new TributaryError('STORE_UNAVAILABLE', `${this.path}: store does not answer`, { cause: error });
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  /** One batch, inside the write transaction: any throw rolls back every batch of the call. */
+  private applyBatch(batch: WriteBatch): SessionEvent[] {
+    assertBatchShape(batch);
+    const s = this.statements;
+    const id = batch.session_id;
+    const existing = s.getSession.get(id);
+    let before: Session;
+    if (batch.create) {
+      if (existing) throw sessionAlreadyExists(id);
+      before = { ...batch.create, last_seq: 0 };
+    } else {
+      if (!existing) throw sessionNotFound(id);
+      before = sessionFromRow(existing);
+    }
+    const events = numberEvents(batch.events, before.last_seq);
+    const after = { ...applyPatch(before, batch.patch), last_seq: before.last_seq + events.length };
+
+    // The session row goes first: runs, messages, checkpoints and events reference it.
+    if (batch.create) s.insertSession.run(sessionToRow(after));
+    else if (batch.patch || events.length > 0) s.updateSession.run(sessionToRow(after));
+    for (const run of batch.runs ?? []) s.upsertRun.run(runToRow(run));
+    for (const message of batch.messages ?? []) s.upsertMessage.run(messageToRow(message));
+    for (const checkpoint of batch.checkpoints ?? []) s.upsertCheckpoint.run(checkpointToRow(checkpoint));
+    for (const event of events) s.insertEvent.run(eventToRow(event));
+    return events;
+  }
+
+  /** Runs `work` on the open connection as a Promise, with SQLite failures mapped to the error catalog. */
+  private withDb<T>(work: (statements: Statements) => T): Promise<T> {
+    try {
+      if (this.closed) throw new TributaryError('STORE_UNAVAILABLE', `${this.path}: store is closed`);
+      return Promise.resolve(work(this.statements));
+    } catch (error) {
+      return Promise.reject(toStoreError(error, this.path));
+    }
+  }
+
+  private listing<Row>(sql: string): Database.Statement<[Record<string, SqlParam>], Row> {
+    let statement = this.listingStatements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare<[Record<string, SqlParam>], unknown>(sql);
+      this.listingStatements.set(sql, statement);
+    }
+    return statement as Database.Statement<[Record<string, SqlParam>], Row>;
+  }
+}
+
+/** Builds the `WHERE` for a session filter. The text depends only on which filters are set. */
+function compileFilter(filter: SessionFilter): SessionWhere {
+  const clauses = ['1 = 1'];
+  const params: Record<string, SqlParam> = {};
+  for (const key of EQUALITY_FILTERS) {
+    const value = filter[key];
+    if (value === undefined) continue;
+    clauses.push(`${key} = @${key}`);
+    params[key] = value;
+  }
+  const states = filterStates(filter);
+  if (states !== undefined) {
+    // The states travel as one JSON array parameter, so the SQL text is the same for any set.
+    clauses.push('state IN (SELECT value FROM json_each(@states))');
+    params.states = JSON.stringify(states);
+  }
+  return { sql: clauses.join(' AND '), params };
+}
+
+/** One count per key, 0 for keys with no rows (a value the schema does not know is left out). */
+function countsFor<K extends string>(
+  keys: readonly K[],
+  rows: readonly { key: string; n: number }[],
+): Record<K, number> {
+  const counts = Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
+  for (const { key, n } of rows) if ((keys as readonly string[]).includes(key)) counts[key as K] = n;
+  return counts;
+}

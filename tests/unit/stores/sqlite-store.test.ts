@@ -1,0 +1,194 @@
+import { randomBytes } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { SessionStore } from '../../../core/session-store.ts';
+import { SCHEMA_VERSION } from '../../../core/stores/sqlite-migrations.ts';
+import { SqliteStore } from '../../../core/stores/sqlite-store.ts';
+import { makeEvent, makeSession } from './fixtures.ts';
+import type { WriterJob, WriterReport } from './sqlite-writer.worker.ts';
+import { describeStoreConformance } from './store-conformance.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'tributary-sqlite-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** Each writer thread runs this file, loaded through tsx by `tsx-worker.mjs`. */
+const writerEntry = new URL('./sqlite-writer.worker.ts', import.meta.url).href;
+
+let fileCount = 0;
+/** A fresh database path in a folder that does not exist yet (open must create it). */
+const freshPath = (): string => join(root, `db-${++fileCount}`, 'tributary.db');
+
+let current = '';
+describeStoreConformance('SqliteStore', {
+  open: async () => SqliteStore.open({ path: (current = freshPath()) }),
+  reopen: async () => SqliteStore.open({ path: current }),
+  openSecond: async () => SqliteStore.open({ path: current }),
+});
+
+describe('SqliteStore', () => {
+  const opened: SessionStore[] = [];
+  const open = (path: string): SqliteStore => {
+    const store = SqliteStore.open({ path });
+    opened.push(store);
+    return store;
+  };
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((s) => s.close()));
+  });
+
+  /** Reads a pragma straight from the file, past the store. */
+  function pragma(path: string, name: string): unknown {
+    const db = new Database(path, { readonly: true });
+    try {
+      return db.pragma(name, { simple: true });
+    } finally {
+      db.close();
+    }
+  }
+
+  it('creates the folder and the file, in WAL mode', () => {
+    const path = freshPath();
+    open(path);
+    expect(existsSync(path)).toBe(true);
+    expect(pragma(path, 'journal_mode')).toBe('wal');
+  });
+
+  it('works in memory', async () => {
+    const store = open(':memory:');
+    const session = makeSession();
+    await store.write({ session_id: session.id, create: session, events: [makeEvent(session.id)] });
+    expect((await store.getSession(session.id))?.last_seq).toBe(1);
+  });
+
+  it('migrates once: opening again, also while open elsewhere, keeps schema and data', async () => {
+    const path = freshPath();
+    const first = open(path);
+    const session = makeSession();
+    await first.write({ session_id: session.id, create: session });
+    const second = open(path);
+    await first.close();
+    const third = open(path);
+    expect(pragma(path, 'user_version')).toBe(SCHEMA_VERSION);
+    expect(await second.getSession(session.id)).toEqual(session);
+    expect(await third.countSessions({})).toBe(1);
+  });
+
+  it('refuses a file whose schema is newer than it knows, and leaves it alone', () => {
+    const path = freshPath();
+    open(path);
+    const db = new Database(path);
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    expect(() => SqliteStore.open({ path })).toThrow(expect.objectContaining({ code: 'STORE_CORRUPT' }));
+    expect(pragma(path, 'user_version')).toBe(SCHEMA_VERSION + 1);
+  });
+
+  it('refuses a file of random bytes with STORE_CORRUPT and never writes to it', () => {
+    const dir = join(root, `random-${++fileCount}`);
+    mkdirSync(dir);
+    const path = join(dir, 'tributary.db');
+    const bytes = randomBytes(8192);
+    writeFileSync(path, bytes);
+
+    expect(() => SqliteStore.open({ path })).toThrow(
+      expect.objectContaining({
+        name: 'TributaryError',
+        code: 'STORE_CORRUPT',
+        message: expect.stringContaining(path),
+      }),
+    );
+    expect(readFileSync(path).equals(bytes)).toBe(true);
+    expect(readdirSync(dir)).toEqual(['tributary.db']); // no -wal or -shm left behind
+  });
+
+  it('refuses a SQLite file damaged past its header with STORE_CORRUPT', async () => {
+    const path = freshPath();
+    await SqliteStore.open({ path }).close();
+    const bytes = readFileSync(path);
+    bytes.fill(0xa5, 100, 4096); // page 1 after the header: the schema table
+    writeFileSync(path, bytes);
+    expect(() => SqliteStore.open({ path })).toThrow(expect.objectContaining({ code: 'STORE_CORRUPT' }));
+  });
+
+  it('refuses a path that is a directory with STORE_CORRUPT', () => {
+    const path = join(root, `a-directory-${++fileCount}`);
+    mkdirSync(path);
+    expect(() => SqliteStore.open({ path })).toThrow(
+      expect.objectContaining({ code: 'STORE_CORRUPT', message: `${path}: is a directory` }),
+    );
+    expect(readdirSync(path)).toEqual([]);
+  });
+
+  it('rejects calls and ping with STORE_UNAVAILABLE after close', async () => {
+    const store = open(freshPath());
+    await store.close();
+    await expect(store.ping()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', status: 503 });
+    await expect(store.countSessions({})).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+  });
+
+  it('keeps seq gap-free with two writers in separate threads on one file', async () => {
+    const path = freshPath();
+    const store = open(path);
+    const session = makeSession();
+    await store.write({ session_id: session.id, create: session });
+    const count = 150;
+
+    const workers = ['left', 'right'].map(
+      (name) =>
+        new Worker(new URL('./tsx-worker.mjs', import.meta.url), {
+          workerData: { entry: writerEntry, path, sessionId: session.id, count, name } satisfies WriterJob & {
+            entry: string;
+          },
+        }),
+    );
+    try {
+      const reports = workers.map((worker) => listen(worker));
+      await Promise.all(reports.map((r) => r.ready));
+      for (const worker of workers) worker.postMessage('go'); // both start together, so they contend
+      const seqs = (await Promise.all(reports.map((r) => r.done))).flat().sort((a, b) => a - b);
+
+      const expected = Array.from({ length: 2 * count }, (_, i) => i + 1);
+      expect(seqs).toEqual(expected);
+      const events = await store.listEvents(session.id, { after: 0, limit: 10_000 });
+      expect(events.map((e) => e.seq)).toEqual(expected);
+      expect(new Set(events.map((e) => e.message.split(' ')[0]))).toEqual(new Set(['left', 'right']));
+      expect((await store.getSession(session.id))?.last_seq).toBe(2 * count);
+    } finally {
+      await Promise.all(workers.map((w) => w.terminate()));
+    }
+  });
+});
+
+/** The two reports a writer sends, as promises; a crash in the worker rejects both. */
+function listen(worker: Worker): { ready: Promise<void>; done: Promise<number[]> } {
+  let onReady: () => void = () => undefined;
+  let onDone: (seqs: number[]) => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (onReady = resolve));
+  const done = new Promise<number[]>((resolve) => (onDone = resolve));
+  const failed = new Promise<never>((_, reject) => {
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`writer exited early with code ${code}`)));
+  });
+  worker.on('message', (report: WriterReport) => {
+    if (report.type === 'ready') onReady();
+    else onDone(report.seqs);
+  });
+  // Either race may go unawaited once the other rejects; mark them handled, awaiting still throws.
+  const guarded = <T>(p: Promise<T>): Promise<T> => {
+    p.catch(() => undefined);
+    return p;
+  };
+  return { ready: guarded(Promise.race([ready, failed])), done: guarded(Promise.race([done, failed])) };
+}

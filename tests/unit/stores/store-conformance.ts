@@ -1,0 +1,808 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ErrorCode } from '../../../core/errors.ts';
+import type { SessionEvent } from '../../../core/event.ts';
+import type {
+  SessionStore,
+  SweepCandidate,
+  UnnumberedEvent,
+  WriteBatch,
+} from '../../../core/session-store.ts';
+import type { Session, SessionFilter, SessionPatch } from '../../../core/session.ts';
+import { newId } from '../../../core/uuid.ts';
+import { isoAt, makeCheckpoint, makeEvent, makeMessage, makeRun, makeSession } from './fixtures.ts';
+
+/** A store without a capability (a second connection, a reopen) does not get that case at all, rather than a skip. */
+const itWhen = (capable: boolean): typeof it => (capable ? it : (() => undefined) as unknown as typeof it);
+
+/** How the suite gets stores. Every `open()` must give a new, empty store. */
+export interface StoreFactory {
+  open(): Promise<SessionStore>;
+  /** The store last opened, opened again over the same data (the suite closes it first). */
+  reopen?(): Promise<SessionStore>;
+  /** A second, concurrent connection to the data of the store last opened. */
+  openSecond?(): Promise<SessionStore>;
+}
+
+/**
+ * The contract every `SessionStore` must keep, as one vitest suite. A store's test file calls
+ * this once with a factory; the optional hooks switch on the durability and multi-writer tests.
+ */
+export function describeStoreConformance(name: string, factory: StoreFactory): void {
+  describe(`${name} conformance`, () => {
+    let store: SessionStore;
+    const opened: SessionStore[] = [];
+    const track = async (pending: Promise<SessionStore>): Promise<SessionStore> => {
+      const s = await pending;
+      opened.push(s);
+      return s;
+    };
+
+    beforeEach(async () => {
+      store = await track(factory.open());
+    });
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((s) => s.close()));
+    });
+
+    /** Stores a new session (with its `session.created` event) and returns it as stored. */
+    async function seedSession(overrides: Partial<Session> = {}, target = store): Promise<Session> {
+      const session = makeSession(overrides);
+      await target.write({
+        session_id: session.id,
+        create: session,
+        events: [makeEvent(session.id, { type: 'session.created', step: null })],
+      });
+      return { ...session, last_seq: 1 };
+    }
+
+    async function appendEvents(sessionId: string, count: number, target = store): Promise<SessionEvent[]> {
+      const events = Array.from({ length: count }, (_, i) => makeEvent(sessionId, { message: `event ${i}` }));
+      return target.write({ session_id: sessionId, events });
+    }
+
+    async function allEvents(sessionId: string, target = store): Promise<SessionEvent[]> {
+      return target.listEvents(sessionId, { after: 0, limit: 10_000 });
+    }
+
+    async function expectCode(pending: Promise<unknown>, code: ErrorCode): Promise<void> {
+      await expect(pending).rejects.toMatchObject({ name: 'TributaryError', code });
+    }
+
+    const seqsOf = (events: readonly SessionEvent[]): number[] => events.map((e) => e.seq);
+    const range = (from: number, to: number): number[] =>
+      Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    const ids = (items: readonly { id: string }[]): string[] => items.map((i) => i.id);
+
+    it('names its kind', () => {
+      expect(store.kind).toMatch(/\S/);
+    });
+
+    describe('sessions', () => {
+      it('creates a session and reads it back as written', async () => {
+        const session = makeSession({ user_id: 'ann', name: 'first', metadata: { nested: { a: [1, 2] } } });
+        const events = await store.write({
+          session_id: session.id,
+          create: session,
+          events: [makeEvent(session.id, { type: 'session.created' })],
+        });
+        expect(seqsOf(events)).toEqual([1]);
+        expect(await store.getSession(session.id)).toEqual({ ...session, last_seq: 1 });
+      });
+
+      it('returns null for an unknown session', async () => {
+        expect(await store.getSession(newId())).toBeNull();
+      });
+
+      it('keeps last_seq its own: a create starts from 0 whatever it says', async () => {
+        const session = makeSession({ last_seq: 42 });
+        await store.write({ session_id: session.id, create: session });
+        expect((await store.getSession(session.id))?.last_seq).toBe(0);
+      });
+
+      it('refuses to create a session that exists, and changes nothing', async () => {
+        const session = await seedSession({ name: 'original' });
+        const again = { ...session, name: 'impostor' };
+        await expectCode(store.write({ session_id: session.id, create: again }), 'INVALID_ARGUMENT');
+        expect(await store.getSession(session.id)).toEqual(session);
+      });
+
+      it.each<[string, (id: string) => WriteBatch]>([
+        ['patch', (id) => ({ session_id: id, patch: { name: 'x' } })],
+        ['events', (id) => ({ session_id: id, events: [makeEvent(id)] })],
+        ['runs', (id) => ({ session_id: id, runs: [makeRun(id)] })],
+        ['messages', (id) => ({ session_id: id, messages: [makeMessage(id)] })],
+        ['checkpoints', (id) => ({ session_id: id, checkpoints: [makeCheckpoint(id)] })],
+      ])('refuses %s for a missing session with SESSION_NOT_FOUND', async (_, batch) => {
+        const id = newId();
+        await expectCode(store.write(batch(id)), 'SESSION_NOT_FOUND');
+        expect(await store.getSession(id)).toBeNull();
+      });
+
+      it('refuses records that belong to another session', async () => {
+        const session = await seedSession();
+        const other = newId();
+        await expectCode(
+          store.write({ session_id: session.id, events: [makeEvent(other)] }),
+          'INVALID_ARGUMENT',
+        );
+        await expectCode(store.write({ session_id: session.id, runs: [makeRun(other)] }), 'INVALID_ARGUMENT');
+        const stranger = makeSession();
+        await expectCode(store.write({ session_id: other, create: stranger }), 'INVALID_ARGUMENT');
+        expect(await store.getSession(session.id)).toEqual(session);
+      });
+
+      it('patches only the fields given', async () => {
+        const session = await seedSession({ user_id: 'ann', name: 'before', metadata: { a: 1 } });
+        const patch: SessionPatch = {
+          name: 'after',
+          state: 'idle',
+          metadata: { b: { c: 2 } },
+          usage: { tokens_in: 3, tokens_out: 4 },
+          user_id: undefined,
+          updated_at: isoAt(60),
+        };
+        await store.write({ session_id: session.id, patch });
+        expect(await store.getSession(session.id)).toEqual({
+          ...session,
+          name: 'after',
+          state: 'idle',
+          metadata: { b: { c: 2 } },
+          usage: { tokens_in: 3, tokens_out: 4 },
+          updated_at: isoAt(60),
+        });
+      });
+
+      it('ignores fields a patch may not change (id, created_at, last_seq)', async () => {
+        const session = await seedSession();
+        const sneaky = { id: newId(), created_at: isoAt(999), last_seq: 99, name: 'ok' } as SessionPatch;
+        await store.write({ session_id: session.id, patch: sneaky });
+        expect(await store.getSession(session.id)).toEqual({ ...session, name: 'ok' });
+      });
+    });
+
+    describe('listing and counting', () => {
+      let seeded: Session[];
+
+      beforeEach(async () => {
+        const specs: Partial<Session>[] = [
+          { user_id: 'ann', agent_id: 'quiz', team_id: 't1', workflow_id: 'w1', state: 'active' },
+          { user_id: 'ann', agent_id: 'grade', team_id: 't1', workflow_id: 'w2', state: 'idle' },
+          { user_id: 'bob', agent_id: 'quiz', team_id: 't2', workflow_id: 'w1', state: 'archived' },
+          { user_id: 'bob', agent_id: 'quiz', team_id: null, workflow_id: null, state: 'expired' },
+          { user_id: null, agent_id: 'grade', team_id: 't2', workflow_id: 'w2', state: 'idle' },
+          { user_id: 'ann', agent_id: 'quiz', team_id: 't2', workflow_id: 'w1', state: 'active' },
+        ];
+        seeded = [];
+        for (const [i, spec] of specs.entries())
+          seeded.push(await seedSession({ ...spec, created_at: isoAt(i) }));
+      });
+
+      const newestFirst = (sessions: Session[]): string[] =>
+        ids([...sessions].sort((a, b) => (a.created_at < b.created_at ? 1 : -1)));
+
+      it('lists newest first', async () => {
+        const page = await store.listSessions({ limit: 100 });
+        expect(ids(page.items)).toEqual(newestFirst(seeded));
+        expect(page.items[0]).toEqual(seeded.at(-1));
+        expect(page.next_cursor).toBeNull();
+      });
+
+      it.each<[string, SessionFilter, (s: Session) => boolean]>([
+        ['user_id', { user_id: 'ann' }, (s) => s.user_id === 'ann'],
+        ['agent_id', { agent_id: 'grade' }, (s) => s.agent_id === 'grade'],
+        ['team_id', { team_id: 't2' }, (s) => s.team_id === 't2'],
+        ['workflow_id', { workflow_id: 'w1' }, (s) => s.workflow_id === 'w1'],
+        ['one state', { state: 'idle' }, (s) => s.state === 'idle'],
+        [
+          'several states',
+          { state: ['archived', 'expired'] },
+          (s) => ['archived', 'expired'].includes(s.state),
+        ],
+        [
+          'several filters at once',
+          { user_id: 'ann', agent_id: 'quiz', state: ['active'] },
+          (s) => s.user_id === 'ann' && s.agent_id === 'quiz' && s.state === 'active',
+        ],
+        ['no match', { user_id: 'nobody' }, () => false],
+        ['an empty state list (matches nothing)', { state: [] }, () => false],
+      ])('filters by %s, and counts the same', async (_, filter, predicate) => {
+        const expected = newestFirst(seeded.filter(predicate));
+        const page = await store.listSessions({ ...filter, limit: 100 });
+        expect(ids(page.items)).toEqual(expected);
+        expect(await store.countSessions(filter)).toBe(expected.length);
+      });
+
+      it('counts every session with an empty filter', async () => {
+        expect(await store.countSessions({})).toBe(seeded.length);
+      });
+    });
+
+    describe('cursor paging', () => {
+      /** Follows next_cursor to the end, checking page sizes on the way. */
+      async function pageThrough(filter: SessionFilter, limit: number): Promise<string[]> {
+        const seen: string[] = [];
+        let cursor: string | null = null;
+        for (let pages = 0; pages < 100; pages++) {
+          const page = await store.listSessions({ ...filter, limit, cursor });
+          expect(page.items.length).toBeLessThanOrEqual(limit);
+          seen.push(...ids(page.items));
+          if (page.next_cursor === null) return seen;
+          expect(page.items).toHaveLength(limit);
+          cursor = page.next_cursor;
+        }
+        throw new Error('paging did not end');
+      }
+
+      it('walks every session once, in order, across pages (also through equal created_at)', async () => {
+        // Groups of three share a timestamp, so the id tiebreak is what keeps pages apart.
+        for (let i = 0; i < 23; i++) await seedSession({ created_at: isoAt(Math.floor(i / 3)) });
+        const all = ids((await store.listSessions({ limit: 1000 })).items);
+        expect(all).toHaveLength(23);
+        for (const limit of [1, 4, 5, 22, 23, 24]) expect(await pageThrough({}, limit)).toEqual(all);
+      });
+
+      it('gives no cursor on a last page that is exactly full', async () => {
+        for (let i = 0; i < 10; i++) await seedSession({ created_at: isoAt(i) });
+        const first = await store.listSessions({ limit: 5 });
+        expect(first.next_cursor).not.toBeNull();
+        const second = await store.listSessions({ limit: 5, cursor: first.next_cursor });
+        expect(second.items).toHaveLength(5);
+        expect(second.next_cursor).toBeNull();
+      });
+
+      it('pages within a filter', async () => {
+        for (let i = 0; i < 12; i++) {
+          await seedSession({ user_id: i % 2 === 0 ? 'ann' : 'bob', created_at: isoAt(i % 4) });
+        }
+        const all = ids((await store.listSessions({ user_id: 'ann', limit: 1000 })).items);
+        expect(all).toHaveLength(6);
+        expect(await pageThrough({ user_id: 'ann' }, 4)).toEqual(all);
+      });
+
+      it.each([
+        ['not base64url', 'not a cursor!'],
+        ['not JSON', Buffer.from('{oops').toString('base64url')],
+        ['an object', Buffer.from('{"created_at":"x","id":"y"}').toString('base64url')],
+        ['numbers', Buffer.from('[1,2]').toString('base64url')],
+        ['too long a tuple', Buffer.from('["a","b","c"]').toString('base64url')],
+      ])('rejects a cursor that is %s with INVALID_CURSOR', async (_, cursor) => {
+        await expect(store.listSessions({ limit: 10, cursor })).rejects.toMatchObject({
+          code: 'INVALID_CURSOR',
+          field: 'cursor',
+        });
+      });
+    });
+
+    describe('events and seq', () => {
+      it('numbers from 1, by exactly 1, across writes', async () => {
+        const session = await seedSession();
+        const second = await appendEvents(session.id, 3);
+        const third = await appendEvents(session.id, 2);
+        expect(seqsOf(second)).toEqual([2, 3, 4]);
+        expect(seqsOf(third)).toEqual([5, 6]);
+        expect(seqsOf(await allEvents(session.id))).toEqual(range(1, 6));
+        expect((await store.getSession(session.id))?.last_seq).toBe(6);
+      });
+
+      it('numbers the batches of one call in order, a session created early in the call included', async () => {
+        const existing = await seedSession();
+        const fresh = makeSession();
+        const result = await store.writeMany([
+          { session_id: fresh.id, create: fresh, events: [makeEvent(fresh.id), makeEvent(fresh.id)] },
+          { session_id: fresh.id, events: [makeEvent(fresh.id), makeEvent(fresh.id), makeEvent(fresh.id)] },
+          { session_id: existing.id, events: [makeEvent(existing.id)] },
+          { session_id: existing.id, patch: { name: 'no events' } },
+        ]);
+        expect(result.map(seqsOf)).toEqual([[1, 2], [3, 4, 5], [2], []]);
+        expect((await store.getSession(fresh.id))?.last_seq).toBe(5);
+      });
+
+      it('stores each event as given, with its seq', async () => {
+        const session = await seedSession();
+        const draft: UnnumberedEvent = makeEvent(session.id, {
+          run_id: newId(),
+          type: 'tool.failed',
+          step: 'tool_error',
+          tool: 'rag_search',
+          level: 'error',
+          message: 'rag_search failed',
+          meta: { status: 502, detail: { retry: [1, 2] } },
+          trace_id: '0af7651916cd43dd8448eb211c80319c',
+        });
+        const [written] = await store.write({ session_id: session.id, events: [draft] });
+        expect(written).toEqual({ ...draft, seq: 2 });
+        expect((await allEvents(session.id))[1]).toEqual(written);
+      });
+
+      it('lists events after a seq, at most limit, ascending', async () => {
+        const session = await seedSession();
+        await appendEvents(session.id, 5);
+        expect(seqsOf(await store.listEvents(session.id, { after: 2, limit: 3 }))).toEqual([3, 4, 5]);
+        expect(seqsOf(await store.listEvents(session.id, { after: 4, limit: 100 }))).toEqual([5, 6]);
+        expect(await store.listEvents(session.id, { after: 6, limit: 100 })).toEqual([]);
+        expect(await store.listEvents(newId(), { after: 0, limit: 100 })).toEqual([]);
+      });
+
+      it('reports event bounds', async () => {
+        expect(await store.eventBounds(newId())).toEqual({ first_seq: 0, last_seq: 0 });
+        const quiet = makeSession();
+        await store.write({ session_id: quiet.id, create: quiet });
+        expect(await store.eventBounds(quiet.id)).toEqual({ first_seq: 0, last_seq: 0 });
+        const session = await seedSession();
+        await appendEvents(session.id, 2);
+        expect(await store.eventBounds(session.id)).toEqual({ first_seq: 1, last_seq: 3 });
+      });
+
+      it('gives 200 concurrent writers seqs 1..200 exactly', async () => {
+        const session = makeSession();
+        await store.write({ session_id: session.id, create: session });
+        const drafts = Array.from({ length: 200 }, (_, i) => makeEvent(session.id, { message: `w${i}` }));
+        const results = await Promise.all(
+          drafts.map((e) => store.write({ session_id: session.id, events: [e] })),
+        );
+        expect(
+          results
+            .flat()
+            .map((e) => e.seq)
+            .sort((a, b) => a - b),
+        ).toEqual(range(1, 200));
+        const stored = await allEvents(session.id);
+        expect(seqsOf(stored)).toEqual(range(1, 200));
+        expect(new Set(ids(stored))).toEqual(new Set(ids(drafts)));
+        expect((await store.getSession(session.id))?.last_seq).toBe(200);
+      });
+
+      itWhen(!!factory.openSecond)(
+        'keeps one gap-free sequence when two connections interleave',
+        async () => {
+          const session = await seedSession();
+          const second = await track(factory.openSecond?.() ?? Promise.reject(new Error('no openSecond')));
+          const writes = Array.from({ length: 100 }, (_, i) =>
+            appendEvents(session.id, 1 + (i % 3), i % 2 === 0 ? store : second),
+          );
+          const total = (await Promise.all(writes)).flat().length;
+          const expected = range(1, total + 1);
+          expect(seqsOf(await allEvents(session.id))).toEqual(expected);
+          expect(seqsOf(await allEvents(session.id, second))).toEqual(expected);
+          expect((await second.getSession(session.id))?.last_seq).toBe(total + 1);
+        },
+      );
+    });
+
+    describe('atomic batches', () => {
+      it('writes nothing of a call when a later batch fails', async () => {
+        const existing = await seedSession();
+        const fresh = makeSession();
+        const missing = newId();
+        await expectCode(
+          store.writeMany([
+            { session_id: fresh.id, create: fresh, events: [makeEvent(fresh.id)] },
+            { session_id: existing.id, patch: { name: 'changed' }, events: [makeEvent(existing.id)] },
+            { session_id: missing, messages: [makeMessage(missing)] },
+          ]),
+          'SESSION_NOT_FOUND',
+        );
+        await expect(store.getSession(fresh.id)).resolves.toBeNull();
+        expect(await store.getSession(existing.id)).toEqual(existing);
+        expect(seqsOf(await allEvents(existing.id))).toEqual([1]);
+      });
+
+      it('writes nothing when events target a missing session next to a valid create', async () => {
+        const fresh = makeSession();
+        const missing = newId();
+        await expectCode(
+          store.writeMany([
+            { session_id: fresh.id, create: fresh, events: [makeEvent(fresh.id)] },
+            { session_id: missing, events: [makeEvent(missing)] },
+          ]),
+          'SESSION_NOT_FOUND',
+        );
+        expect(await store.getSession(fresh.id)).toBeNull();
+        expect(await store.listEvents(fresh.id, { after: 0, limit: 10 })).toEqual([]);
+        expect(await store.countSessions({})).toBe(0);
+      });
+
+      it('writes nothing when a duplicate create follows a valid batch', async () => {
+        const session = await seedSession();
+        await expectCode(
+          store.writeMany([
+            { session_id: session.id, events: [makeEvent(session.id)], runs: [makeRun(session.id)] },
+            { session_id: session.id, create: makeSession({ id: session.id }) },
+          ]),
+          'INVALID_ARGUMENT',
+        );
+        expect(await store.getSession(session.id)).toEqual(session);
+        expect(await store.listRuns(session.id)).toEqual([]);
+        expect(seqsOf(await allEvents(session.id))).toEqual([1]);
+      });
+
+      it('writes no part of a single batch that holds a bad record', async () => {
+        const session = await seedSession();
+        await expectCode(
+          store.write({
+            session_id: session.id,
+            patch: { name: 'changed' },
+            runs: [makeRun(session.id)],
+            messages: [makeMessage(session.id)],
+            events: [makeEvent(session.id)],
+            checkpoints: [makeCheckpoint(newId())],
+          }),
+          'INVALID_ARGUMENT',
+        );
+        expect(await store.getSession(session.id)).toEqual(session);
+        expect(await store.listRuns(session.id)).toEqual([]);
+        expect(await store.listMessages(session.id)).toEqual([]);
+        expect(seqsOf(await allEvents(session.id))).toEqual([1]);
+      });
+    });
+
+    describe('copies', () => {
+      it('hands out copies: mutating what it returns changes nothing stored', async () => {
+        const session = await seedSession({ metadata: { nested: { n: 1 } }, data: { k: ['v'] } });
+        const run = makeRun(session.id, { input: { question: 'q', opts: { deep: true } } });
+        const message = makeMessage(session.id);
+        const checkpoint = makeCheckpoint(session.id);
+        const [written] = await store.write({
+          session_id: session.id,
+          runs: [run],
+          messages: [message],
+          checkpoints: [checkpoint],
+          events: [makeEvent(session.id, { meta: { nested: { n: 1 } } })],
+        });
+
+        const got = await store.getSession(session.id);
+        if (!got) throw new Error('session missing');
+        (got.metadata.nested as { n: number }).n = 2;
+        (got.data.k as string[]).push('w');
+        got.name = 'mutated';
+        const listed = (await store.listSessions({ limit: 10 })).items[0];
+        if (listed) listed.metadata.extra = true;
+        const gotRun = await store.getRun(session.id, run.id);
+        if (gotRun) (gotRun.input.opts as { deep: boolean }).deep = false;
+        const [listedRun] = await store.listRuns(session.id);
+        if (listedRun) listedRun.status = 'failed';
+        const events = await allEvents(session.id);
+        for (const e of [...events, written]) if (e) (e.meta as Record<string, unknown>).added = 1;
+        const [gotMessage] = await store.listMessages(session.id);
+        if (gotMessage) gotMessage.content = 'mutated';
+        const gotCheckpoint = await store.getCheckpoint(session.id, checkpoint.id);
+        if (gotCheckpoint) gotCheckpoint.payload = 'mutated';
+        const [listedCheckpoint] = await store.listCheckpoints(session.id);
+        if (listedCheckpoint) listedCheckpoint.label = 'mutated';
+
+        expect(await store.getSession(session.id)).toEqual({ ...session, last_seq: 2 });
+        expect(await store.getRun(session.id, run.id)).toEqual(run);
+        expect(await store.listRunsByStatus(['queued'])).toEqual([run]);
+        expect((await allEvents(session.id)).map((e) => e.meta)).toEqual([{}, { nested: { n: 1 } }]);
+        expect(await store.listMessages(session.id)).toEqual([message]);
+        expect(await store.latestCheckpoint(session.id)).toEqual(checkpoint);
+      });
+
+      it('keeps its own copies: mutating what was written changes nothing stored', async () => {
+        const session = makeSession({ metadata: { nested: { n: 1 } } });
+        const run = makeRun(session.id, { input: { question: 'q' } });
+        const event = makeEvent(session.id, { meta: { n: 1 } });
+        const snapshot = structuredClone({ session, run, event });
+        await store.write({ session_id: session.id, create: session, runs: [run], events: [event] });
+        (session.metadata.nested as { n: number }).n = 2;
+        run.input.question = 'changed';
+        (event.meta as Record<string, unknown>).n = 2;
+        expect(await store.getSession(session.id)).toEqual({ ...snapshot.session, last_seq: 1 });
+        expect(await store.getRun(session.id, run.id)).toEqual(snapshot.run);
+        expect((await allEvents(session.id))[0]?.meta).toEqual({ n: 1 });
+      });
+    });
+
+    describe('runs', () => {
+      it('inserts and replaces runs, listing them oldest first', async () => {
+        const session = await seedSession();
+        const later = makeRun(session.id, { created_at: isoAt(10) });
+        const earlier = makeRun(session.id, { created_at: isoAt(5) });
+        await store.write({ session_id: session.id, runs: [later, earlier] });
+        expect(ids(await store.listRuns(session.id))).toEqual([earlier.id, later.id]);
+
+        const finished = {
+          ...later,
+          status: 'completed' as const,
+          result: { score: 3 },
+          started_at: isoAt(11),
+          finished_at: isoAt(12),
+          duration_ms: 1000,
+          usage: { tokens_in: 5, tokens_out: 6 },
+        };
+        await store.write({ session_id: session.id, runs: [finished] });
+        expect(await store.getRun(session.id, later.id)).toEqual(finished);
+        expect(await store.listRuns(session.id)).toEqual([earlier, finished]);
+      });
+
+      it('breaks created_at ties by insertion order, which a replace keeps', async () => {
+        const session = await seedSession();
+        const runs = [makeRun(session.id), makeRun(session.id), makeRun(session.id)];
+        for (const run of runs) await store.write({ session_id: session.id, runs: [run] });
+        const [first] = runs;
+        if (!first) throw new Error('no run');
+        await store.write({ session_id: session.id, runs: [{ ...first, status: 'running' }] });
+        expect(ids(await store.listRuns(session.id))).toEqual(ids(runs));
+      });
+
+      it('keeps a failed run error as written', async () => {
+        const session = await seedSession();
+        const run = makeRun(session.id, {
+          status: 'failed',
+          error: { code: 'TOOL_FAILED', message: 'rag_search failed', reason: 'timeout' },
+        });
+        await store.write({ session_id: session.id, runs: [run] });
+        expect(await store.getRun(session.id, run.id)).toEqual(run);
+      });
+
+      it('finds a run only in its own session', async () => {
+        const a = await seedSession();
+        const b = await seedSession();
+        const run = makeRun(a.id);
+        await store.write({ session_id: a.id, runs: [run] });
+        expect(await store.getRun(b.id, run.id)).toBeNull();
+        expect(await store.getRun(a.id, newId())).toBeNull();
+        expect(await store.listRuns(b.id)).toEqual([]);
+      });
+
+      it('lists runs by status across sessions, oldest first', async () => {
+        const a = await seedSession();
+        const b = await seedSession();
+        const queued = makeRun(a.id, { status: 'queued', created_at: isoAt(3) });
+        const running = makeRun(b.id, { status: 'running', created_at: isoAt(1) });
+        const done = makeRun(b.id, { status: 'completed', created_at: isoAt(2) });
+        await store.write({ session_id: a.id, runs: [queued] });
+        await store.write({ session_id: b.id, runs: [running, done] });
+        expect(await store.listRunsByStatus(['queued', 'running'])).toEqual([running, queued]);
+        expect(await store.listRunsByStatus(['completed'])).toEqual([done]);
+        expect(await store.listRunsByStatus(['cancelled'])).toEqual([]);
+        expect(await store.listRunsByStatus([])).toEqual([]);
+      });
+    });
+
+    describe('messages', () => {
+      it('lists messages in the order written; a replace keeps its place', async () => {
+        const session = await seedSession();
+        const question = makeMessage(session.id, { content: 'q' });
+        const answer = makeMessage(session.id, { role: 'assistant', content: 'a', ts: isoAt(1) });
+        const toolNote = makeMessage(session.id, { role: 'tool', tool: 'rag_search', content: 't' });
+        await store.write({ session_id: session.id, messages: [question, answer] });
+        await store.write({ session_id: session.id, messages: [toolNote] });
+        const edited = { ...question, content: 'q, edited' };
+        await store.write({ session_id: session.id, messages: [edited] });
+        expect(await store.listMessages(session.id)).toEqual([edited, answer, toolNote]);
+        expect(await store.listMessages(newId())).toEqual([]);
+      });
+    });
+
+    describe('checkpoints', () => {
+      it('lists oldest first, gets by id, and finds the latest by created_at', async () => {
+        const session = await seedSession();
+        const middle = makeCheckpoint(session.id, { created_at: isoAt(2), label: 'middle' });
+        const newest = makeCheckpoint(session.id, { created_at: isoAt(3), run_id: newId() });
+        const oldest = makeCheckpoint(session.id, { created_at: isoAt(1) });
+        await store.write({ session_id: session.id, checkpoints: [middle, newest, oldest] });
+        expect(await store.listCheckpoints(session.id)).toEqual([oldest, middle, newest]);
+        expect(await store.getCheckpoint(session.id, middle.id)).toEqual(middle);
+        expect(await store.getCheckpoint(session.id, newId())).toBeNull();
+        expect(await store.latestCheckpoint(session.id)).toEqual(newest);
+      });
+
+      it('breaks created_at ties by insertion order', async () => {
+        const session = await seedSession();
+        const first = makeCheckpoint(session.id);
+        const second = makeCheckpoint(session.id);
+        await store.write({ session_id: session.id, checkpoints: [first] });
+        await store.write({ session_id: session.id, checkpoints: [second] });
+        expect(await store.listCheckpoints(session.id)).toEqual([first, second]);
+        expect(await store.latestCheckpoint(session.id)).toEqual(second);
+      });
+
+      it('has nothing for a session without checkpoints', async () => {
+        const session = await seedSession();
+        expect(await store.listCheckpoints(session.id)).toEqual([]);
+        expect(await store.latestCheckpoint(session.id)).toBeNull();
+        expect(await store.latestCheckpoint(newId())).toBeNull();
+      });
+
+      it('deletes one or all and says how many', async () => {
+        const session = await seedSession();
+        const checkpoints = [1, 2, 3].map((i) => makeCheckpoint(session.id, { created_at: isoAt(i) }));
+        await store.write({ session_id: session.id, checkpoints });
+        const [first, ...rest] = checkpoints;
+        if (!first) throw new Error('no checkpoint');
+        expect(await store.deleteCheckpoints(session.id, first.id)).toBe(1);
+        expect(await store.deleteCheckpoints(session.id, first.id)).toBe(0);
+        expect(await store.listCheckpoints(session.id)).toEqual(rest);
+        expect(await store.deleteCheckpoints(session.id)).toBe(2);
+        expect(await store.listCheckpoints(session.id)).toEqual([]);
+        expect(await store.deleteCheckpoints(newId())).toBe(0);
+      });
+    });
+
+    describe('deleting', () => {
+      it('deletes a session with its runs, events, messages and checkpoints', async () => {
+        const doomed = await seedSession();
+        const kept = await seedSession();
+        for (const s of [doomed, kept]) {
+          await store.write({
+            session_id: s.id,
+            runs: [makeRun(s.id, { status: 'running' })],
+            messages: [makeMessage(s.id)],
+            checkpoints: [makeCheckpoint(s.id)],
+            events: [makeEvent(s.id)],
+          });
+        }
+        expect(await store.deleteSessions([doomed.id])).toEqual([doomed.id]);
+
+        expect(await store.getSession(doomed.id)).toBeNull();
+        expect(await store.listRuns(doomed.id)).toEqual([]);
+        expect(await store.listEvents(doomed.id, { after: 0, limit: 100 })).toEqual([]);
+        expect(await store.eventBounds(doomed.id)).toEqual({ first_seq: 0, last_seq: 0 });
+        expect(await store.listMessages(doomed.id)).toEqual([]);
+        expect(await store.listCheckpoints(doomed.id)).toEqual([]);
+        expect(await store.latestCheckpoint(doomed.id)).toBeNull();
+        expect((await store.listRunsByStatus(['running'])).map((r) => r.session_id)).toEqual([kept.id]);
+
+        expect(await store.getSession(kept.id)).toMatchObject({ id: kept.id, last_seq: 2 });
+        expect(await store.listRuns(kept.id)).toHaveLength(1);
+        expect(await store.listMessages(kept.id)).toHaveLength(1);
+        expect(await store.listCheckpoints(kept.id)).toHaveLength(1);
+        expect(seqsOf(await allEvents(kept.id))).toEqual([1, 2]);
+      });
+
+      it('returns only the ids that existed, once each', async () => {
+        const a = await seedSession();
+        const b = await seedSession();
+        expect(await store.deleteSessions([a.id, newId(), b.id, a.id])).toEqual([a.id, b.id]);
+        expect(await store.deleteSessions([a.id])).toEqual([]);
+        expect(await store.deleteSessions([])).toEqual([]);
+        expect(await store.countSessions({})).toBe(0);
+      });
+    });
+
+    describe('sweepCandidates', () => {
+      const idleBefore = isoAt(900);
+      const expireBefore = isoAt(500);
+      let s: Record<string, Session>;
+
+      beforeEach(async () => {
+        const busy = { active_run_id: newId() };
+        const specs: Record<string, Partial<Session>> = {
+          activeStale: { state: 'active', last_active_at: isoAt(800) },
+          activeAncient: { state: 'active', last_active_at: isoAt(100), trace_id: 'a'.repeat(32) },
+          activeFresh: { state: 'active', last_active_at: isoAt(950) },
+          activeBusy: { state: 'active', last_active_at: isoAt(100), ...busy },
+          idleOld: { state: 'idle', last_active_at: isoAt(200), trace_id: 'b'.repeat(32) },
+          idleRecent: { state: 'idle', last_active_at: isoAt(800) },
+          idleBusy: { state: 'idle', last_active_at: isoAt(100), ...busy },
+          archived: { state: 'archived', last_active_at: isoAt(0) },
+          expired: { state: 'expired', last_active_at: isoAt(0) },
+        };
+        s = {};
+        for (const [key, spec] of Object.entries(specs)) s[key] = await seedSession(spec);
+      });
+
+      const idsOf = (...keys: string[]): string[] => keys.map((k) => s[k]?.id ?? `missing ${k}`);
+      const candidatesOf = (...keys: string[]): SweepCandidate[] =>
+        keys.map((k) => ({ id: s[k]?.id ?? `missing ${k}`, trace_id: s[k]?.trace_id ?? null }));
+
+      it('idles stale active sessions and expires old idle ones, oldest first, with their trace ids', async () => {
+        const result = await store.sweepCandidates({ idleBefore, expireBefore, force: false });
+        // An active session past both cutoffs is only idled now; the next sweep expires it.
+        expect(result.toIdle).toEqual(candidatesOf('activeAncient', 'activeStale'));
+        expect(result.toExpire).toEqual(candidatesOf('idleOld'));
+      });
+
+      it('with force, expires every free active or idle session whatever its age', async () => {
+        const result = await store.sweepCandidates({ idleBefore, expireBefore, force: true });
+        expect(result.toIdle).toEqual([]);
+        expect(ids(result.toExpire).sort()).toEqual(
+          idsOf('activeStale', 'activeAncient', 'activeFresh', 'idleOld', 'idleRecent').sort(),
+        );
+      });
+
+      it('never offers a session with an active run, nor an archived or expired one', async () => {
+        const never = idsOf('activeBusy', 'idleBusy', 'archived', 'expired');
+        const cutoff = isoAt(10_000);
+        for (const force of [false, true]) {
+          const result = await store.sweepCandidates({ idleBefore: cutoff, expireBefore: cutoff, force });
+          expect(ids([...result.toIdle, ...result.toExpire]).filter((id) => never.includes(id))).toEqual([]);
+        }
+      });
+
+      it('offers nothing when the cutoffs are before every session', async () => {
+        const result = await store.sweepCandidates({
+          idleBefore: isoAt(0),
+          expireBefore: isoAt(0),
+          force: false,
+        });
+        expect(result).toEqual({ toIdle: [], toExpire: [] });
+      });
+    });
+
+    describe('stats', () => {
+      it('reports zeros for every state and status of an empty store', async () => {
+        expect(await store.stats()).toEqual({
+          sessions_by_state: { active: 0, idle: 0, archived: 0, expired: 0 },
+          avg_session_duration_s: 0,
+          runs_by_status: { queued: 0, running: 0, completed: 0, failed: 0, cancelled: 0 },
+        });
+      });
+
+      it('counts sessions by state, runs by status, and averages session duration', async () => {
+        const a = await seedSession({ state: 'active', created_at: isoAt(0), last_active_at: isoAt(10) });
+        await seedSession({ state: 'idle', created_at: isoAt(5), last_active_at: isoAt(25) });
+        await seedSession({ state: 'idle', created_at: isoAt(1), last_active_at: isoAt(31.5) });
+        await seedSession({ state: 'expired', created_at: isoAt(0), last_active_at: isoAt(0) });
+        await store.write({
+          session_id: a.id,
+          runs: [
+            makeRun(a.id, { status: 'completed' }),
+            makeRun(a.id, { status: 'completed' }),
+            makeRun(a.id, { status: 'running' }),
+          ],
+        });
+        const stats = await store.stats();
+        expect(stats.sessions_by_state).toEqual({ active: 1, idle: 2, archived: 0, expired: 1 });
+        expect(stats.runs_by_status).toEqual({
+          queued: 0,
+          running: 1,
+          completed: 2,
+          failed: 0,
+          cancelled: 0,
+        });
+        expect(stats.avg_session_duration_s).toBeCloseTo((10 + 20 + 30.5 + 0) / 4, 3);
+      });
+    });
+
+    describe('lifecycle', () => {
+      it('answers ping while open', async () => {
+        await expect(store.ping()).resolves.toBeUndefined();
+      });
+
+      it('rejects every call with STORE_UNAVAILABLE after close, and closes twice quietly', async () => {
+        const session = await seedSession();
+        await store.close();
+        await expect(store.close()).resolves.toBeUndefined();
+        await expectCode(store.ping(), 'STORE_UNAVAILABLE');
+        await expectCode(store.getSession(session.id), 'STORE_UNAVAILABLE');
+        await expectCode(store.listSessions({ limit: 10 }), 'STORE_UNAVAILABLE');
+        await expectCode(
+          store.write({ session_id: session.id, events: [makeEvent(session.id)] }),
+          'STORE_UNAVAILABLE',
+        );
+        await expectCode(store.listEvents(session.id, { after: 0, limit: 10 }), 'STORE_UNAVAILABLE');
+        await expectCode(store.stats(), 'STORE_UNAVAILABLE');
+      });
+
+      itWhen(!!factory.reopen)('keeps everything across close and reopen, and seq goes on', async () => {
+        const session = await seedSession({ user_id: 'ann', metadata: { k: 'v' } });
+        const run = makeRun(session.id, { status: 'completed', result: { ok: true } });
+        await store.write({
+          session_id: session.id,
+          patch: { state: 'idle', run_count: 1 },
+          runs: [run],
+          messages: [makeMessage(session.id), makeMessage(session.id, { role: 'assistant' })],
+          checkpoints: [makeCheckpoint(session.id)],
+          events: [makeEvent(session.id), makeEvent(session.id)],
+        });
+        const read = async (target: SessionStore) => ({
+          session: await target.getSession(session.id),
+          page: await target.listSessions({ limit: 10 }),
+          runs: await target.listRuns(session.id),
+          events: await allEvents(session.id, target),
+          messages: await target.listMessages(session.id),
+          checkpoints: await target.listCheckpoints(session.id),
+          stats: await target.stats(),
+        });
+        const before = await read(store);
+        await store.close();
+
+        const reopened = await track(factory.reopen?.() ?? Promise.reject(new Error('no reopen')));
+        expect(await read(reopened)).toEqual(before);
+        expect(seqsOf(await appendEvents(session.id, 2, reopened))).toEqual([4, 5]);
+      });
+    });
+  });
+}
