@@ -1,0 +1,171 @@
+import { pino, type Logger } from 'pino';
+import { ApprovalBook } from './approvals.ts';
+import { CheckpointCipher } from './checkpoint-cipher.ts';
+import { Checkpoints } from './checkpoints.ts';
+import type { Config } from './config.ts';
+import { EventHub } from './event-hub.ts';
+import { EventLog } from './event-log.ts';
+import type { Plugin } from './plugin.ts';
+import { PluginRegistry } from './plugin-registry.ts';
+import type { RunStatus } from './run.ts';
+import { Runs } from './runs.ts';
+import type { SessionPolicy } from './session-policy.ts';
+import type { SessionStore } from './session-store.ts';
+import { Sessions } from './sessions.ts';
+import { Sweeper } from './sweeper.ts';
+import { noopTelemetry, type Telemetry } from './telemetry.ts';
+
+/** The settings the core reads; a full {@link Config} fits. */
+export type RuntimeConfig = Pick<
+  Config,
+  | 'CONCURRENCY_LIMIT'
+  | 'IDLE_AFTER_SECONDS'
+  | 'SESSION_TTL_SECONDS'
+  | 'SWEEP_INTERVAL_SECONDS'
+  | 'HISTORY_LIMIT'
+  | 'MAX_SESSIONS_PER_USER'
+  | 'SESSION_CAP_POLICY'
+  | 'SHUTDOWN_TIMEOUT_MS'
+  | 'DEFAULT_FLOW'
+  | 'CHECKPOINT_KEY'
+>;
+
+export interface RuntimeOptions {
+  config: RuntimeConfig;
+  store: SessionStore;
+  plugins?: readonly Plugin[];
+  telemetry?: Telemetry;
+  logger?: Logger;
+  /** The fetch tools use (tests and the HTTP kit may pass their own). */
+  fetch?: typeof fetch;
+  /** Start the TTL sweeper's timer (default true; tests call `sweeper.sweep()` themselves). */
+  sweep?: boolean;
+}
+
+/** `GET /v1/stats`. */
+export interface Stats {
+  total_sessions: number;
+  active_sessions: number;
+  idle_sessions: number;
+  expired_sessions: number;
+  avg_session_duration_s: number;
+  runs_by_status: Record<RunStatus, number>;
+  queue_depth: number;
+  running_runs: number;
+}
+
+/**
+ * The composition root of the core: wires the store, event log and hub, sessions, runs,
+ * checkpoints, approvals, the plugin registry and the sweeper, and shuts them down in order.
+ *
+ * @example
+ * ```ts
+ * const runtime = await Runtime.start({ config: loadConfig(process.env), store: new MemoryStore(), plugins: [shout, echoFlow] });
+ * const session = await runtime.sessions.create({ user_id: 'ann' });
+ * await runtime.runs.create(session.id, { input: { question: 'hi' }, flow: 'echo' });
+ * runtime.events.events$(session.id).subscribe(console.log);
+ * await runtime.shutdown();
+ * ```
+ */
+export class Runtime {
+  readonly registry: PluginRegistry;
+  readonly events: EventHub;
+  readonly log: EventLog;
+  readonly sessions: Sessions;
+  readonly runs: Runs;
+  readonly checkpoints: Checkpoints;
+  readonly approvals: ApprovalBook;
+  readonly sweeper: Sweeper;
+  readonly logger: Logger;
+  private stopped: Promise<void> | null = null;
+
+  private constructor(
+    readonly store: SessionStore,
+    private readonly options: RuntimeOptions,
+  ) {
+    const { config } = options;
+    const telemetry = options.telemetry ?? noopTelemetry;
+    this.logger = options.logger ?? pino({ level: 'info' });
+    const policy: SessionPolicy = {
+      idleAfterMs: config.IDLE_AFTER_SECONDS * 1000,
+      ttlMs: config.SESSION_TTL_SECONDS * 1000,
+      maxPerUser: config.MAX_SESSIONS_PER_USER,
+      capPolicy: config.SESSION_CAP_POLICY,
+    };
+    this.registry = new PluginRegistry().register(...(options.plugins ?? [])).validate();
+    this.events = new EventHub(store, config.HISTORY_LIMIT);
+    this.log = new EventLog(store, this.events);
+    this.approvals = new ApprovalBook();
+    this.sessions = new Sessions({ store, log: this.log, hub: this.events, telemetry, policy });
+    this.checkpoints = new Checkpoints({
+      store,
+      log: this.log,
+      sessions: this.sessions,
+      cipher: new CheckpointCipher(config.CHECKPOINT_KEY),
+      policy,
+    });
+    this.runs = new Runs({
+      store,
+      log: this.log,
+      sessions: this.sessions,
+      checkpoints: this.checkpoints,
+      registry: this.registry,
+      approvals: this.approvals,
+      telemetry,
+      logger: this.logger,
+      policy,
+      concurrency: config.CONCURRENCY_LIMIT,
+      defaultFlow: config.DEFAULT_FLOW,
+      fetch: options.fetch,
+    });
+    this.sessions.beforeRemove = (ids) => this.runs.cancelSessions(ids, 'session deleted');
+    this.sweeper = new Sweeper({
+      store,
+      sessions: this.sessions,
+      log: this.log,
+      policy,
+      isBusy: (sessionId) => this.runs.isBusy(sessionId),
+      intervalMs: config.SWEEP_INTERVAL_SECONDS * 1000,
+      logger: this.logger,
+    });
+  }
+
+  /** Registers plugins (a bad one throws its coded error), recovers interrupted runs, starts the sweeper. */
+  static async start(options: RuntimeOptions): Promise<Runtime> {
+    const runtime = new Runtime(options.store, options);
+    const interrupted = await runtime.runs.recoverInterrupted();
+    if (interrupted > 0)
+      runtime.logger.warn({ interrupted }, 'runs interrupted by the last stop were marked failed');
+    if (options.sweep !== false) runtime.sweeper.start();
+    return runtime;
+  }
+
+  async stats(): Promise<Stats> {
+    const stats = await this.store.stats();
+    const byState = stats.sessions_by_state;
+    return {
+      total_sessions: byState.active + byState.idle + byState.archived + byState.expired,
+      active_sessions: byState.active,
+      idle_sessions: byState.idle,
+      expired_sessions: byState.expired,
+      avg_session_duration_s: stats.avg_session_duration_s,
+      runs_by_status: stats.runs_by_status,
+      queue_depth: this.runs.queued,
+      running_runs: this.runs.running,
+    };
+  }
+
+  /**
+   * Graceful stop: no new runs, running ones get `SHUTDOWN_TIMEOUT_MS` to finish and are cancelled
+   * after, every event is stored, then the store closes. Safe to call twice.
+   */
+  shutdown(): Promise<void> {
+    this.stopped ??= (async () => {
+      this.sweeper.stop();
+      await this.runs.shutdown(this.options.config.SHUTDOWN_TIMEOUT_MS);
+      await this.log.flush();
+      await this.store.close();
+    })();
+    return this.stopped;
+  }
+}

@@ -1,0 +1,143 @@
+import { firstValueFrom, take, toArray } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  EventHub,
+  EventLog,
+  MemoryStore,
+  replayThenLive,
+  type EventBounds,
+  type Runtime,
+} from '../../../core/index.ts';
+import { startRuntime } from '../../fixtures/runtime.ts';
+
+let runtime: Runtime | undefined;
+afterEach(async () => {
+  await runtime?.shutdown();
+  runtime = undefined;
+});
+
+const progress = (n: number) => ({ type: 'progress' as const, message: `event ${n}` });
+
+async function sessionWith(events: number, historyLimit: string) {
+  runtime = await startRuntime({ HISTORY_LIMIT: historyLimit });
+  const session = await runtime.sessions.create();
+  for (let i = 0; i < events; i++)
+    await runtime.log.commit({ session_id: session.id, trace_id: null, events: [progress(i)] });
+  return { runtime, session };
+}
+
+describe('replayThenLive (marbles)', () => {
+  it('buffers live events during the replay and emits each seq once, in order', () => {
+    new TestScheduler((a, b) => expect(a).toEqual(b)).run(
+      ({ cold, hot, expectObservable, expectSubscriptions }) => {
+        const e = (seq: number) => ({ seq });
+        // History replays 3..5 slowly; live emits 5 (a duplicate) and 6 during the replay, then 7.
+        const history = cold('-a-b-(c|)', { a: e(3), b: e(4), c: e(5) });
+        const live = hot('---x-y---z', { x: e(5), y: e(6), z: e(7) });
+        expectObservable(replayThenLive(history, live, 2)).toBe('-a-b-(cy)z', {
+          a: e(3),
+          b: e(4),
+          c: e(5),
+          y: e(6),
+          z: e(7),
+        });
+        expectSubscriptions(live.subscriptions).toBe('^');
+      },
+    );
+  });
+
+  it('unsubscribes from both sources when the reader leaves mid-replay', () => {
+    new TestScheduler((a, b) => expect(a).toEqual(b)).run(
+      ({ cold, hot, expectObservable, expectSubscriptions }) => {
+        const history = cold('-a-b-c|', { a: { seq: 1 }, b: { seq: 2 }, c: { seq: 3 } });
+        const live = hot<{ seq: number }>('------');
+        expectObservable(replayThenLive(history, live, 0), '^--!').toBe('-a-', { a: { seq: 1 } });
+        expectSubscriptions(history.subscriptions).toBe('^--!');
+        expectSubscriptions(live.subscriptions).toBe('^--!');
+      },
+    );
+  });
+});
+
+describe('EventHub', () => {
+  it.each([
+    ['from the hot window', '1000'],
+    ['from the store, page by page', '10'],
+  ])('replays %s then goes live with no gap and no duplicate under concurrent appends', async (_, limit) => {
+    const { runtime, session } = await sessionWith(1500, limit);
+    const reading = firstValueFrom(runtime.events.events$(session.id, 100).pipe(take(1700), toArray()));
+    // Appends race the replay: many commits in flight while the reader pages through history.
+    await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        runtime.log.commit({ session_id: session.id, trace_id: null, events: [progress(2000 + i)] }),
+      ),
+    );
+    const seqs = (await reading).map((event) => event.seq);
+    expect(seqs).toEqual(Array.from({ length: 1700 }, (_, i) => 101 + i));
+  });
+
+  it('keeps only HISTORY_LIMIT events hot per session', async () => {
+    const { runtime, session } = await sessionWith(30, '10');
+    const recent = runtime.events.recent(session.id);
+    expect(recent.map((e) => e.seq)).toEqual([22, 23, 24, 25, 26, 27, 28, 29, 30, 31]);
+  });
+
+  it('says whether a reader resuming after a seq can get all it missed', async () => {
+    class TrimmedStore extends MemoryStore {
+      // A store that has dropped its oldest events (as a capped log would).
+      override async eventBounds(): Promise<EventBounds> {
+        return { first_seq: 50, last_seq: 80 };
+      }
+    }
+    const hub = new EventHub(new TrimmedStore(), 10);
+    expect(await hub.history('s', 10)).toEqual({ recovered: false, first_seq: 50, last_seq: 80 });
+    expect(await hub.history('s', 49)).toMatchObject({ recovered: true });
+    expect(await hub.history('s', 80)).toMatchObject({ recovered: true });
+    const { runtime, session } = await sessionWith(5, '10');
+    expect(await runtime.events.history(session.id, 0)).toEqual({
+      recovered: true,
+      first_seq: 1,
+      last_seq: 6,
+    });
+  });
+
+  it('frees live subscriptions on unsubscribe: no growth after many readers come and go', async () => {
+    const { runtime, session } = await sessionWith(3, '10');
+    for (let i = 0; i < 200; i++) {
+      const sub = runtime.events.events$(session.id, i % 4).subscribe();
+      sub.unsubscribe();
+    }
+    expect(runtime.events.subscriberCount()).toBe(0);
+    const held = runtime.events.events$(session.id).subscribe();
+    expect(runtime.events.subscriberCount(session.id)).toBe(1);
+    held.unsubscribe();
+    expect(runtime.events.subscriberCount(session.id)).toBe(0);
+  });
+
+  it('publishes frozen events, so one reader cannot change what another sees', async () => {
+    const store = new MemoryStore();
+    const hub = new EventHub(store, 10);
+    const log = new EventLog(store, hub);
+    runtime = await startRuntime({}, { store, logger: pino({ level: 'silent' }) });
+    const session = await runtime.sessions.create();
+    const [event] = await log.commit({
+      session_id: session.id,
+      trace_id: null,
+      events: [{ type: 'progress', meta: { n: 1 } }],
+    });
+    expect(Object.isFrozen(event)).toBe(true);
+    expect(() => ((event!.meta as Record<string, unknown>).n = 2)).toThrow(TypeError);
+  });
+
+  it('completes live readers when a session is dropped', async () => {
+    const hub = new EventHub(new MemoryStore(), 10);
+    const done = firstValueFrom(hub.events$('s1', 0).pipe(toArray()));
+    await Promise.resolve();
+    expect(hub.subscriberCount('s1')).toBe(1);
+    hub.drop('s1');
+    expect(await done).toEqual([]);
+    expect(hub.subscriberCount()).toBe(0);
+  });
+});
