@@ -40,7 +40,13 @@ export class CheckpointCipher {
   }
 
   open(payload: string, aad: string): Record<string, unknown> {
-    if (!payload.startsWith(PREFIX)) return JSON.parse(payload) as Record<string, unknown>;
+    if (!payload.startsWith(PREFIX)) {
+      // With a key set, plaintext at rest is refused: otherwise whoever can write the store could swap state in.
+      if (this.key) {
+        throw new TributaryError('CHECKPOINT_DECRYPT_FAILED', `checkpoint ${aad} is stored unencrypted while CHECKPOINT_KEY is set`);
+      }
+      return JSON.parse(payload) as Record<string, unknown>;
+    }
     if (!this.key) {
       throw new TributaryError(
         'CHECKPOINT_DECRYPT_FAILED',

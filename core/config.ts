@@ -99,11 +99,14 @@ export interface Config extends Omit<RawConfig, 'API_KEYS' | 'BODY_LIMIT' | 'CHE
  */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
   const raw: Record<string, unknown> = {};
-  for (const key of Object.keys(ConfigSchema.properties)) {
+  for (const [key, schema] of Object.entries(ConfigSchema.properties)) {
     const value = env[key];
-    if (value !== undefined && value !== '') raw[key] = value.trim();
+    if (value === undefined || value === '') continue;
+    const text = value.trim();
+    // Decimal integers only: Value.Convert would silently turn `1.5`, `1e3`, `0x10` or `true` into 1, 1, 16 or 1.
+    raw[key] = (schema as TSchema).type === 'integer' && /^[+-]?[0-9]+$/.test(text) ? Number(text) : text;
   }
-  const withDefaults = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, raw));
+  const withDefaults = Value.Default(ConfigSchema, raw);
   const problems = [...Value.Errors(ConfigSchema, withDefaults)].map((error) => {
     const name = error.path.replace(/^\//, '') || '(config)';
     const given = SECRET_SETTINGS.has(name) ? '' : `, got ${JSON.stringify(raw[name])}`;

@@ -16,7 +16,8 @@ export const REDACTED = '[redacted]';
  */
 /** True when a key names a secret (`api_key`, `X-API-Key`, `password`, `access_token`, …). */
 export function isSecretKey(key: string): boolean {
-  return SECRET_KEY.test(key);
+  // camelCase words count as words too: `accessToken` and `clientSecret` are `access_Token` and `client_Secret`.
+  return SECRET_KEY.test(key) || SECRET_KEY.test(key.replace(/([a-z0-9])([A-Z])/g, '$1_$2'));
 }
 
 export function redact<T>(value: T): T {
@@ -26,12 +27,18 @@ export function redact<T>(value: T): T {
 function redactValue(value: unknown, seen: WeakSet<object>): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (seen.has(value)) return '[circular]';
-  seen.add(value);
-  if (Array.isArray(value)) return value.map((item) => redactValue(item, seen));
   if (value instanceof Date) return value.toISOString();
-  const out: Record<string, unknown> = {};
-  for (const [key, inner] of Object.entries(value)) {
-    out[key] = isSecretKey(key) ? REDACTED : redactValue(inner, seen);
+  // `seen` holds the objects on the path from the root only: an object met again in a sibling
+  // (shared, not circular) is copied like any other.
+  seen.add(value);
+  try {
+    if (Array.isArray(value)) return value.map((item) => redactValue(item, seen));
+    const out: Record<string, unknown> = {};
+    for (const [key, inner] of Object.entries(value)) {
+      out[key] = isSecretKey(key) ? REDACTED : redactValue(inner, seen);
+    }
+    return out;
+  } finally {
+    seen.delete(value);
   }
-  return out;
 }

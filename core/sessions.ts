@@ -145,12 +145,18 @@ export class Sessions {
     const changes: SessionPatch = {};
     if (input.name !== undefined) changes.name = input.name;
     if (input.metadata !== undefined) changes.metadata = input.metadata;
-    if (input.data !== undefined) changes.data = { ...session.data, ...input.data };
+    // Merged into the data stored when the write runs (not this earlier read), so concurrent writes are kept.
+    if (input.data !== undefined) changes.data = input.data;
     if (input.state !== undefined) changes.state = input.state;
     await this.deps.log.commit({
       session_id: id,
       trace_id: session.trace_id,
-      patch: touch(this.deps.policy, session, changes),
+      patch: (current) =>
+        touch(
+          this.deps.policy,
+          current,
+          changes.data === undefined ? changes : { ...changes, data: { ...current.data, ...changes.data } },
+        ),
       events: [
         { type: 'session.updated', message: 'session updated', meta: { fields: Object.keys(changes) } },
       ],

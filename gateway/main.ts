@@ -11,14 +11,6 @@ async function main(): Promise<void> {
   const logger = pino({ level: config.LOG_LEVEL });
   const store = await openStore(config);
   const runtime = await Runtime.start({ config, store, logger });
-  logger.info(
-    {
-      store: store.kind,
-      path: config.STORE === 'sqlite' ? config.SQLITE_PATH : undefined,
-      concurrency: config.CONCURRENCY_LIMIT,
-    },
-    'tributary core running; press Ctrl-C to stop',
-  );
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -34,6 +26,14 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  logger.info(
+    {
+      store: store.kind,
+      path: config.STORE === 'sqlite' ? config.SQLITE_PATH : undefined,
+      concurrency: config.CONCURRENCY_LIMIT,
+    },
+    'tributary core running; press Ctrl-C to stop',
+  );
 }
 
 main().catch((error: unknown) => {

@@ -1,0 +1,231 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { isTributaryError, loadConfig, type TributaryError } from '../../../core/index.ts';
+
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** The CONFIG_INVALID error `env` gives, failing the test when it loads. */
+function configError(env: Record<string, string>): TributaryError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (isTributaryError(error, 'CONFIG_INVALID')) return error;
+    throw error;
+  }
+  throw new Error(`expected CONFIG_INVALID for ${JSON.stringify(env)}`);
+}
+
+describe('loadConfig defaults', () => {
+  it('gives every default with an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      HOST: '127.0.0.1',
+      PORT: 3000,
+      CONCURRENCY_LIMIT: 3,
+      IDLE_AFTER_SECONDS: 1800,
+      SESSION_TTL_SECONDS: 600,
+      SWEEP_INTERVAL_SECONDS: 30,
+      HISTORY_LIMIT: 200,
+      MAX_SESSIONS_PER_USER: 100,
+      SESSION_CAP_POLICY: 'reject',
+      SHUTDOWN_TIMEOUT_MS: 10_000,
+      DEFAULT_FLOW: 'quiz',
+      STORE: 'sqlite',
+      SQLITE_PATH: './data/tributary.db',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      BODY_LIMIT: 1024 * 1024,
+      JAEGER_UI_URL: 'http://localhost:16686',
+      LOG_LEVEL: 'info',
+      PLUGINS: [],
+    });
+    expect(config.API_KEYS.size).toBe(0);
+    expect(config.CHECKPOINT_KEY).toBeUndefined();
+    expect(config.RAG_URL).toBeUndefined();
+    expect(config.EXAM_URL).toBeUndefined();
+    expect(config.LLM_URL).toBeUndefined();
+    expect(config.INTERNAL_TOKEN).toBeUndefined();
+  });
+
+  it('treats empty values as unset, trims values, and ignores variables it does not know', () => {
+    const config = loadConfig({ PORT: '', STORE: ' memory ', CONCURRENCY_LIMIT: ' 7 ', UNRELATED: 'x' });
+    expect(config.PORT).toBe(3000);
+    expect(config.STORE).toBe('memory');
+    expect(config.CONCURRENCY_LIMIT).toBe(7);
+    expect(config).not.toHaveProperty('UNRELATED');
+  });
+
+  it('reads good values of every kind', () => {
+    const config = loadConfig({
+      HOST: '0.0.0.0',
+      PORT: '0',
+      CONCURRENCY_LIMIT: '1000',
+      MAX_SESSIONS_PER_USER: '0',
+      SESSION_CAP_POLICY: 'evict',
+      STORE: 'redis',
+      REDIS_URL: 'rediss://cache:6380',
+      RAG_URL: 'https://rag.example/search',
+      LOG_LEVEL: 'debug',
+      DEFAULT_FLOW: 'grade_2',
+      INTERNAL_TOKEN: '0123456789abcdef',
+    });
+    expect(config).toMatchObject({
+      HOST: '0.0.0.0',
+      PORT: 0,
+      CONCURRENCY_LIMIT: 1000,
+      MAX_SESSIONS_PER_USER: 0,
+      SESSION_CAP_POLICY: 'evict',
+      STORE: 'redis',
+      REDIS_URL: 'rediss://cache:6380',
+      RAG_URL: 'https://rag.example/search',
+      LOG_LEVEL: 'debug',
+      DEFAULT_FLOW: 'grade_2',
+      INTERNAL_TOKEN: '0123456789abcdef',
+    });
+  });
+});
+
+describe('loadConfig rejects bad values with CONFIG_INVALID naming the variable', () => {
+  it.each([
+    ['HOST', '   '],
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['PORT', '-1'],
+    ['PORT', '1e3'],
+    ['PORT', '0x10'],
+    ['CONCURRENCY_LIMIT', '0'],
+    ['CONCURRENCY_LIMIT', '1.5'],
+    ['CONCURRENCY_LIMIT', 'true'],
+    ['IDLE_AFTER_SECONDS', '0'],
+    ['SESSION_TTL_SECONDS', 'ten'],
+    ['SWEEP_INTERVAL_SECONDS', '86401'],
+    ['HISTORY_LIMIT', 'x'],
+    ['MAX_SESSIONS_PER_USER', '-1'],
+    ['SHUTDOWN_TIMEOUT_MS', '2.5'],
+    ['STORE', 'mongo'],
+    ['SESSION_CAP_POLICY', 'drop'],
+    ['DEFAULT_FLOW', 'Bad-Name'],
+    ['REDIS_URL', 'http://cache:6379'],
+    ['RAG_URL', 'ftp://x'],
+    ['EXAM_URL', 'exam.local'],
+    ['LLM_URL', 'http://has space'],
+    ['JAEGER_UI_URL', 'localhost:16686'],
+    ['INTERNAL_TOKEN', 'short'],
+    ['API_KEYS', 'short:u'],
+    ['API_KEYS', 'longenough-key'],
+    ['CHECKPOINT_KEY', 'zz'],
+    ['CHECKPOINT_KEY', 'a1'.repeat(31)],
+    ['BODY_LIMIT', '1gb'],
+    ['BODY_LIMIT', '-5'],
+    ['LOG_LEVEL', 'loud'],
+  ])('%s=%s', (name, value) => {
+    const error = configError({ [name]: value });
+    expect(error.field).toBe(name);
+    expect(error.status).toBe(500);
+    expect(
+      error.message.startsWith(`${name}: expected`) || error.message.startsWith(`${name}: Expected`),
+    ).toBe(true);
+    expect(error.details).toMatchObject({ errors: [{ field: name }] });
+  });
+
+  it('says what it expected and what it got (for settings that are not secret)', () => {
+    expect(configError({ PORT: 'abc' }).message).toBe('PORT: expected an integer from 0 to 65535, got "abc"');
+    expect(configError({ STORE: 'mongo' }).message).toBe(
+      'STORE: expected one of sqlite, memory, redis, got "mongo"',
+    );
+    expect(configError({ BODY_LIMIT: '1gb' }).message).toContain('512kb or 1mb');
+  });
+
+  it('lists every bad variable, the first one as the field', () => {
+    const error = configError({ PORT: 'abc', STORE: 'mongo', LOG_LEVEL: 'loud' });
+    expect(error.field).toBe('PORT');
+    expect(error.message).toContain('PORT:');
+    expect(error.message).toContain('STORE:');
+    expect(error.message).toContain('LOG_LEVEL:');
+    expect((error.details?.errors as { field: string }[]).map((e) => e.field)).toEqual([
+      'PORT',
+      'STORE',
+      'LOG_LEVEL',
+    ]);
+  });
+
+  it.each([
+    ['CHECKPOINT_KEY', 'my-very-secret-checkpoint-key'],
+    ['API_KEYS', 'sup3rs3cretk3y'],
+    ['API_KEYS', 'sup3rs3cretk3y:ann,x:bob'],
+    ['INTERNAL_TOKEN', 'tinys3cret'],
+  ])('never shows the value of the secret %s', (name, secret) => {
+    const error = configError({ [name]: secret, PORT: 'abc' });
+    expect(error.message).toContain(`${name}:`);
+    const everything = `${error.message} ${JSON.stringify(error.details)} ${String(error.stack)}`;
+    expect(everything).not.toContain(secret);
+    for (const part of secret.split(/[:,]/).filter((p) => p.length > 3))
+      expect(everything).not.toContain(part);
+  });
+
+  it('never shows valid secrets either when another setting is bad', () => {
+    const secrets = {
+      CHECKPOINT_KEY: 'c0'.repeat(32),
+      API_KEYS: 'k3y-0001-secret:ann',
+      INTERNAL_TOKEN: 'internal-token-0123456789',
+    };
+    const error = configError({ ...secrets, PORT: 'abc' });
+    for (const value of Object.values(secrets)) expect(error.message).not.toContain(value);
+    expect(JSON.stringify(error.details)).not.toContain('k3y-0001-secret');
+  });
+});
+
+describe('loadConfig parses list-like values', () => {
+  it('API_KEYS into a key to user map', () => {
+    const config = loadConfig({ API_KEYS: 'k3y-0001:ann,k3y-0002:bob,k3y.0003~x:carol@example.org' });
+    expect([...config.API_KEYS]).toEqual([
+      ['k3y-0001', 'ann'],
+      ['k3y-0002', 'bob'],
+      ['k3y.0003~x', 'carol@example.org'],
+    ]);
+  });
+
+  it.each([
+    ['1048576', 1_048_576],
+    ['100b', 100],
+    ['512kb', 512 * 1024],
+    ['2mb', 2 * 1024 * 1024],
+    ['0', 0],
+  ])('BODY_LIMIT=%s is %d bytes', (value, bytes) => {
+    expect(loadConfig({ BODY_LIMIT: value }).BODY_LIMIT).toBe(bytes);
+  });
+
+  it('CHECKPOINT_KEY from 64 hex characters or 44 base64 characters, to the same 32 bytes', () => {
+    const bytes = Buffer.from('00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff', 'hex');
+    const fromHex = loadConfig({ CHECKPOINT_KEY: bytes.toString('hex').toUpperCase() }).CHECKPOINT_KEY;
+    const fromBase64 = loadConfig({ CHECKPOINT_KEY: bytes.toString('base64') }).CHECKPOINT_KEY;
+    expect(bytes.toString('base64')).toHaveLength(44);
+    expect(fromHex).toEqual(bytes);
+    expect(fromBase64).toEqual(bytes);
+    expect(fromHex?.length).toBe(32);
+  });
+
+  it('PLUGINS as a trimmed list without empty entries', () => {
+    expect(loadConfig({ PLUGINS: ' ./plugins/a.ts , @acme/tributary-b,, c ' }).PLUGINS).toEqual([
+      './plugins/a.ts',
+      '@acme/tributary-b',
+      'c',
+    ]);
+    expect(loadConfig({ PLUGINS: ',' }).PLUGINS).toEqual([]);
+  });
+});
+
+describe('npm start with a bad setting', () => {
+  it('exits 1 with a message naming the variable', () => {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', STORE: 'memory', PORT: 'abc' },
+      encoding: 'utf8',
+      timeout: 15_000,
+    });
+    expect(result.error).toBeUndefined();
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('CONFIG_INVALID');
+    expect(result.stderr).toContain('PORT: expected an integer from 0 to 65535, got "abc"');
+  });
+});
