@@ -1,0 +1,32 @@
+import type { ToolDefinition } from '../core/plugin.ts';
+import { generateExam } from './generate_exam/index.ts';
+import { gradeExam } from './grade_exam/index.ts';
+import { planner } from './planner/index.ts';
+import { ragSearch } from './rag_search/index.ts';
+
+export interface BuiltinToolsOptions {
+  /** RAG backend (`RAG_URL`). */
+  ragUrl: string;
+  /** Exam backend (`EXAM_URL`), for both generating and grading. */
+  examUrl: string;
+  /** OpenAI-compatible chat completions endpoint (`LLM_URL`); the planner uses rules only without it. */
+  llmUrl?: string;
+}
+
+/**
+ * The four built-in tools, ready to register: `rag_search`, `generate_exam`, `grade_exam` and `planner`.
+ * Throws `CONFIG_INVALID` when a URL is not an absolute http(s) URL.
+ *
+ * @example
+ * ```ts
+ * registry.register(builtinTools({ ragUrl: config.RAG_URL, examUrl: config.EXAM_URL, llmUrl: config.LLM_URL }));
+ * ```
+ */
+export function builtinTools(options: BuiltinToolsOptions): Array<ToolDefinition<never, unknown>> {
+  return [
+    ragSearch({ baseUrl: options.ragUrl }),
+    generateExam({ baseUrl: options.examUrl }),
+    gradeExam({ baseUrl: options.examUrl }),
+    planner({ llmUrl: options.llmUrl }),
+  ];
+}

@@ -1,0 +1,38 @@
+/**
+ * The HTTP tool kit: what the built-in HTTP tools (and plugin authors' ones) use to call a JSON backend.
+ *
+ * - Every call goes through `ctx.fetch`, so it carries the tool span's trace headers and stops when the
+ *   run is cancelled; on top of that each call has its own timeout (default 5000 ms) and a response size
+ *   limit (default 1 MiB, enforced while streaming).
+ * - Failures are `TributaryError`s with messages that say what happened where, never with headers:
+ *   `timeout after 5000 ms calling rag_search at http://rag/search`, `HTTP 503 from http://rag/search`,
+ *   `HTTP 404 from http://rag/search: <body snippet>`, `invalid JSON from http://rag/search`,
+ *   `response from http://rag/search exceeds 1048576 bytes`,
+ *   `connection failed calling rag_search at http://rag/search: <cause>`.
+ * - The kit never retries by itself. It marks errors `retryable` (network errors, timeouts, 502/503/504;
+ *   never a 4xx or a 500), and the core retries them: each HTTP tool spreads {@link httpToolPolicy}
+ *   (`retries: 1`, `retryDelayMs: 200`) into its definition, so a blip costs one retry after 200 ms and every
+ *   attempt is reported as its own `tool.started` with its own span.
+ * - A cancel is not a failure: when the run's signal aborts, the kit rethrows the abort reason untouched.
+ *
+ * @example
+ * ```ts
+ * export function weather(options: HttpToolOptions) {
+ *   const url = toolEndpoint('weather', options.baseUrl, '/forecast');
+ *   return defineTool<{ city: string }, Forecast>({
+ *     name: 'weather', version: '1.0.0', description: 'Forecast for a city', input, output,
+ *     ...httpToolPolicy('weather', options),
+ *     execute: (body, ctx) => postJson<Forecast>(ctx, { tool: 'weather', url, body, timeoutMs: options.timeoutMs }),
+ *   });
+ * }
+ * ```
+ */
+export { displayUrl } from './display-url.ts';
+export { getJson } from './get-json.ts';
+export * from './http-errors.ts';
+export * from './http-tool-policy.ts';
+export { postJson } from './post-json.ts';
+export { readLimited, discardBody } from './read-limited.ts';
+export type { LimitedBody } from './read-limited.ts';
+export * from './request-json.ts';
+export { toolEndpoint } from './tool-endpoint.ts';
