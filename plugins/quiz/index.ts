@@ -1,0 +1,92 @@
+import { defineFlow, type FlowEmission } from '../../core/index.ts';
+import type { GenerateExamOutput, PlannerOutput, QuestionKind, RagSearchOutput } from '../contracts.ts';
+import { step, useTool } from '../flow-kit.ts';
+import { renderQuiz, withoutAnswers } from './render.ts';
+
+export interface QuizInput {
+  question: string;
+  num_questions?: number;
+  kind?: QuestionKind | 'mixed';
+  top_k?: number;
+}
+
+/**
+ * The quiz flow: understand the question, retrieve course material, generate a quiz from it.
+ * Steps, in order: `intent_determined`, `start_retrieval`, `retrieval_done`, `start_generate_exam`,
+ * `generate_done`, `final_answer`; the final assistant message holds the quiz. The exam with its
+ * answers is kept in the session's `data.last_exam` for the `grade` flow.
+ */
+export const quizFlow = defineFlow<QuizInput>({
+  name: 'quiz',
+  version: '1.0.0',
+  description: 'Generates a quiz on the topic of the question from retrieved course material',
+  tools: ['planner', 'rag_search', 'generate_exam'],
+  input: {
+    type: 'object',
+    properties: {
+      question: { type: 'string', minLength: 1, maxLength: 2000 },
+      num_questions: { type: 'integer', minimum: 1, maximum: 20 },
+      kind: { enum: ['multiple_choice', 'open', 'mixed'] },
+      top_k: { type: 'integer', minimum: 1, maximum: 20 },
+    },
+    required: ['question'],
+  },
+  async *execute(input, ctx): AsyncGenerator<FlowEmission> {
+    const plan = yield* useTool<PlannerOutput>(
+      ctx,
+      'planner',
+      { question: input.question },
+      'understand the question',
+    );
+    yield step('intent_determined', `intent: ${plan.intent}, topic: ${plan.topic}`, { ...plan });
+
+    yield step('start_retrieval', `searching the course material for "${plan.topic}"`, { query: plan.topic });
+    const { chunks } = yield* useTool<RagSearchOutput>(
+      ctx,
+      'rag_search',
+      { query: plan.topic, top_k: input.top_k ?? 4 },
+      'search the course material',
+    );
+    const sources = [...new Set(chunks.map((chunk) => chunk.source))];
+    yield {
+      type: 'message',
+      role: 'tool',
+      tool: 'rag_search',
+      content: `found ${chunks.length} passages in ${sources.join(', ') || 'no source'}`,
+    };
+    yield step('retrieval_done', `found ${chunks.length} passages`, { chunks: chunks.length, sources });
+    if (chunks.length === 0) {
+      yield step('final_answer', 'nothing to make a quiz from');
+      yield {
+        type: 'message',
+        role: 'assistant',
+        content: `I found nothing about "${plan.topic}" in the course material, so there is no quiz to make.`,
+      };
+      yield { type: 'result', result: { exam: null, topic: plan.topic } };
+      return;
+    }
+
+    const numQuestions = input.num_questions ?? 3;
+    const kind = input.kind ?? 'mixed';
+    yield step('start_generate_exam', `writing ${numQuestions} ${kind} questions`, {
+      num_questions: numQuestions,
+      kind,
+    });
+    const { exam } = yield* useTool<GenerateExamOutput>(
+      ctx,
+      'generate_exam',
+      { topic: plan.topic, chunks, num_questions: numQuestions, kind },
+      'write the quiz',
+    );
+    yield step('generate_done', `quiz ready: ${exam.questions.length} questions`, {
+      exam_id: exam.id,
+      questions: exam.questions.length,
+    });
+    yield { type: 'data', data: { last_exam: exam } };
+
+    const quiz = withoutAnswers(exam);
+    yield step('final_answer', 'quiz sent');
+    yield { type: 'message', role: 'assistant', content: renderQuiz(quiz), meta: { exam: quiz } };
+    yield { type: 'result', result: { exam: quiz, topic: plan.topic } };
+  },
+});
