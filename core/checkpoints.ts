@@ -40,7 +40,7 @@ export class Checkpoints {
         field: 'state',
       });
     }
-    const session = await this.deps.sessions.get(sessionId);
+    const session = await this.deps.sessions.getWritable(sessionId);
     const id = newId();
     const stored: StoredCheckpoint = {
       id,

@@ -53,6 +53,10 @@ export const ConfigSchema = Type.Object({
       hint: 'key:user pairs, comma separated, keys of 8 or more characters (k3y-0001:ann,k3y-0002:bob)',
     }),
   ),
+  CORS_ORIGINS: Type.String({
+    default: '',
+    description: 'Origins allowed to call the API from a browser, comma separated (* for any)',
+  }),
   BODY_LIMIT: Type.String({
     default: '1mb',
     pattern: '^[0-9]+(b|kb|mb)?$',
@@ -80,7 +84,11 @@ const SECRET_SETTINGS = new Set(['API_KEYS', 'CHECKPOINT_KEY', 'INTERNAL_TOKEN']
 type RawConfig = Static<typeof ConfigSchema>;
 
 /** Validated settings, with list-like values parsed. */
-export interface Config extends Omit<RawConfig, 'API_KEYS' | 'BODY_LIMIT' | 'CHECKPOINT_KEY' | 'PLUGINS'> {
+export interface Config extends Omit<
+  RawConfig,
+  'API_KEYS' | 'BODY_LIMIT' | 'CHECKPOINT_KEY' | 'PLUGINS' | 'CORS_ORIGINS'
+> {
+  CORS_ORIGINS: readonly string[];
   /** API key to user id; empty when the gateway runs open. */
   API_KEYS: ReadonlyMap<string, string>;
   BODY_LIMIT: number;
@@ -125,9 +133,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     API_KEYS: parseApiKeys(valid.API_KEYS),
     BODY_LIMIT: parseBytes(valid.BODY_LIMIT),
     CHECKPOINT_KEY: parseKey(valid.CHECKPOINT_KEY),
-    PLUGINS: valid.PLUGINS.split(',')
-      .map((entry) => entry.trim())
-      .filter(Boolean),
+    PLUGINS: list(valid.PLUGINS),
+    CORS_ORIGINS: list(valid.CORS_ORIGINS),
   };
 }
 
@@ -136,6 +143,13 @@ function describe(schema: TSchema, fallback: string): string {
   if (schema.anyOf) return `expected one of ${schema.anyOf.map((s: TSchema) => s.const).join(', ')}`;
   if (typeof schema.hint === 'string') return `expected ${schema.hint}`;
   return fallback;
+}
+
+function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
 }
 
 function parseApiKeys(value: string | undefined): Map<string, string> {

@@ -45,7 +45,7 @@ export class EventHub {
 
   /** Stored events with `seq > afterSeq`, then live ones, with no gap and no duplicate. */
   events$(sessionId: string, afterSeq = 0): Observable<SessionEvent> {
-    return defer(() => replayThenLive(this.replay(sessionId, afterSeq), this.liveOf(sessionId), afterSeq));
+    return defer(() => replayThenLive(this.stored$(sessionId, afterSeq), this.liveOf(sessionId), afterSeq));
   }
 
   /** Tells whether a reader resuming after `afterSeq` can get everything it missed. */
@@ -96,8 +96,12 @@ export class EventHub {
     });
   }
 
-  /** From the window when it covers `afterSeq`, else from the store page by page. */
-  private replay(sessionId: string, afterSeq: number): Observable<SessionEvent> {
+  /**
+   * Only the stored events after `afterSeq`, then complete (for a session that will get no more:
+   * expired, or read by a client that wants history alone). From the hot window when it covers
+   * `afterSeq`, else from the store page by page.
+   */
+  stored$(sessionId: string, afterSeq = 0): Observable<SessionEvent> {
     const window = this.windows.get(sessionId);
     const first = window?.[0];
     if (window && first && first.seq <= afterSeq + 1) {

@@ -88,11 +88,7 @@ export class Runs {
   }
 
   async create(sessionId: string, request: CreateRunInput): Promise<Run> {
-    const session = await this.deps.sessions.get(sessionId);
-    if (session.state === 'expired')
-      throw new TributaryError('SESSION_EXPIRED', `session ${sessionId} has expired`, {
-        field: 'session_id',
-      });
+    const session = await this.deps.sessions.getWritable(sessionId);
     if (session.state === 'archived') {
       throw new TributaryError(
         'SESSION_ARCHIVED',

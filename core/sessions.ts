@@ -1,4 +1,5 @@
 import { TributaryError } from './errors.ts';
+import type { EventDraft, SessionEvent } from './event.ts';
 import type { EventHub } from './event-hub.ts';
 import type { EventLog } from './event-log.ts';
 import type { Page, Session, SessionFilter, SessionPatch, SessionState } from './session.ts';
@@ -125,8 +126,19 @@ export class Sessions {
     return this.deps.store.listSessions({ ...filter, limit, cursor: cursor ?? null });
   }
 
-  async update(id: string, input: UpdateSessionInput): Promise<Session> {
+  /** The session, or SESSION_EXPIRED when it has expired: expired sessions are read-only. */
+  async getWritable(id: string): Promise<Session> {
     const session = await this.get(id);
+    if (session.state === 'expired') {
+      throw new TributaryError('SESSION_EXPIRED', `session ${id} has expired and is read-only`, {
+        field: 'session_id',
+      });
+    }
+    return session;
+  }
+
+  async update(id: string, input: UpdateSessionInput): Promise<Session> {
+    const session = await this.getWritable(id);
     if (input.state !== undefined) {
       checkState(input.state);
       if (input.state === 'idle' || input.state === 'expired') {
@@ -136,11 +148,6 @@ export class Sessions {
           { field: 'state' },
         );
       }
-    }
-    if (session.state === 'expired') {
-      throw new TributaryError('SESSION_EXPIRED', `session ${id} has expired and cannot change`, {
-        field: 'session_id',
-      });
     }
     const changes: SessionPatch = {};
     if (input.name !== undefined) changes.name = input.name;
@@ -162,6 +169,22 @@ export class Sessions {
       ],
     });
     return this.get(id);
+  }
+
+  /**
+   * Appends a `progress` event posted from outside (an agent, a worker) and records the activity.
+   * Expired sessions refuse it.
+   */
+  async recordProgress(id: string, draft: Omit<EventDraft, 'type'>): Promise<SessionEvent> {
+    const session = await this.getWritable(id);
+    const [event] = await this.deps.log.commit({
+      session_id: id,
+      trace_id: session.trace_id,
+      patch: (current) => touch(this.deps.policy, current),
+      events: [{ ...draft, type: 'progress' }],
+    });
+    if (!event) throw new TributaryError('STORE_UNAVAILABLE', 'the store wrote no event');
+    return event;
   }
 
   /** Deletes a session and everything it owns (its run is cancelled first). */

@@ -1,22 +1,19 @@
 /**
- * `npm start`: boots config, the store (SQLite by default) and the core runtime, and stops
- * gracefully on SIGINT/SIGTERM. The HTTP gateway, Socket.IO bridge and dashboard plug in here
- * as they land (see the README's roadmap).
+ * `npm start`: boots the platform (see {@link startPlatform}), prints its URLs and stops
+ * gracefully on SIGINT/SIGTERM without losing stored events.
  */
-import { pino } from 'pino';
-import { errorMessage, isTributaryError, loadConfig, openStore, Runtime } from '../core/index.ts';
+import { errorMessage, isTributaryError } from '../core/index.ts';
+import { startPlatform } from './platform.ts';
 
 async function main(): Promise<void> {
-  const config = loadConfig(process.env);
-  const logger = pino({ level: config.LOG_LEVEL });
-  const store = await openStore(config);
-  const runtime = await Runtime.start({ config, store, logger });
+  const platform = await startPlatform(process.env);
+  const { logger, url } = platform;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    runtime.shutdown().then(
+    platform.close().then(
       () => process.exit(0),
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
@@ -26,18 +23,21 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  const { config } = platform;
   logger.info(
     {
-      store: store.kind,
+      url,
+      api_docs: `${url}/docs`,
+      store: platform.runtime.store.kind,
       path: config.STORE === 'sqlite' ? config.SQLITE_PATH : undefined,
       concurrency: config.CONCURRENCY_LIMIT,
     },
-    'tributary core running; press Ctrl-C to stop',
+    `tributary running at ${url} (API reference: ${url}/docs); press Ctrl-C to stop`,
   );
 }
 
 main().catch((error: unknown) => {
-  // A bad setting or an unreadable store stops the process with a message naming what is wrong.
+  // A bad setting, plugin or store stops the process with a message naming what is wrong.
   const code = isTributaryError(error) ? `${error.code}: ` : '';
   process.stderr.write(`tributary: ${code}${errorMessage(error)}\n`);
   process.exit(1);

@@ -21,7 +21,7 @@ it('`npm start`’s entry boots on the SQLite default and stops gracefully on SI
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => {
       lines.push(...chunk.toString().split('\n').filter(Boolean));
-      if (lines.some((line) => line.includes('core running'))) resolve();
+      if (lines.some((line) => line.includes('tributary running'))) resolve();
     });
     child.on('exit', (code) => reject(new Error(`exited early with ${code}`)));
   });
@@ -29,7 +29,7 @@ it('`npm start`’s entry boots on the SQLite default and stops gracefully on SI
   child.kill('SIGTERM');
   expect(await exited).toBe(0);
   expect(existsSync(path)).toBe(true);
-  const started = JSON.parse(lines.find((line) => line.includes('core running'))!) as Record<string, unknown>;
+  const started = JSON.parse(lines.find((line) => line.includes('tributary running'))!) as Record<string, unknown>;
   expect(started).toMatchObject({ store: 'sqlite', path, concurrency: 3 });
   expect(lines.some((line) => line.includes('shutting down'))).toBe(true);
 });

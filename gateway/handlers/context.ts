@@ -1,0 +1,43 @@
+import type { Runtime, Session } from '../../core/index.ts';
+import { TributaryError } from '../../core/index.ts';
+import { HttpProblem } from '../http/problem.ts';
+import type { OpenApiDocument } from '../http/openapi-document.ts';
+import type { components } from '../../openapi/schema.d.ts';
+
+/** What every handler may use. */
+export interface HandlerDeps {
+  runtime: Runtime;
+  spec: OpenApiDocument;
+  /** Milliseconds between SSE heartbeat comments. */
+  heartbeatMs: number;
+}
+
+export type SessionResource = components['schemas']['Session'];
+
+/** The session if the caller may see it; another user's session is SESSION_NOT_FOUND, as if it did not exist. */
+export async function ownedSession(
+  deps: HandlerDeps,
+  user: string | null,
+  sessionId: string,
+): Promise<Session> {
+  const session = await deps.runtime.sessions.get(sessionId);
+  if (user !== null && session.user_id !== user) {
+    throw new TributaryError('SESSION_NOT_FOUND', `session ${sessionId} not found`, { field: 'session_id' });
+  }
+  return session;
+}
+
+/** The Session of the API: everything but the internal trace context. */
+export function toSessionResource({ trace_parent: _internal, ...session }: Session): SessionResource {
+  return session;
+}
+
+/** With API keys, a caller acts as its key's user: naming another user is refused. */
+export function asUser(user: string | null, named: string | undefined, field: string): string | undefined {
+  if (user === null) return named;
+  if (named !== undefined && named !== user)
+    throw new HttpProblem('FORBIDDEN', `${field} must be your own user (${user})`, [
+      { field, message: 'not your user' },
+    ]);
+  return user;
+}

@@ -1,0 +1,69 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Context } from 'koa';
+import type { Authenticate } from './openapi-binder.ts';
+import { HttpProblem } from './problem.ts';
+
+export interface AuthOptions {
+  /** API key to user id; empty runs the gateway open (local use). */
+  apiKeys: ReadonlyMap<string, string>;
+  /** The token `POST /v1/progress` needs; unset refuses every such call (403). */
+  internalToken: string | undefined;
+}
+
+/**
+ * Authentication from each operation's `security` in the spec: `apiKey` (Authorization: Bearer) or
+ * `apiKeyHeader` (X-API-Key) map a key to its user; `internalToken` checks X-Internal-Token;
+ * `security: []` is public. Keys are compared in constant time.
+ *
+ * @example
+ * ```ts
+ * const authenticate = createAuthenticate({ apiKeys: new Map([['k3y-0001', 'ann']]), internalToken: undefined });
+ * ```
+ */
+export function createAuthenticate(options: AuthOptions): Authenticate {
+  const keys = [...options.apiKeys].map(([key, user]) => ({ digest: digest(key), user }));
+  const internal = options.internalToken === undefined ? undefined : digest(options.internalToken);
+  return (ctx: Context, requirements) => {
+    if (
+      requirements.length === 0 ||
+      requirements.some((alternative) => Object.keys(alternative).length === 0)
+    )
+      return null;
+    const schemes = new Set(requirements.flatMap((alternative) => Object.keys(alternative)));
+    if (schemes.has('internalToken')) {
+      if (!internal)
+        throw new HttpProblem(
+          'FORBIDDEN',
+          'progress ingestion is disabled: the server has no INTERNAL_TOKEN',
+        );
+      const token = ctx.get('x-internal-token');
+      if (!token) throw new HttpProblem('UNAUTHORIZED', 'missing X-Internal-Token header');
+      if (!timingSafeEqual(digest(token), internal))
+        throw new HttpProblem('UNAUTHORIZED', 'invalid X-Internal-Token');
+      return null;
+    }
+    if (keys.length === 0) return null;
+    const presented = bearer(ctx.get('authorization')) ?? (ctx.get('x-api-key') || undefined);
+    if (!presented)
+      throw new HttpProblem(
+        'UNAUTHORIZED',
+        'missing API key: send Authorization: Bearer <key> or X-API-Key: <key>',
+      );
+    const wanted = digest(presented);
+    // Check every key so the time taken does not tell which one was close.
+    let user: string | null = null;
+    for (const key of keys) if (timingSafeEqual(key.digest, wanted)) user = key.user;
+    if (user === null) throw new HttpProblem('UNAUTHORIZED', 'invalid API key');
+    return user;
+  };
+}
+
+function bearer(header: string): string | undefined {
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  return match?.[1];
+}
+
+// Hashing first gives equal-length buffers, which timingSafeEqual needs.
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}

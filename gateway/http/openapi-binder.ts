@@ -1,0 +1,228 @@
+import type Router from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import { createAjv, validationError, type ValidateFunction } from '../../core/index.ts';
+import { HttpProblem } from './problem.ts';
+import {
+  deref,
+  HTTP_METHODS,
+  type OpenApiDocument,
+  type OpenApiOperation,
+  type OpenApiParameter,
+} from './openapi-document.ts';
+import { readJsonBody } from './read-json-body.ts';
+
+/** What a handler gets: the request after authentication and validation against the spec. */
+export interface BoundRequest {
+  readonly operationId: string;
+  readonly params: Record<string, unknown>;
+  readonly query: Record<string, unknown>;
+  readonly headers: Record<string, unknown>;
+  readonly body: unknown;
+  /** The API key's user, or null when the gateway runs open. */
+  readonly user: string | null;
+}
+
+/** A handler's answer; `undefined` means it wrote the response itself (SSE). */
+export type OperationResult =
+  { status: number; body?: unknown; headers?: Record<string, string> } | undefined;
+
+export type OperationHandler = (request: BoundRequest, ctx: Context) => Promise<OperationResult>;
+
+/** Decides who may call an operation, from its `security` requirements; throws 401/403 problems. */
+export type Authenticate = (
+  ctx: Context,
+  requirements: ReadonlyArray<Record<string, string[]>>,
+) => string | null;
+
+export interface BindOptions {
+  spec: OpenApiDocument;
+  handlers: Readonly<Record<string, OperationHandler>>;
+  authenticate: Authenticate;
+  bodyLimit: number;
+  /** Check every response against the spec (tests turn this on): a mismatch is a 500. */
+  validateResponses?: boolean;
+}
+
+interface CompiledOperation {
+  path?: ValidateFunction;
+  query?: ValidateFunction;
+  headers?: ValidateFunction;
+  body?: ValidateFunction;
+  bodyRequired: boolean;
+  /** Declared header parameters, by the name the spec gives them. */
+  headerNames: string[];
+  responses: Map<string, ValidateFunction>;
+}
+
+/**
+ * Registers every operation of the spec on the router: auth, then JSON body parsing, then Ajv
+ * validation of path, query, headers and body (400 problems naming the field), then the handler
+ * found by `operationId`. An operation without a handler stops the start.
+ *
+ * @example
+ * ```ts
+ * bindOpenApi(router, { spec: loadSpec(), handlers, authenticate, bodyLimit: 1 << 20 });
+ * app.use(router.routes()).use(router.allowedMethods({ throw: true }));
+ * ```
+ */
+export function bindOpenApi(router: Router, options: BindOptions): string[] {
+  const { spec } = options;
+  // Coercing for parameters (they arrive as strings), strict types for bodies.
+  const paramAjv = createAjv({ strict: false, coerceTypes: 'array', useDefaults: true });
+  const bodyAjv = createAjv({ strict: false });
+  const bound: string[] = [];
+  for (const [path, item] of Object.entries(spec.paths)) {
+    const shared = (item.parameters as OpenApiParameter[] | undefined) ?? [];
+    for (const method of HTTP_METHODS) {
+      const operation = item[method] as OpenApiOperation | undefined;
+      if (!operation) continue;
+      const handler = options.handlers[operation.operationId];
+      if (!handler)
+        throw new Error(
+          `no handler for operation ${operation.operationId} (${method.toUpperCase()} ${path})`,
+        );
+      const compiled = compile(
+        spec,
+        operation,
+        [...shared, ...(operation.parameters ?? [])],
+        paramAjv,
+        bodyAjv,
+        options.validateResponses ?? false,
+      );
+      const requirements = operation.security ?? spec.security ?? [];
+      router.register(
+        toKoaPath(path),
+        [method],
+        operationMiddleware(operation.operationId, compiled, requirements, handler, options),
+      );
+      bound.push(operation.operationId);
+    }
+  }
+  return bound;
+}
+
+function operationMiddleware(
+  operationId: string,
+  compiled: CompiledOperation,
+  requirements: ReadonlyArray<Record<string, string[]>>,
+  handler: OperationHandler,
+  options: BindOptions,
+): Middleware {
+  return async (ctx) => {
+    const user = options.authenticate(ctx, requirements);
+    const body = compiled.body
+      ? await readJsonBody(ctx, options.bodyLimit, compiled.bodyRequired)
+      : undefined;
+    const params = check(
+      compiled.path,
+      { ...(ctx as unknown as { params: Record<string, string> }).params },
+      'path',
+    );
+    const query = check(compiled.query, { ...ctx.query }, 'query');
+    const declared = compiled.headerNames
+      .filter((name) => ctx.get(name) !== '')
+      .map((name) => [name, ctx.get(name)]);
+    const headers = check(
+      compiled.headers,
+      Object.fromEntries(declared) as Record<string, unknown>,
+      'headers',
+    );
+    if (compiled.body && body !== undefined) check(compiled.body, body, 'body');
+    const result = await handler({ operationId, params, query, headers, body, user }, ctx);
+    if (result === undefined) return;
+    ctx.status = result.status;
+    for (const [name, value] of Object.entries(result.headers ?? {})) ctx.set(name, value);
+    if (result.body !== undefined) ctx.body = result.body;
+    if (options.validateResponses) checkResponse(compiled, operationId, result);
+  };
+}
+
+function check<T>(validate: ValidateFunction | undefined, value: T, where: string): T {
+  if (validate && !validate(value)) throw validationError('INVALID_ARGUMENT', validate.errors, where);
+  return value;
+}
+
+function checkResponse(
+  compiled: CompiledOperation,
+  operationId: string,
+  result: { status: number; body?: unknown },
+): void {
+  const validate = compiled.responses.get(String(result.status)) ?? compiled.responses.get('default');
+  if (!validate)
+    throw new HttpProblem(
+      'RESPONSE_INVALID',
+      `${operationId} answered ${result.status}, which the spec does not list`,
+    );
+  if (result.body !== undefined && !validate(JSON.parse(JSON.stringify(result.body)))) {
+    const problem = validationError('INVALID_ARGUMENT', validate.errors, 'response');
+    throw new HttpProblem('RESPONSE_INVALID', `${operationId} ${result.status}: ${problem.message}`);
+  }
+}
+
+function compile(
+  spec: OpenApiDocument,
+  operation: OpenApiOperation,
+  parameters: readonly (OpenApiParameter | { $ref: string })[],
+  paramAjv: ReturnType<typeof createAjv>,
+  bodyAjv: ReturnType<typeof createAjv>,
+  withResponses: boolean,
+): CompiledOperation {
+  const byLocation = new Map<string, { properties: Record<string, unknown>; required: string[] }>();
+  for (const raw of parameters) {
+    const parameter = deref<OpenApiParameter>(spec, raw);
+    const location = parameter.in === 'header' ? 'headers' : parameter.in;
+    const entry = byLocation.get(location) ?? { properties: {}, required: [] };
+    byLocation.set(location, entry);
+    entry.properties[parameter.name] = inline(spec, parameter.schema ?? {});
+    if (parameter.required) entry.required.push(parameter.name);
+  }
+  const objectSchema = (location: string) => {
+    const entry = byLocation.get(location);
+    return entry
+      ? paramAjv.compile({ type: 'object', properties: entry.properties, required: entry.required })
+      : undefined;
+  };
+  const requestBody = operation.requestBody
+    ? deref<NonNullable<OpenApiOperation['requestBody']>>(spec, operation.requestBody)
+    : undefined;
+  const bodySchema = requestBody?.content['application/json']?.schema;
+  const responses = new Map<string, ValidateFunction>();
+  if (withResponses) {
+    for (const [status, raw] of Object.entries(operation.responses)) {
+      const response = deref<{ content?: Record<string, { schema?: Record<string, unknown> }> }>(spec, raw);
+      const schema =
+        response.content?.['application/json']?.schema ??
+        response.content?.['application/problem+json']?.schema;
+      responses.set(status, bodyAjv.compile(schema ? inline(spec, schema) : {}));
+    }
+  }
+  return {
+    path: objectSchema('path'),
+    query: objectSchema('query'),
+    headers: objectSchema('headers'),
+    body: bodySchema ? bodyAjv.compile(inline(spec, bodySchema)) : undefined,
+    bodyRequired: requestBody?.required ?? false,
+    headerNames: Object.keys(byLocation.get('headers')?.properties ?? {}),
+    responses,
+  };
+}
+
+/** Copies a schema with every local `$ref` replaced by what it points to (component schemas here are not recursive). */
+function inline(spec: OpenApiDocument, schema: unknown, depth = 0): Record<string, unknown> {
+  if (depth > 32) throw new Error('schema nests too deep or is recursive');
+  const resolved = deref<unknown>(spec, schema);
+  if (Array.isArray(resolved))
+    return resolved.map((item) => inline(spec, item, depth + 1)) as unknown as Record<string, unknown>;
+  if (resolved === null || typeof resolved !== 'object') return resolved as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(resolved)) {
+    // `example(s)` are documentation; Ajv need not see them.
+    if (key === 'example' || key === 'examples') continue;
+    out[key] = value !== null && typeof value === 'object' ? inline(spec, value, depth + 1) : value;
+  }
+  return out;
+}
+
+function toKoaPath(path: string): string {
+  return path.replace(/\{([^}]+)\}/g, ':$1');
+}
