@@ -23,11 +23,39 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/gateway/**', '**/otel/**', '**/plugins/**'], message: 'core/ imports nothing from gateway/, otel/ or plugins/.' },
-            { group: ['@opentelemetry/*'], message: 'core/ talks to telemetry only through its Telemetry port.' },
+            {
+              group: ['**/gateway/**', '**/otel/**', '**/plugins/**'],
+              message: 'core/ imports nothing from gateway/, otel/ or plugins/.',
+            },
+            {
+              group: ['@opentelemetry/*'],
+              message: 'core/ talks to telemetry only through its Telemetry port.',
+            },
           ],
         },
       ],
+    },
+  },
+  {
+    // Plain JavaScript run by Node directly (workers, CommonJS fixtures): Node's globals apply.
+    files: ['**/*.cjs', '**/*.mjs'],
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        performance: 'readonly',
+        fetch: 'readonly',
+      },
+    },
+  },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { exports: 'writable', module: 'writable', require: 'readonly' },
     },
   },
   prettier,

@@ -1,8 +1,17 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['tests/**/*.test.ts', 'core/**/*.test.ts', 'plugins/**/*.test.ts', 'gateway/**/*.test.ts', 'otel/**/*.test.ts'],
+    include: [
+      'tests/**/*.test.ts',
+      'core/**/*.test.ts',
+      'plugins/**/*.test.ts',
+      'gateway/**/*.test.ts',
+      'otel/**/*.test.ts',
+      'examples/**/*.test.ts',
+    ],
+    // Written and removed by the scaffold tests, which run them with their own config.
+    exclude: [...configDefaults.exclude, 'tests/scaffold-out/**'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',
