@@ -16,7 +16,7 @@ afterAll(async () => {
 
 it('runs the quiz flow over HTTP against the demo backends: six steps in order, quiz in the final message, then grades it', async () => {
   const quiz = await runFlow(runtime, 'quiz', {
-    question: 'Quiz me on RxJS operators like mergeMap',
+    question: 'Quiz me on RxJS operators',
     num_questions: 2,
     kind: 'multiple_choice',
   });
