@@ -1,5 +1,6 @@
 import { lastValueFrom } from 'rxjs';
 import { errorMessage, isTributaryError, type FlowContext, type FlowEmission } from '../core/index.ts';
+import type { Chunk, PlannerOutput, RagSearchOutput } from './contracts.ts';
 
 /**
  * Calls a tool from a flow written as an async generator. On failure it emits the `tool_error`
@@ -47,3 +48,52 @@ export const step = (name: string, message: string, meta?: Record<string, unknow
   message,
   meta,
 });
+
+/**
+ * The opening every built-in flow shares: the planner reads the question, then `intent_determined`.
+ *
+ * @example
+ * ```ts
+ * const plan = yield* determineIntent(ctx, input.question); // { intent: 'quiz', topic: 'RxJS operators', source: 'rules' }
+ * ```
+ */
+export async function* determineIntent(
+  ctx: FlowContext,
+  question: string,
+): AsyncGenerator<FlowEmission, PlannerOutput> {
+  const plan = yield* useTool<PlannerOutput>(ctx, 'planner', { question }, 'understand the question');
+  yield step('intent_determined', `intent: ${plan.intent}, topic: ${plan.topic}`, { ...plan });
+  return plan;
+}
+
+/**
+ * Retrieval as the built-in flows do it: `start_retrieval`, `rag_search`, a `tool` message naming
+ * the sources found, `retrieval_done`.
+ *
+ * @example
+ * ```ts
+ * const chunks = yield* retrieve(ctx, plan.topic, input.top_k ?? 4);
+ * ```
+ */
+export async function* retrieve(
+  ctx: FlowContext,
+  query: string,
+  topK: number,
+): AsyncGenerator<FlowEmission, Chunk[]> {
+  yield step('start_retrieval', `searching the course material for "${query}"`, { query });
+  const { chunks } = yield* useTool<RagSearchOutput>(
+    ctx,
+    'rag_search',
+    { query, top_k: topK },
+    'search the course material',
+  );
+  const sources = [...new Set(chunks.map((chunk) => chunk.source))];
+  yield {
+    type: 'message',
+    role: 'tool',
+    tool: 'rag_search',
+    content: `found ${chunks.length} passages in ${sources.join(', ') || 'no source'}`,
+  };
+  yield step('retrieval_done', `found ${chunks.length} passages`, { chunks: chunks.length, sources });
+  return chunks;
+}

@@ -1,6 +1,6 @@
 import { defineFlow, type FlowEmission } from '../../core/index.ts';
-import type { Chunk, PlannerOutput, RagSearchOutput } from '../contracts.ts';
-import { step, useTool } from '../flow-kit.ts';
+import type { Chunk } from '../contracts.ts';
+import { determineIntent, retrieve, step } from '../flow-kit.ts';
 
 export interface AnswerInput {
   question: string;
@@ -30,27 +30,14 @@ export const answerFlow = defineFlow<AnswerInput>({
   input: {
     type: 'object',
     properties: {
-      question: { type: 'string', minLength: 1, maxLength: 2000 },
+      question: { type: 'string', minLength: 1, maxLength: 4000 },
       top_k: { type: 'integer', minimum: 1, maximum: 20 },
     },
     required: ['question'],
   },
   async *execute(input, ctx): AsyncGenerator<FlowEmission> {
-    const plan = yield* useTool<PlannerOutput>(
-      ctx,
-      'planner',
-      { question: input.question },
-      'understand the question',
-    );
-    yield step('intent_determined', `intent: ${plan.intent}, topic: ${plan.topic}`, { ...plan });
-    yield step('start_retrieval', `searching the course material for "${plan.topic}"`, { query: plan.topic });
-    const { chunks } = yield* useTool<RagSearchOutput>(
-      ctx,
-      'rag_search',
-      { query: input.question, top_k: input.top_k ?? 4 },
-      'search the course material',
-    );
-    yield step('retrieval_done', `found ${chunks.length} passages`, { chunks: chunks.length });
+    yield* determineIntent(ctx, input.question);
+    const chunks = yield* retrieve(ctx, input.question, input.top_k ?? 4);
     const answer = composeAnswer(input.question, chunks);
     yield step('final_answer', 'answer sent');
     yield {

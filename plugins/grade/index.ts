@@ -1,6 +1,6 @@
 import { defineFlow, TributaryError, type FlowEmission } from '../../core/index.ts';
-import type { Answer, Exam, GradeExamOutput, PlannerOutput } from '../contracts.ts';
-import { step, useTool } from '../flow-kit.ts';
+import type { Answer, Exam, GradeExamOutput } from '../contracts.ts';
+import { determineIntent, step, useTool } from '../flow-kit.ts';
 
 export interface GradeInput {
   question: string;
@@ -27,7 +27,7 @@ export const gradeFlow = defineFlow<GradeInput>({
   input: {
     type: 'object',
     properties: {
-      question: { type: 'string', minLength: 1, maxLength: 2000 },
+      question: { type: 'string', minLength: 1, maxLength: 4000 },
       answers: {
         type: 'array',
         minItems: 1,
@@ -46,13 +46,7 @@ export const gradeFlow = defineFlow<GradeInput>({
     required: ['question', 'answers'],
   },
   async *execute(input, ctx): AsyncGenerator<FlowEmission> {
-    const plan = yield* useTool<PlannerOutput>(
-      ctx,
-      'planner',
-      { question: input.question },
-      'understand the question',
-    );
-    yield step('intent_determined', `intent: ${plan.intent}`, { ...plan });
+    yield* determineIntent(ctx, input.question);
     const exam = ctx.data.last_exam as Exam | undefined;
     if (!exam) {
       yield {

@@ -1,6 +1,6 @@
 import { defineFlow, type FlowEmission } from '../../core/index.ts';
-import type { GenerateExamOutput, PlannerOutput, QuestionKind, RagSearchOutput } from '../contracts.ts';
-import { step, useTool } from '../flow-kit.ts';
+import type { GenerateExamOutput, QuestionKind } from '../contracts.ts';
+import { determineIntent, retrieve, step, useTool } from '../flow-kit.ts';
 import { renderQuiz, withoutAnswers } from './render.ts';
 
 export interface QuizInput {
@@ -24,7 +24,7 @@ export const quizFlow = defineFlow<QuizInput>({
   input: {
     type: 'object',
     properties: {
-      question: { type: 'string', minLength: 1, maxLength: 2000 },
+      question: { type: 'string', minLength: 1, maxLength: 4000 },
       num_questions: { type: 'integer', minimum: 1, maximum: 20 },
       kind: { enum: ['multiple_choice', 'open', 'mixed'] },
       top_k: { type: 'integer', minimum: 1, maximum: 20 },
@@ -32,29 +32,8 @@ export const quizFlow = defineFlow<QuizInput>({
     required: ['question'],
   },
   async *execute(input, ctx): AsyncGenerator<FlowEmission> {
-    const plan = yield* useTool<PlannerOutput>(
-      ctx,
-      'planner',
-      { question: input.question },
-      'understand the question',
-    );
-    yield step('intent_determined', `intent: ${plan.intent}, topic: ${plan.topic}`, { ...plan });
-
-    yield step('start_retrieval', `searching the course material for "${plan.topic}"`, { query: plan.topic });
-    const { chunks } = yield* useTool<RagSearchOutput>(
-      ctx,
-      'rag_search',
-      { query: plan.topic, top_k: input.top_k ?? 4 },
-      'search the course material',
-    );
-    const sources = [...new Set(chunks.map((chunk) => chunk.source))];
-    yield {
-      type: 'message',
-      role: 'tool',
-      tool: 'rag_search',
-      content: `found ${chunks.length} passages in ${sources.join(', ') || 'no source'}`,
-    };
-    yield step('retrieval_done', `found ${chunks.length} passages`, { chunks: chunks.length, sources });
+    const plan = yield* determineIntent(ctx, input.question);
+    const chunks = yield* retrieve(ctx, plan.topic, input.top_k ?? 4);
     if (chunks.length === 0) {
       yield step('final_answer', 'nothing to make a quiz from');
       yield {
