@@ -43,7 +43,10 @@ export class CheckpointCipher {
     if (!payload.startsWith(PREFIX)) {
       // With a key set, plaintext at rest is refused: otherwise whoever can write the store could swap state in.
       if (this.key) {
-        throw new TributaryError('CHECKPOINT_DECRYPT_FAILED', `checkpoint ${aad} is stored unencrypted while CHECKPOINT_KEY is set`);
+        throw new TributaryError(
+          'CHECKPOINT_DECRYPT_FAILED',
+          `checkpoint ${aad} is stored unencrypted while CHECKPOINT_KEY is set`,
+        );
       }
       return JSON.parse(payload) as Record<string, unknown>;
     }

@@ -38,7 +38,10 @@ function crashMidRun(path: string): Promise<{ session_id: string; run_id: string
       }
     });
     child.on('error', reject);
-    child.on('exit', (code, signal) => signal !== 'SIGKILL' && reject(new Error(`crash child exited early: ${code}`)));
+    child.on(
+      'exit',
+      (code, signal) => signal !== 'SIGKILL' && reject(new Error(`crash child exited early: ${code}`)),
+    );
   });
 }
 
@@ -49,7 +52,10 @@ describe('restart with the SQLite store', () => {
 
     runtime = await startRuntime({}, { store: SqliteStore.open({ path }) });
     const run = await runtime.runs.get(session_id, run_id);
-    expect(run).toMatchObject({ status: 'failed', error: { code: 'RUN_INTERRUPTED', reason: 'interrupted' } });
+    expect(run).toMatchObject({
+      status: 'failed',
+      error: { code: 'RUN_INTERRUPTED', reason: 'interrupted' },
+    });
     const events = await runtime.store.listEvents(session_id, { after: 0, limit: 1000 });
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
     expect(events.at(-1)).toMatchObject({ type: 'run.failed', run_id, meta: { reason: 'interrupted' } });
@@ -77,8 +83,15 @@ describe('restart with the SQLite store', () => {
     await first.shutdown();
 
     runtime = await startRuntime({}, { store: SqliteStore.open({ path }) });
-    expect(await runtime.sessions.get(session.id)).toMatchObject({ user_id: 'ann', metadata: { course: 'rxjs' }, run_count: 1 });
-    expect(await runtime.runs.get(session.id, run.id)).toMatchObject({ status: 'completed', result: { answer: 'answer to kept' } });
+    expect(await runtime.sessions.get(session.id)).toMatchObject({
+      user_id: 'ann',
+      metadata: { course: 'rxjs' },
+      run_count: 1,
+    });
+    expect(await runtime.runs.get(session.id, run.id)).toMatchObject({
+      status: 'completed',
+      result: { answer: 'answer to kept' },
+    });
     expect(await runtime.store.listEvents(session.id, { after: 0, limit: 1000 })).toEqual(before);
     expect((await runtime.store.listMessages(session.id)).map((m) => m.role)).toEqual(['user', 'assistant']);
     expect(await runtime.checkpoints.latest(session.id)).toMatchObject({ label: 'mid', state: { step: 2 } });
@@ -89,7 +102,9 @@ describe('restart with the SQLite store', () => {
     const path = join(dir, 'broken.db');
     const junk = Buffer.from('this is not a database, just some bytes '.repeat(200));
     writeFileSync(path, junk);
-    expect(() => SqliteStore.open({ path })).toThrow(expect.objectContaining({ code: 'STORE_CORRUPT' }) as Error);
+    expect(() => SqliteStore.open({ path })).toThrow(
+      expect.objectContaining({ code: 'STORE_CORRUPT' }) as Error,
+    );
     expect(readFileSync(path).equals(junk)).toBe(true);
   });
 });

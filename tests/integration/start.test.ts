@@ -29,7 +29,10 @@ it('`npm start`’s entry boots on the SQLite default and stops gracefully on SI
   child.kill('SIGTERM');
   expect(await exited).toBe(0);
   expect(existsSync(path)).toBe(true);
-  const started = JSON.parse(lines.find((line) => line.includes('tributary running'))!) as Record<string, unknown>;
+  const started = JSON.parse(lines.find((line) => line.includes('tributary running'))!) as Record<
+    string,
+    unknown
+  >;
   expect(started).toMatchObject({ store: 'sqlite', path, concurrency: 3 });
   expect(lines.some((line) => line.includes('shutting down'))).toBe(true);
 });

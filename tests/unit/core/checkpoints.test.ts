@@ -298,7 +298,9 @@ describe('CheckpointCipher', () => {
 
   it('with a key, refuses plaintext at rest (it could have been swapped in)', () => {
     const plain = new CheckpointCipher(undefined).seal({ admin: true }, 'x');
-    expect(() => new CheckpointCipher(randomBytes(32)).open(plain, 'x')).toThrow(/stored unencrypted while CHECKPOINT_KEY is set/);
+    expect(() => new CheckpointCipher(randomBytes(32)).open(plain, 'x')).toThrow(
+      /stored unencrypted while CHECKPOINT_KEY is set/,
+    );
   });
 
   it('another key cannot open it', () => {

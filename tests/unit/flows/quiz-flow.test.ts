@@ -191,7 +191,10 @@ describe('answer and grade flows', () => {
     nock(EXAM).post('/api/generate').reply(200, { exam });
     const quiz = await runFlow(runtime, 'quiz', { question: 'Quiz me on RxJS operators' });
     nock(EXAM)
-      .post('/api/grade', (body: { exam: Exam; answers: unknown[] }) => body.exam.id === exam.id && body.answers.length === 1)
+      .post(
+        '/api/grade',
+        (body: { exam: Exam; answers: unknown[] }) => body.exam.id === exam.id && body.answers.length === 1,
+      )
       .reply(200, {
         score: 1,
         max_score: 2,

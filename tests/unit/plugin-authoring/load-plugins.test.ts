@@ -44,7 +44,12 @@ describe('loadPlugins: the worked example', () => {
   it('loads a CommonJS module’s `exports.plugins`', async () => {
     const [tool] = await load(`${FIXTURES}/commonjs-plugins.cjs`);
     expect(tool).toMatchObject({ kind: 'tool', name: 'cjs_echo' });
-    expect(new PluginRegistry().register(tool!).tools().map((entry) => entry.name)).toEqual(['cjs_echo']);
+    expect(
+      new PluginRegistry()
+        .register(tool!)
+        .tools()
+        .map((entry) => entry.name),
+    ).toEqual(['cjs_echo']);
   });
 
   it('loads the plugins a module exports as `plugins`', async () => {
