@@ -64,8 +64,9 @@ export interface EventBounds {
 
 /**
  * Where sessions, runs, the full event log, messages and checkpoints live.
- * Every method returns copies: mutating a returned object changes nothing stored.
- * Implementations: `MemoryStore`, `SqliteStore` (the default); all pass `tests/unit/store-conformance.ts`.
+ * Mutating a returned object changes nothing stored: records are returned as copies, and events,
+ * which never change, may be returned as shared deep-frozen objects.
+ * Implementations: `MemoryStore`, `SqliteStore` (the default); all pass `tests/unit/stores/store-conformance.ts`.
  *
  * @example
  * ```ts

@@ -64,51 +64,59 @@ export class Sessions {
 
   create(input: CreateSessionInput = {}): Promise<Session> {
     const user = input.user_id ?? null;
-    return this.creates.run(user ?? '\u0000anonymous', async () => {
-      if (user !== null) await this.enforceCap(user);
-      const id = newId();
-      const ts = nowIso();
-      const trace = this.deps.telemetry.startSession(id, {
-        'session.id': id,
-        'user.id': user ?? undefined,
-        'agent.id': input.agent_id ?? undefined,
-      });
-      const session: Session = {
-        id,
-        user_id: user,
-        agent_id: input.agent_id ?? null,
-        team_id: input.team_id ?? null,
-        workflow_id: input.workflow_id ?? null,
-        name: input.name ?? null,
-        state: 'active',
-        metadata: input.metadata ?? {},
-        data: input.data ?? {},
-        created_at: ts,
-        updated_at: ts,
-        last_active_at: ts,
-        expires_at: null,
-        trace_id: trace.traceId,
-        trace_parent: trace.parent,
-        last_seq: 0,
-        active_run_id: null,
-        run_count: 0,
-        usage: { tokens_in: 0, tokens_out: 0 },
-      };
-      session.expires_at = expiresAt(this.deps.policy, session, ts);
-      await this.deps.log.commit({
-        session_id: id,
-        trace_id: session.trace_id,
-        create: session,
-        events: [
-          {
-            type: 'session.created',
-            message: 'session created',
-            meta: { user_id: user, agent_id: session.agent_id },
-          },
-        ],
-      });
-      return this.get(id);
+    // Without a user there is no cap to check, so nothing to serialise.
+    if (user === null) return this.createNow(input, null);
+    return this.creates.run(user, async () => {
+      await this.enforceCap(user);
+      return this.createNow(input, user);
     });
+  }
+
+  /** Writes the new session with its `session.created` event and returns it as written. */
+  private async createNow(input: CreateSessionInput, user: string | null): Promise<Session> {
+    const id = newId();
+    const ts = nowIso();
+    const trace = this.deps.telemetry.startSession(id, {
+      'session.id': id,
+      'user.id': user ?? undefined,
+      'agent.id': input.agent_id ?? undefined,
+    });
+    const session: Session = {
+      id,
+      user_id: user,
+      agent_id: input.agent_id ?? null,
+      team_id: input.team_id ?? null,
+      workflow_id: input.workflow_id ?? null,
+      name: input.name ?? null,
+      state: 'active',
+      metadata: input.metadata ?? {},
+      data: input.data ?? {},
+      created_at: ts,
+      updated_at: ts,
+      last_active_at: ts,
+      expires_at: null,
+      trace_id: trace.traceId,
+      trace_parent: trace.parent,
+      last_seq: 0,
+      active_run_id: null,
+      run_count: 0,
+      usage: { tokens_in: 0, tokens_out: 0 },
+    };
+    session.expires_at = expiresAt(this.deps.policy, session, ts);
+    const written = await this.deps.log.commit({
+      session_id: id,
+      trace_id: session.trace_id,
+      create: session,
+      events: [
+        {
+          type: 'session.created',
+          message: 'session created',
+          meta: { user_id: user, agent_id: session.agent_id },
+        },
+      ],
+    });
+    // The store kept its own copy; no need to read back what was just written.
+    return { ...session, last_seq: written.at(-1)?.seq ?? 0 };
   }
 
   /** The session, or SESSION_NOT_FOUND. */

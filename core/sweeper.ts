@@ -73,13 +73,11 @@ export class Sweeper {
     const expire = toExpire.filter((candidate) => !isBusy(candidate.id));
     const ts = nowIso(now);
     if (idle.length > 0) {
+      // One patch and one draft list shared by every commit: the log and the stores only read them.
+      const patch = { state: 'idle' as const, updated_at: ts };
+      const events = [{ type: 'session.updated' as const, message: 'session idle', meta: { state: 'idle' } }];
       await this.deps.log.commitMany(
-        idle.map((candidate) => ({
-          session_id: candidate.id,
-          trace_id: candidate.trace_id,
-          patch: { state: 'idle' as const, updated_at: ts },
-          events: [{ type: 'session.updated' as const, message: 'session idle', meta: { state: 'idle' } }],
-        })),
+        idle.map((candidate) => ({ session_id: candidate.id, trace_id: candidate.trace_id, patch, events })),
       );
     }
     await this.deps.sessions.expire(expire, force ? 'forced' : 'ttl');

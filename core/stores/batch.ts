@@ -4,7 +4,7 @@ import type { UnnumberedEvent, WriteBatch } from '../session-store.ts';
 import type { Session, SessionPatch } from '../session.ts';
 
 /** Every field a patch may set; the compile-time check below keeps it in step with `SessionPatch`. */
-const PATCH_KEYS = [
+export const PATCH_KEYS = [
   'user_id',
   'agent_id',
   'team_id',
@@ -23,7 +23,7 @@ const PATCH_KEYS = [
   'usage',
 ] as const satisfies readonly (keyof SessionPatch)[];
 
-type PatchKey = (typeof PATCH_KEYS)[number];
+export type PatchKey = (typeof PATCH_KEYS)[number];
 const _everyPatchKeyListed: [Exclude<keyof SessionPatch, PatchKey>] extends [never] ? true : never = true;
 
 /**
@@ -38,25 +38,39 @@ export function assertBatchShape(batch: WriteBatch): void {
   if (batch.create && batch.create.id !== sid) {
     throw invalid('create.id', `create.id must equal session_id ${sid}`);
   }
-  const owned: [string, readonly { session_id: string }[] | undefined][] = [
-    ['runs', batch.runs],
-    ['messages', batch.messages],
-    ['checkpoints', batch.checkpoints],
-    ['events', batch.events],
-  ];
-  for (const [field, records] of owned) {
-    records?.forEach((record, i) => {
-      if (record.session_id !== sid)
-        throw invalid(`${field}[${i}].session_id`, `must equal session_id ${sid}`);
-    });
+  assertOwned('runs', batch.runs, sid);
+  assertOwned('messages', batch.messages, sid);
+  assertOwned('checkpoints', batch.checkpoints, sid);
+  assertOwned('events', batch.events, sid);
+}
+
+function assertOwned(
+  field: string,
+  records: readonly { session_id: string }[] | undefined,
+  sid: string,
+): void {
+  if (!records) return;
+  for (let i = 0; i < records.length; i += 1) {
+    if (records[i]?.session_id !== sid)
+      throw invalid(`${field}[${i}].session_id`, `must equal session_id ${sid}`);
   }
 }
 
 /** Returns a new session with the defined fields of `patch` applied; `id`, `created_at`, `last_seq` never change. */
 export function applyPatch(session: Session, patch: SessionPatch | undefined): Session {
   const next: Session = { ...session };
-  if (patch) for (const key of PATCH_KEYS) copyDefined(next, patch, key);
+  if (patch) patchInPlace(next, patch);
   return next;
+}
+
+/** `applyPatch` on a session the caller owns, changing it rather than making a new one. */
+export function patchInPlace(session: Session, patch: SessionPatch): void {
+  for (const key of PATCH_KEYS) copyDefined(session, patch, key);
+}
+
+/** The keys a patch sets (defined values only), in `PATCH_KEYS` order. */
+export function patchedKeys(patch: SessionPatch): PatchKey[] {
+  return PATCH_KEYS.filter((key) => patch[key] !== undefined);
 }
 
 function copyDefined<K extends PatchKey>(target: Session, patch: SessionPatch, key: K): void {

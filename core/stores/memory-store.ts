@@ -12,20 +12,21 @@ import type {
   SweepCandidate,
   SweepCandidates,
   SweepQuery,
+  UnnumberedEvent,
   WriteBatch,
 } from '../session-store.ts';
 import { SESSION_STATES } from '../session.ts';
 import type { Page, Session, SessionFilter, SessionState } from '../session.ts';
 import {
-  applyPatch,
   assertBatchShape,
   assertLimit,
-  numberEvents,
+  patchInPlace,
   sessionAlreadyExists,
   sessionNotFound,
 } from './batch.ts';
+import { copyData, deepFreeze, flat } from './copy.ts';
 import { compareNewestFirst, decodeCursor, encodeCursor, isAfterCursor } from './cursor.ts';
-import { matchesFilter } from './session-filter.ts';
+import { filterStates, matchesFilter } from './session-filter.ts';
 
 /** A record plus a store-wide insertion number, the tiebreak when timestamps are equal. */
 interface Ordered<T> {
@@ -33,18 +34,32 @@ interface Ordered<T> {
   order: number;
 }
 
-/** Everything one session owns. Maps keep insertion order, and replacing a key keeps its place. */
+/** A stored event before `apply` numbers and freezes it (its `meta` is frozen already). */
+type UnsealedEvent = { -readonly [K in keyof SessionEvent]: SessionEvent[K] };
+
+/** A batch as the store keeps it: its own copies of everything, events whole but for their seq. */
+interface PreparedBatch extends Omit<WriteBatch, 'events'> {
+  events: UnsealedEvent[];
+}
+
+/**
+ * Everything one session owns. Maps keep insertion order, and replacing a key keeps its place.
+ * They are made on first use: most sessions never get a checkpoint, many never a run.
+ */
 interface SessionRecord {
   session: Session;
-  runs: Map<string, Ordered<Run>>;
   events: SessionEvent[];
-  messages: Map<string, Message>;
-  checkpoints: Map<string, Ordered<StoredCheckpoint>>;
+  runs?: Map<string, Ordered<Run>>;
+  messages?: Map<string, Message>;
+  checkpoints?: Map<string, Ordered<StoredCheckpoint>>;
 }
 
 /**
  * A `SessionStore` in process memory: for tests, demos and `STORE=memory`. Nothing survives a restart.
- * Every object going in or out is a deep copy, so callers can never reach the stored state.
+ * Sessions, runs, messages and checkpoints are deep-copied going in and out, so callers can never
+ * reach the stored state. Events are immutable: each is copied once on the way in, deep-frozen, and
+ * that one frozen object is what every read returns (the log publishes the same object, so the
+ * store and the hub's hot window share it instead of holding two copies).
  *
  * @example
  * ```ts
@@ -56,6 +71,9 @@ interface SessionRecord {
 export class MemoryStore implements SessionStore {
   readonly kind = 'memory';
   private records = new Map<string, SessionRecord>();
+  /** Indexes, so the per-user cap count and the sweep do not walk every session. */
+  private byUser = new Map<string, Set<SessionRecord>>();
+  private byState = new Map<SessionState, Set<SessionRecord>>();
   private nextOrder = 0;
   private closed = false;
 
@@ -63,7 +81,7 @@ export class MemoryStore implements SessionStore {
     this.assertOpen();
     // Validate and copy every batch before touching anything, so a failing batch leaves no trace.
     const prepared = this.prepare(batches);
-    return prepared.map((batch) => clone(this.apply(batch)));
+    return prepared.map((batch) => this.apply(batch));
   }
 
   async write(batch: WriteBatch): Promise<SessionEvent[]> {
@@ -74,7 +92,7 @@ export class MemoryStore implements SessionStore {
   async getSession(id: string): Promise<Session | null> {
     this.assertOpen();
     const record = this.records.get(id);
-    return record ? clone(record.session) : null;
+    return record ? copySession(record.session) : null;
   }
 
   async listSessions(query: ListSessionsQuery): Promise<Page<Session>> {
@@ -87,53 +105,61 @@ export class MemoryStore implements SessionStore {
     const items = matching.slice(0, query.limit);
     const last = items.at(-1);
     const hasMore = matching.length > query.limit;
-    return { items: clone(items), next_cursor: hasMore && last ? encodeCursor(last) : null };
+    return { items: items.map(copySession), next_cursor: hasMore && last ? encodeCursor(last) : null };
   }
 
   async countSessions(filter: SessionFilter): Promise<number> {
     this.assertOpen();
-    return this.sessionsMatching(filter).length;
+    let count = 0;
+    for (const { session } of this.candidates(filter)) if (matchesFilter(session, filter)) count += 1;
+    return count;
   }
 
   async deleteSessions(ids: readonly string[]): Promise<string[]> {
     this.assertOpen();
-    return [...new Set(ids)].filter((id) => this.records.delete(id));
+    return [...new Set(ids)].filter((id) => {
+      const record = this.records.get(id);
+      if (!record) return false;
+      this.records.delete(id);
+      this.unindex(record, record.session.user_id, record.session.state);
+      return true;
+    });
   }
 
   async sweepCandidates(query: SweepQuery): Promise<SweepCandidates> {
     this.assertOpen();
-    const free = [...this.records.values()]
-      .map((r) => r.session)
-      .filter((s) => s.active_run_id === null)
-      .sort((a, b) => compareStrings(a.last_active_at, b.last_active_at) || compareStrings(a.id, b.id));
+    // Only active and idle sessions are looked at (the state index), and only the due ones sorted.
+    const due = (state: SessionState, before: string | null): Session[] => {
+      const found: Session[] = [];
+      for (const { session } of this.byState.get(state) ?? []) {
+        if (session.active_run_id === null && (before === null || session.last_active_at < before))
+          found.push(session);
+      }
+      return found;
+    };
     // With force every free active/idle session expires at once, so nothing is left to idle first.
-    const toExpire = free.filter((s) =>
-      query.force
-        ? s.state === 'active' || s.state === 'idle'
-        : s.state === 'idle' && s.last_active_at < query.expireBefore,
-    );
-    const toIdle = query.force
-      ? []
-      : free.filter((s) => s.state === 'active' && s.last_active_at < query.idleBefore);
-    const candidate = (s: Session): SweepCandidate => ({ id: s.id, trace_id: s.trace_id });
-    return { toIdle: toIdle.map(candidate), toExpire: toExpire.map(candidate) };
+    const toExpire = query.force
+      ? [...due('active', null), ...due('idle', null)]
+      : due('idle', query.expireBefore);
+    const toIdle = query.force ? [] : due('active', query.idleBefore);
+    return { toIdle: oldestFirst(toIdle), toExpire: oldestFirst(toExpire) };
   }
 
   async getRun(sessionId: string, runId: string): Promise<Run | null> {
     this.assertOpen();
-    const run = this.records.get(sessionId)?.runs.get(runId);
-    return run ? clone(run.value) : null;
+    const run = this.records.get(sessionId)?.runs?.get(runId);
+    return run ? copyData(run.value) : null;
   }
 
   async listRuns(sessionId: string): Promise<Run[]> {
     this.assertOpen();
-    return clone(sortRuns([...(this.records.get(sessionId)?.runs.values() ?? [])]));
+    return copyData(sortRuns([...(this.records.get(sessionId)?.runs?.values() ?? [])]));
   }
 
   async listRunsByStatus(statuses: readonly RunStatus[]): Promise<Run[]> {
     this.assertOpen();
-    const runs = [...this.records.values()].flatMap((r) => [...r.runs.values()]);
-    return clone(sortRuns(runs.filter((r) => statuses.includes(r.value.status))));
+    const runs = [...this.records.values()].flatMap((r) => [...(r.runs?.values() ?? [])]);
+    return copyData(sortRuns(runs.filter((r) => statuses.includes(r.value.status))));
   }
 
   async listEvents(sessionId: string, query: { after: number; limit: number }): Promise<SessionEvent[]> {
@@ -142,7 +168,8 @@ export class MemoryStore implements SessionStore {
     const events = this.records.get(sessionId)?.events ?? [];
     // events[i].seq === i + 1 (the log is append-only), so `seq > after` starts at index floor(after).
     const start = Math.max(0, Math.floor(query.after));
-    return clone(events.slice(start, start + query.limit));
+    // The stored events are frozen: handing them out as they are is safe.
+    return events.slice(start, start + query.limit);
   }
 
   async eventBounds(sessionId: string): Promise<EventBounds> {
@@ -153,24 +180,24 @@ export class MemoryStore implements SessionStore {
 
   async listMessages(sessionId: string): Promise<Message[]> {
     this.assertOpen();
-    return clone([...(this.records.get(sessionId)?.messages.values() ?? [])]);
+    return copyData([...(this.records.get(sessionId)?.messages?.values() ?? [])]);
   }
 
   async listCheckpoints(sessionId: string): Promise<StoredCheckpoint[]> {
     this.assertOpen();
-    return clone(this.sortedCheckpoints(sessionId));
+    return copyData(this.sortedCheckpoints(sessionId));
   }
 
   async getCheckpoint(sessionId: string, checkpointId: string): Promise<StoredCheckpoint | null> {
     this.assertOpen();
-    const checkpoint = this.records.get(sessionId)?.checkpoints.get(checkpointId);
-    return checkpoint ? clone(checkpoint.value) : null;
+    const checkpoint = this.records.get(sessionId)?.checkpoints?.get(checkpointId);
+    return checkpoint ? copyData(checkpoint.value) : null;
   }
 
   async latestCheckpoint(sessionId: string): Promise<StoredCheckpoint | null> {
     this.assertOpen();
     const latest = this.sortedCheckpoints(sessionId).at(-1);
-    return latest ? clone(latest) : null;
+    return latest ? copyData(latest) : null;
   }
 
   async deleteCheckpoints(sessionId: string, checkpointId?: string): Promise<number> {
@@ -191,7 +218,7 @@ export class MemoryStore implements SessionStore {
     let timed = 0;
     for (const { session, runs } of this.records.values()) {
       sessions_by_state[session.state] += 1;
-      for (const { value } of runs.values()) runs_by_status[value.status] += 1;
+      for (const { value } of runs?.values() ?? []) runs_by_status[value.status] += 1;
       const seconds = (Date.parse(session.last_active_at) - Date.parse(session.created_at)) / 1000;
       if (Number.isFinite(seconds)) {
         totalSeconds += seconds;
@@ -212,71 +239,103 @@ export class MemoryStore implements SessionStore {
   async close(): Promise<void> {
     this.closed = true;
     this.records.clear();
+    this.byUser.clear();
+    this.byState.clear();
   }
 
   /** Phase one of `writeMany`: checks every batch against the store as it will be, and copies it. */
-  private prepare(batches: readonly WriteBatch[]): WriteBatch[] {
-    const createdHere = new Set<string>();
+  private prepare(batches: readonly WriteBatch[]): PreparedBatch[] {
+    let createdHere: Set<string> | undefined;
     for (const batch of batches) {
       assertBatchShape(batch);
       const id = batch.session_id;
-      const exists = this.records.has(id) || createdHere.has(id);
+      const exists = this.records.has(id) || createdHere?.has(id) === true;
       if (batch.create) {
         if (exists) throw sessionAlreadyExists(id);
-        createdHere.add(id);
+        (createdHere ??= new Set()).add(id);
       } else if (!exists) {
         throw sessionNotFound(id);
       }
     }
-    // structuredClone can throw (a function in metadata, say): it runs here, before anything is applied.
-    return batches.map((batch) => {
-      const copy = clone(batch);
-      // Runs are JSON records: a missing result is `null`, as the SQL store reads it back.
-      return copy.runs
-        ? { ...copy, runs: copy.runs.map((run) => ({ ...run, result: run.result ?? null })) }
-        : copy;
-    });
+    // Copying can throw (a function in metadata, say): it runs here, before anything is applied.
+    return batches.map(copyBatch);
   }
 
   /** Phase two: applies one checked batch. Cannot fail. */
-  private apply(batch: WriteBatch): SessionEvent[] {
+  private apply(batch: PreparedBatch): SessionEvent[] {
     const record = batch.create ? this.createRecord(batch.create) : this.records.get(batch.session_id);
     if (!record) throw sessionNotFound(batch.session_id); // unreachable after prepare()
-    const events = numberEvents(batch.events, record.session.last_seq);
-    record.session = applyPatch(record.session, batch.patch);
-    record.session.last_seq += events.length;
+    let seq = record.session.last_seq;
+    for (const event of batch.events) {
+      event.seq = ++seq;
+      record.events.push(Object.freeze(event));
+    }
+    // The stored session is the store's own (every read copies it), so it changes in place.
+    const { session } = record;
+    if (batch.patch) {
+      const { user_id, state } = session;
+      patchInPlace(session, batch.patch);
+      if (session.user_id !== user_id || session.state !== state) this.reindex(record, user_id, state);
+    }
+    session.last_seq = seq;
     for (const run of batch.runs ?? []) {
+      record.runs ??= new Map();
       const order = record.runs.get(run.id)?.order ?? this.nextOrder++;
       record.runs.set(run.id, { value: run, order });
     }
-    for (const message of batch.messages ?? []) record.messages.set(message.id, message);
+    for (const message of batch.messages ?? []) (record.messages ??= new Map()).set(message.id, message);
     for (const checkpoint of batch.checkpoints ?? []) {
+      record.checkpoints ??= new Map();
       const order = record.checkpoints.get(checkpoint.id)?.order ?? this.nextOrder++;
       record.checkpoints.set(checkpoint.id, { value: checkpoint, order });
     }
-    record.events.push(...events);
-    return events;
+    return batch.events;
   }
 
+  /** Takes the prepared copy of a create as the stored session (last_seq is the store's to keep). */
   private createRecord(session: Session): SessionRecord {
-    const record: SessionRecord = {
-      session: { ...session, last_seq: 0 },
-      runs: new Map(),
-      events: [],
-      messages: new Map(),
-      checkpoints: new Map(),
-    };
+    session.last_seq = 0;
+    const record: SessionRecord = { session, events: [] };
     this.records.set(session.id, record);
+    this.index(record);
     return record;
   }
 
   private sessionsMatching(filter: SessionFilter): Session[] {
-    return [...this.records.values()].map((r) => r.session).filter((s) => matchesFilter(s, filter));
+    const matching: Session[] = [];
+    for (const { session } of this.candidates(filter))
+      if (matchesFilter(session, filter)) matching.push(session);
+    return matching;
+  }
+
+  /** The records a filter can match, from the narrowest index it names (a superset; filter them). */
+  private candidates(filter: SessionFilter): Iterable<SessionRecord> {
+    if (typeof filter.user_id === 'string') return this.byUser.get(filter.user_id) ?? [];
+    const states = filterStates(filter);
+    if (states === undefined) return this.records.values();
+    return [...new Set(states)].flatMap((state) => [...(this.byState.get(state) ?? [])]);
+  }
+
+  private index(record: SessionRecord): void {
+    const { user_id, state } = record.session;
+    if (user_id !== null) addTo(this.byUser, user_id, record);
+    addTo(this.byState, state, record);
+  }
+
+  private unindex(record: SessionRecord, userId: string | null, state: SessionState): void {
+    if (userId !== null) removeFrom(this.byUser, userId, record);
+    removeFrom(this.byState, state, record);
+  }
+
+  /** Moves a record in the indexes after a patch changed its user or state (from these). */
+  private reindex(record: SessionRecord, userId: string | null, state: SessionState): void {
+    this.unindex(record, userId, state);
+    this.index(record);
   }
 
   /** Oldest first: by `created_at`, then by insertion. */
   private sortedCheckpoints(sessionId: string): StoredCheckpoint[] {
-    const checkpoints = [...(this.records.get(sessionId)?.checkpoints.values() ?? [])];
+    const checkpoints = [...(this.records.get(sessionId)?.checkpoints?.values() ?? [])];
     return checkpoints
       .sort((a, b) => compareStrings(a.value.created_at, b.value.created_at) || a.order - b.order)
       .map((c) => c.value);
@@ -299,8 +358,78 @@ function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** Sweep candidates, oldest `last_active_at` first, then by id (as the SQL store orders them). */
+function oldestFirst(sessions: Session[]): SweepCandidate[] {
+  sessions.sort((a, b) => compareStrings(a.last_active_at, b.last_active_at) || compareStrings(a.id, b.id));
+  return sessions.map((s) => ({ id: s.id, trace_id: s.trace_id }));
+}
+
 function countBy<K extends string>(keys: readonly K[]): Record<K, number> {
   return Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
 }
 
-const clone = <T>(value: T): T => structuredClone(value);
+function addTo<K>(index: Map<K, Set<SessionRecord>>, key: K, record: SessionRecord): void {
+  const set = index.get(key);
+  if (set) set.add(record);
+  else index.set(key, new Set([record]));
+}
+
+function removeFrom<K>(index: Map<K, Set<SessionRecord>>, key: K, record: SessionRecord): void {
+  const set = index.get(key);
+  if (!set) return;
+  set.delete(record);
+  if (set.size === 0) index.delete(key);
+}
+
+/**
+ * Builds the envelope field by field (stray keys never reach the store), `meta` copied and frozen;
+ * ids and messages flat, as they are kept for the session's lifetime (see `flat`).
+ */
+function copyEvent(e: UnnumberedEvent): UnsealedEvent {
+  return {
+    id: flat(e.id),
+    seq: 0,
+    ts: e.ts,
+    session_id: e.session_id,
+    run_id: e.run_id ?? null,
+    type: e.type,
+    step: e.step ?? null,
+    tool: e.tool ?? null,
+    level: e.level,
+    message: flat(e.message),
+    meta: deepFreeze(copyData(e.meta ?? {})),
+    trace_id: e.trace_id ?? null,
+  };
+}
+
+function copyRun(run: Run): Run {
+  const copy = copyData(run);
+  // Runs are JSON records: a missing result is `null`, as the SQL store reads it back.
+  copy.result ??= null;
+  return copy;
+}
+
+/** A session's fields are flat but for three JSON objects. Its id is flattened (see `flat`): it is compared and hashed often. */
+function copySession(session: Session): Session {
+  return {
+    ...session,
+    id: flat(session.id),
+    metadata: copyData(session.metadata),
+    data: copyData(session.data),
+    usage: copyData(session.usage),
+  };
+}
+
+/**
+ * The store's own copy of a batch. A stored event never changes: it is frozen once numbered, and
+ * then handed out as it is.
+ */
+function copyBatch(batch: WriteBatch): PreparedBatch {
+  const copy: PreparedBatch = { session_id: batch.session_id, events: batch.events?.map(copyEvent) ?? [] };
+  if (batch.create) copy.create = copySession(batch.create);
+  if (batch.patch) copy.patch = copyData(batch.patch);
+  if (batch.runs) copy.runs = batch.runs.map(copyRun);
+  if (batch.messages) copy.messages = copyData(batch.messages);
+  if (batch.checkpoints) copy.checkpoints = copyData(batch.checkpoints);
+  return copy;
+}

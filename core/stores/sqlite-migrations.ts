@@ -107,6 +107,28 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX checkpoints_by_session ON checkpoints (session_id, created_at, position);
     `,
   },
+  {
+    // Less index work on every write, and a sweep that reads its candidates in order.
+    // - No query used sessions_by_last_active; sessions_by_active_run served only the forced sweep.
+    // - (state, last_active_at, id) gives the sweep its ORDER BY last_active_at, id without a sort.
+    // - The equality-filter indexes leave NULLs out: `user_id = ?` never matches NULL, and most
+    //   sessions lack a team or a workflow (many a user), so a create skips those indexes.
+    name: 'sweep index in sweep order; no unused or NULL index entries',
+    sql: `
+      DROP INDEX sessions_by_last_active;
+      DROP INDEX sessions_by_active_run;
+      DROP INDEX sessions_by_state;
+      CREATE INDEX sessions_by_state ON sessions (state, last_active_at, id);
+      DROP INDEX sessions_by_user;
+      DROP INDEX sessions_by_agent;
+      DROP INDEX sessions_by_team;
+      DROP INDEX sessions_by_workflow;
+      CREATE INDEX sessions_by_user     ON sessions (user_id, created_at, id)     WHERE user_id IS NOT NULL;
+      CREATE INDEX sessions_by_agent    ON sessions (agent_id, created_at, id)    WHERE agent_id IS NOT NULL;
+      CREATE INDEX sessions_by_team     ON sessions (team_id, created_at, id)     WHERE team_id IS NOT NULL;
+      CREATE INDEX sessions_by_workflow ON sessions (workflow_id, created_at, id) WHERE workflow_id IS NOT NULL;
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -4,7 +4,8 @@ import type { StoredCheckpoint } from '../checkpoint.ts';
 import type { EventType, Level, SessionEvent } from '../event.ts';
 import type { Message } from '../message.ts';
 import type { MultitaskStrategy, Run, RunError, RunStatus } from '../run.ts';
-import type { Session, SessionState } from '../session.ts';
+import type { Session, SessionPatch, SessionState } from '../session.ts';
+import type { PatchKey } from './batch.ts';
 
 export interface SessionRow {
   id: string;
@@ -74,6 +75,27 @@ export function sessionToRow(s: Session): SessionRow {
     run_count: s.run_count ?? 0,
     usage: JSON.stringify(s.usage ?? { tokens_in: 0, tokens_out: 0 }),
   };
+}
+
+/**
+ * The parameters of a patch UPDATE: the columns for the given keys, converted as `sessionToRow`
+ * converts them, the session `id`, and `added`, what last_seq grows by.
+ */
+export function patchToRow(
+  id: string,
+  patch: SessionPatch,
+  keys: readonly PatchKey[],
+  added: number,
+): Record<string, unknown> {
+  const row: Record<string, unknown> = { id, added };
+  for (const key of keys) {
+    const value = patch[key];
+    if (key === 'metadata' || key === 'data') row[key] = JSON.stringify(value ?? {});
+    else if (key === 'usage') row[key] = JSON.stringify(value ?? { tokens_in: 0, tokens_out: 0 });
+    else if (key === 'run_count') row[key] = value ?? 0;
+    else row[key] = value ?? null;
+  }
+  return row;
 }
 
 export interface RunRow {

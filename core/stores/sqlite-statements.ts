@@ -23,21 +23,19 @@ export function prepareStatements(db: Database.Database) {
     ping: db.prepare<[], { ok: number }>('SELECT 1 AS ok'),
 
     getSession: db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE id = ?'),
+    getLastSeq: db.prepare<[string], { last_seq: number }>('SELECT last_seq FROM sessions WHERE id = ?'),
+    // DO NOTHING: a create of an existing id changes no row, which the store turns into its own error.
     insertSession: db.prepare<SessionRow>(`
       INSERT INTO sessions (id, user_id, agent_id, team_id, workflow_id, name, state, metadata, data,
         created_at, updated_at, last_active_at, expires_at, trace_id, trace_parent, last_seq,
         active_run_id, run_count, usage)
       VALUES (@id, @user_id, @agent_id, @team_id, @workflow_id, @name, @state, @metadata, @data,
         @created_at, @updated_at, @last_active_at, @expires_at, @trace_id, @trace_parent, @last_seq,
-        @active_run_id, @run_count, @usage)`),
-    // Every column but id and created_at: a patch may change any of them, last_seq moves with events.
-    updateSession: db.prepare<SessionRow>(`
-      UPDATE sessions SET user_id = @user_id, agent_id = @agent_id, team_id = @team_id,
-        workflow_id = @workflow_id, name = @name, state = @state, metadata = @metadata, data = @data,
-        updated_at = @updated_at, last_active_at = @last_active_at, expires_at = @expires_at,
-        trace_id = @trace_id, trace_parent = @trace_parent, last_seq = @last_seq,
-        active_run_id = @active_run_id, run_count = @run_count, usage = @usage
-      WHERE id = @id`),
+        @active_run_id, @run_count, @usage)
+      ON CONFLICT (id) DO NOTHING`),
+    // The last_seq a write's event-only batches moved, once at its end. (Patch UPDATEs SET only the
+    // columns they change; the store builds those per column set.)
+    setLastSeq: db.prepare<[number, string]>('UPDATE sessions SET last_seq = ? WHERE id = ?'),
     deleteSession: db.prepare<[string]>('DELETE FROM sessions WHERE id = ?'),
 
     toIdle: db.prepare<{ before: string }, SweepCandidate>(`

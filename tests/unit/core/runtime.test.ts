@@ -212,11 +212,13 @@ describe('Runtime: a flow of fake tools end to end', () => {
   });
 
   it('a store that throws mid-run fails that run only; other sessions go on', async () => {
+    // writeMany: the log writes a session's queued commits in one call (and write goes through it).
     class FlakyStore extends MemoryStore {
-      override async write(batch: WriteBatch) {
-        if (batch.events?.some((e) => e.type === 'message' && e.message.includes('doomed')))
-          throw new Error('disk full');
-        return super.write(batch);
+      override async writeMany(batches: readonly WriteBatch[]) {
+        const doomed = (batch: WriteBatch) =>
+          batch.events?.some((e) => e.type === 'message' && e.message.includes('doomed'));
+        if (batches.some(doomed)) throw new Error('disk full');
+        return super.writeMany(batches);
       }
     }
     runtime = await startRuntime({}, { store: new FlakyStore() });

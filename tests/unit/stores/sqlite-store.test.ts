@@ -9,12 +9,12 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { SessionStore } from '../../../core/session-store.ts';
-import { SCHEMA_VERSION } from '../../../core/stores/sqlite-migrations.ts';
+import { MIGRATIONS, SCHEMA_VERSION } from '../../../core/stores/sqlite-migrations.ts';
 import { SqliteStore } from '../../../core/stores/sqlite-store.ts';
 import { makeEvent, makeSession } from './fixtures.ts';
 import type { WriterJob, WriterReport } from './sqlite-writer.worker.ts';
@@ -83,6 +83,87 @@ describe('SqliteStore', () => {
     expect(pragma(path, 'user_version')).toBe(SCHEMA_VERSION);
     expect(await second.getSession(session.id)).toEqual(session);
     expect(await third.countSessions({})).toBe(1);
+  });
+
+  it('migrates a version 1 file: its data kept, the sweep reading its index in order', async () => {
+    const path = freshPath();
+    mkdirSync(dirname(path), { recursive: true });
+    const v1 = new Database(path);
+    v1.exec(MIGRATIONS[0]?.sql ?? '');
+    v1.pragma('user_version = 1');
+    v1.close();
+    const store = open(path);
+    const session = makeSession({ state: 'idle' });
+    await store.write({ session_id: session.id, create: session, events: [makeEvent(session.id)] });
+    expect(pragma(path, 'user_version')).toBe(SCHEMA_VERSION);
+    const db = new Database(path, { readonly: true });
+    try {
+      const indexes = db
+        .prepare<[], { name: string }>(
+          "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'sessions' AND sql IS NOT NULL",
+        )
+        .all()
+        .map((row) => row.name)
+        .sort();
+      expect(indexes).not.toContain('sessions_by_last_active');
+      expect(indexes).not.toContain('sessions_by_active_run');
+      const plan = db
+        .prepare<[], { detail: string }>(
+          `EXPLAIN QUERY PLAN SELECT id, trace_id FROM sessions
+           WHERE state = 'idle' AND active_run_id IS NULL AND last_active_at < '9' ORDER BY last_active_at, id`,
+        )
+        .all()
+        .map((row) => row.detail)
+        .join('; ');
+      expect(plan).toContain('sessions_by_state');
+      expect(plan).not.toContain('TEMP B-TREE');
+      // The equality-filter indexes hold no NULLs, and a filtered listing still reads its index.
+      const byUser = db
+        .prepare<[], { sql: string }>("SELECT sql FROM sqlite_master WHERE name = 'sessions_by_user'")
+        .get();
+      expect(byUser?.sql).toContain('WHERE user_id IS NOT NULL');
+      const listing = db
+        .prepare<[], { detail: string }>(
+          `EXPLAIN QUERY PLAN SELECT * FROM sessions WHERE user_id = 'ann' ORDER BY created_at DESC, id DESC`,
+        )
+        .all()
+        .map((row) => row.detail)
+        .join('; ');
+      expect(listing).toContain('sessions_by_user');
+      expect(listing).not.toContain('TEMP B-TREE');
+    } finally {
+      db.close();
+    }
+    const cutoff = '9999';
+    const { toExpire } = await store.sweepCandidates({
+      idleBefore: cutoff,
+      expireBefore: cutoff,
+      force: false,
+    });
+    expect(toExpire).toEqual([{ id: session.id, trace_id: null }]);
+  });
+
+  it('SETs only the columns a patch changes (and last_seq), so untouched indexes are not rewritten', async () => {
+    const path = freshPath();
+    const store = open(path);
+    const session = makeSession({ user_id: 'ann' });
+    await store.write({ session_id: session.id, create: session });
+    // `UPDATE OF col` triggers fire when col is in the SET list, whether or not its value changes.
+    const db = new Database(path);
+    db.exec(`
+      CREATE TABLE set_columns (name TEXT);
+      CREATE TRIGGER user_set AFTER UPDATE OF user_id ON sessions BEGIN INSERT INTO set_columns VALUES ('user_id'); END;
+      CREATE TRIGGER state_set AFTER UPDATE OF state ON sessions BEGIN INSERT INTO set_columns VALUES ('state'); END;
+      CREATE TRIGGER seq_set AFTER UPDATE OF last_seq ON sessions BEGIN INSERT INTO set_columns VALUES ('last_seq'); END;
+    `);
+    db.close();
+    await store.write({ session_id: session.id, events: [makeEvent(session.id)] });
+    await store.write({ session_id: session.id, patch: { state: 'idle' }, events: [makeEvent(session.id)] });
+    const reader = new Database(path, { readonly: true });
+    const set = reader.prepare<[], { name: string }>('SELECT name FROM set_columns').all();
+    reader.close();
+    expect(set.map((row) => row.name).sort()).toEqual(['last_seq', 'last_seq', 'state']);
+    expect(await store.getSession(session.id)).toMatchObject({ user_id: 'ann', state: 'idle', last_seq: 2 });
   });
 
   it('refuses a file whose schema is newer than it knows, and leaves it alone', () => {

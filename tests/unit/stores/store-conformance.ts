@@ -12,7 +12,7 @@ import { newId } from '../../../core/uuid.ts';
 import { isoAt, makeCheckpoint, makeEvent, makeMessage, makeRun, makeSession } from './fixtures.ts';
 
 /** A store without a capability (a second connection, a reopen) does not get that case at all, rather than a skip. */
-const itWhen = (capable: boolean): typeof it => (capable ? it : (() => undefined) as unknown as typeof it);
+const itWhen = (capable: boolean): typeof it => (capable ? it : ((() => undefined) as unknown as typeof it));
 
 /** How the suite gets stores. Every `open()` must give a new, empty store. */
 export interface StoreFactory {
@@ -67,6 +67,15 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
     async function expectCode(pending: Promise<unknown>, code: ErrorCode): Promise<void> {
       await expect(pending).rejects.toMatchObject({ name: 'TributaryError', code });
     }
+
+    /** Runs a mutation of a returned record; a frozen record refuses it with a TypeError (strict mode). */
+    const mutateOrRefuse = (mutate: () => unknown): void => {
+      try {
+        mutate();
+      } catch (error) {
+        if (!(error instanceof TypeError)) throw error;
+      }
+    };
 
     const seqsOf = (events: readonly SessionEvent[]): number[] => events.map((e) => e.seq);
     const range = (from: number, to: number): number[] =>
@@ -215,6 +224,32 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       it('counts every session with an empty filter', async () => {
         expect(await store.countSessions({})).toBe(seeded.length);
       });
+
+      it('follows sessions that patches move between users and states, and forgets deleted ones', async () => {
+        const [annActive, annIdle, bobArchived, bobExpired, nobodyIdle, annLatest] = seeded;
+        if (!annActive || !annIdle || !bobArchived || !bobExpired || !nobodyIdle || !annLatest)
+          throw new Error('seed missing');
+        await store.write({ session_id: annActive.id, patch: { user_id: 'bob', state: 'archived' } });
+        await store.write({ session_id: annIdle.id, patch: { user_id: null } });
+        await store.deleteSessions([annLatest.id]);
+
+        expect(await store.countSessions({ user_id: 'ann' })).toBe(0);
+        expect(await store.countSessions({ user_id: 'bob' })).toBe(3);
+        expect(await store.countSessions({ user_id: 'bob', state: 'archived' })).toBe(2);
+        expect(await store.countSessions({ state: 'active' })).toBe(0);
+        expect(await store.countSessions({ state: ['idle', 'idle'] })).toBe(2);
+        expect(ids((await store.listSessions({ user_id: 'bob', limit: 10 })).items)).toEqual(
+          ids([bobExpired, bobArchived, annActive]),
+        );
+
+        const cutoff = isoAt(10_000);
+        const sweep = () => store.sweepCandidates({ idleBefore: cutoff, expireBefore: cutoff, force: false });
+        const byId = (...sessions: Session[]) => ids(sessions).sort();
+        expect(ids((await sweep()).toExpire)).toEqual(byId(annIdle, nobodyIdle));
+        await store.write({ session_id: nobodyIdle.id, patch: { state: 'active' } });
+        expect(ids((await sweep()).toIdle)).toEqual([nobodyIdle.id]);
+        expect(ids((await sweep()).toExpire)).toEqual([annIdle.id]);
+      });
     });
 
     describe('cursor paging', () => {
@@ -295,6 +330,23 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         ]);
         expect(result.map(seqsOf)).toEqual([[1, 2], [3, 4, 5], [2], []]);
         expect((await store.getSession(fresh.id))?.last_seq).toBe(5);
+      });
+
+      it('keeps seq and last_seq right when one call mixes event-only and patching batches of a session', async () => {
+        const session = await seedSession();
+        const id = session.id;
+        const events = (n: number) => Array.from({ length: n }, () => makeEvent(id));
+        const result = await store.writeMany([
+          { session_id: id, events: events(2) },
+          { session_id: id, patch: { name: 'first' }, events: events(1) },
+          { session_id: id, events: events(3) },
+          { session_id: id, patch: { run_count: 7 } },
+          { session_id: id, events: events(1) },
+        ]);
+        expect(result.map(seqsOf)).toEqual([[2, 3], [4], [5, 6, 7], [], [8]]);
+        expect(await store.getSession(id)).toEqual({ ...session, name: 'first', run_count: 7, last_seq: 8 });
+        expect(seqsOf(await allEvents(id))).toEqual(range(1, 8));
+        expect(seqsOf(await appendEvents(id, 1))).toEqual([9]);
       });
 
       it('stores each event as given, with its seq', async () => {
@@ -462,7 +514,10 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         const [listedRun] = await store.listRuns(session.id);
         if (listedRun) listedRun.status = 'failed';
         const events = await allEvents(session.id);
-        for (const e of [...events, written]) if (e) (e.meta as Record<string, unknown>).added = 1;
+        // A store may hand out events deep-frozen instead of copied (they never change): then the
+        // mutation throws, and either way what is stored must stay as it was.
+        for (const e of [...events, written])
+          if (e) mutateOrRefuse(() => ((e.meta as Record<string, unknown>).added = 1));
         const [gotMessage] = await store.listMessages(session.id);
         if (gotMessage) gotMessage.content = 'mutated';
         const gotCheckpoint = await store.getCheckpoint(session.id, checkpoint.id);

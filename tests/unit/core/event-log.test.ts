@@ -1,0 +1,205 @@
+import { describe, expect, it } from 'vitest';
+import {
+  EventHub,
+  EventLog,
+  MAX_GROUP,
+  MemoryStore,
+  SqliteStore,
+  TributaryError,
+  type Commit,
+  type SessionEvent,
+  type SessionStore,
+  type WriteBatch,
+} from '../../../core/index.ts';
+import { makeRun, makeSession } from '../stores/fixtures.ts';
+
+/** A MemoryStore that records the size of every writeMany call, and can be told to fail some. */
+class CountingStore extends MemoryStore {
+  calls: number[] = [];
+  failWhen: (batches: readonly WriteBatch[]) => Error | null = () => null;
+
+  override async writeMany(batches: readonly WriteBatch[]): Promise<SessionEvent[][]> {
+    this.calls.push(batches.length);
+    const failure = this.failWhen(batches);
+    if (failure) throw failure;
+    return super.writeMany(batches);
+  }
+}
+
+async function setUp<S extends SessionStore>(store: S) {
+  const hub = new EventHub(store, 1000);
+  const log = new EventLog(store, hub);
+  const session = makeSession();
+  await log.commit({
+    session_id: session.id,
+    trace_id: null,
+    create: session,
+    events: [{ type: 'session.created', message: 'created' }],
+  });
+  const published: SessionEvent[] = [];
+  const subscription = hub.events$(session.id).subscribe((event) => published.push(event));
+  return { store, log, session, published, stop: () => subscription.unsubscribe() };
+}
+
+const step = (n: number) => ({ type: 'step' as const, message: `step ${n}`, meta: { n } });
+const seqs = (events: readonly SessionEvent[]) => events.map((e) => e.seq);
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+const settled = <T>(pending: readonly Promise<T>[]) => Promise.allSettled(pending);
+
+describe('EventLog group commit', () => {
+  it("writes a session's pipelined commits in one writeMany, each with its own events, published in seq order", async () => {
+    const { store, log, session, published, stop } = await setUp(new CountingStore());
+    store.calls = [];
+    const results = await Promise.all(
+      range(1, 50).map((n) =>
+        log.commit({ session_id: session.id, trace_id: null, events: [step(n), step(n)] }),
+      ),
+    );
+    expect(store.calls).toEqual([50]);
+    expect(results.map(seqs)).toEqual(range(1, 50).map((n) => [2 * n, 2 * n + 1]));
+    expect(seqs(published)).toEqual(range(1, 101));
+    expect(results.flat().every((e) => Object.isFrozen(e) && Object.isFrozen(e.meta))).toBe(true);
+    stop();
+  });
+
+  it('splits a longer burst into groups of at most MAX_GROUP commits', async () => {
+    const { store, log, session, stop } = await setUp(new CountingStore());
+    store.calls = [];
+    const total = MAX_GROUP * 2 + 3;
+    const results = await Promise.all(
+      range(1, total).map((n) => log.commit({ session_id: session.id, trace_id: null, events: [step(n)] })),
+    );
+    expect(store.calls).toEqual([MAX_GROUP, MAX_GROUP, 3]);
+    expect(results.flat().map((e) => e.seq)).toEqual(range(2, total + 1));
+    stop();
+  });
+
+  it('gives each patch function the session as the commits before it in the same group leave it', async () => {
+    const { store, log, session, stop } = await setUp(new CountingStore());
+    store.calls = [];
+    const bump: Commit = {
+      session_id: session.id,
+      trace_id: null,
+      patch: (current) => ({ run_count: current.run_count + 1, name: `after ${current.last_seq}` }),
+      events: [step(0)],
+    };
+    await Promise.all([
+      log.commit(bump),
+      log.commit({ session_id: session.id, trace_id: null, patch: { data: { k: 1 } } }),
+      log.commit(bump),
+      log.commit(bump),
+    ]);
+    expect(store.calls).toEqual([4]);
+    expect(await store.getSession(session.id)).toMatchObject({
+      run_count: 3,
+      data: { k: 1 },
+      name: 'after 3',
+      last_seq: 4,
+    });
+    stop();
+  });
+
+  it('fails only the commit whose batch the store refuses; the others of its group are written', async () => {
+    const { store, log, session, published, stop } = await setUp(new CountingStore());
+    const stranger = makeSession();
+    const commits = [
+      log.commit({ session_id: session.id, trace_id: null, events: [step(1)] }),
+      // Its run belongs to another session: the store refuses the batch, and with it the whole call.
+      log.commit({
+        session_id: session.id,
+        trace_id: null,
+        runs: [makeRun(stranger.id)],
+        events: [step(2)],
+      }),
+      log.commit({ session_id: session.id, trace_id: null, events: [step(3)] }),
+    ];
+    const [first, bad, third] = await settled(commits);
+    expect(first).toMatchObject({ status: 'fulfilled', value: [{ seq: 2 }] });
+    expect(bad).toMatchObject({ status: 'rejected', reason: { code: 'INVALID_ARGUMENT' } });
+    expect(third).toMatchObject({ status: 'fulfilled', value: [{ seq: 3 }] });
+    expect(seqs(await store.listEvents(session.id, { after: 0, limit: 10 }))).toEqual([1, 2, 3]);
+    expect(seqs(published)).toEqual([1, 2, 3]);
+    stop();
+  });
+
+  it('fails only the commit whose patch function throws', async () => {
+    const { log, session, stop } = await setUp(new CountingStore());
+    const [ok, thrown, after] = await settled([
+      log.commit({ session_id: session.id, trace_id: null, events: [step(1)] }),
+      log.commit({
+        session_id: session.id,
+        trace_id: null,
+        patch: () => {
+          throw new Error('no patch for you');
+        },
+        events: [step(2)],
+      }),
+      log.commit({ session_id: session.id, trace_id: null, events: [step(3)] }),
+    ]);
+    expect(ok).toMatchObject({ status: 'fulfilled', value: [{ seq: 2 }] });
+    expect(thrown).toMatchObject({ status: 'rejected', reason: { message: 'no patch for you' } });
+    expect(after).toMatchObject({ status: 'fulfilled', value: [{ seq: 3 }] });
+    stop();
+  });
+
+  it('fails every commit of a group at once when the store itself is down, without retrying each', async () => {
+    const { store, log, session, stop } = await setUp(new CountingStore());
+    store.calls = [];
+    store.failWhen = () => new TributaryError('STORE_UNAVAILABLE', 'disk gone');
+    const results = await settled(
+      range(1, 5).map((n) => log.commit({ session_id: session.id, trace_id: null, events: [step(n)] })),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(5).fill('rejected'));
+    expect(store.calls).toEqual([5]);
+    stop();
+  });
+
+  it('fails the whole group when reading the session for a patch function fails, leaving none waiting', async () => {
+    const { store, log, session, stop } = await setUp(new CountingStore());
+    store.getSession = () => Promise.reject(new TributaryError('STORE_UNAVAILABLE', 'read failed'));
+    const results = await settled([
+      log.commit({ session_id: session.id, trace_id: null, events: [step(1)] }),
+      log.commit({ session_id: session.id, trace_id: null, patch: () => ({ name: 'x' }) }),
+    ]);
+    expect(results).toMatchObject([
+      { status: 'rejected', reason: { code: 'STORE_UNAVAILABLE' } },
+      { status: 'rejected', reason: { code: 'STORE_UNAVAILABLE' } },
+    ]);
+    stop();
+  });
+
+  it('hands a patch function a copy it may change without touching the batches before it', async () => {
+    const { store, log, session, stop } = await setUp(new CountingStore());
+    await Promise.all([
+      log.commit({ session_id: session.id, trace_id: null, patch: { data: { a: 1 } } }),
+      log.commit({
+        session_id: session.id,
+        trace_id: null,
+        patch: (current) => {
+          current.data.a = 'mutated';
+          return { name: 'second' };
+        },
+      }),
+    ]);
+    expect(await store.getSession(session.id)).toMatchObject({ data: { a: 1 }, name: 'second' });
+    stop();
+  });
+
+  it('writes a group as one SQLite transaction, and seq stays gap-free across groups', async () => {
+    const sqlite = SqliteStore.open({ path: ':memory:' });
+    const { log, session, published, stop } = await setUp(sqlite);
+    const burst = () =>
+      Promise.all(
+        range(1, 30).map((n) =>
+          log.commit({ session_id: session.id, trace_id: null, patch: { name: `n${n}` }, events: [step(n)] }),
+        ),
+      );
+    await burst();
+    await burst();
+    expect(seqs(await sqlite.listEvents(session.id, { after: 0, limit: 100 }))).toEqual(range(1, 61));
+    expect(await sqlite.getSession(session.id)).toMatchObject({ name: 'n30', last_seq: 61 });
+    expect(seqs(published)).toEqual(range(1, 61));
+    stop();
+    await sqlite.close();
+  });
+});
