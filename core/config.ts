@@ -71,6 +71,10 @@ export const ConfigSchema = Type.Object({
     }),
   ),
   JAEGER_UI_URL: Type.String({ default: 'http://localhost:16686', ...HTTP_URL }),
+  METRICS_PROMETHEUS: Type.Union([Type.Literal('true'), Type.Literal('false')], {
+    default: 'false',
+    description: 'Serve OpenTelemetry metrics for Prometheus at GET /metrics on the gateway port',
+  }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
     { default: 'info' },
@@ -86,7 +90,7 @@ type RawConfig = Static<typeof ConfigSchema>;
 /** Validated settings, with list-like values parsed. */
 export interface Config extends Omit<
   RawConfig,
-  'API_KEYS' | 'BODY_LIMIT' | 'CHECKPOINT_KEY' | 'PLUGINS' | 'CORS_ORIGINS'
+  'API_KEYS' | 'BODY_LIMIT' | 'CHECKPOINT_KEY' | 'PLUGINS' | 'CORS_ORIGINS' | 'METRICS_PROMETHEUS'
 > {
   CORS_ORIGINS: readonly string[];
   /** API key to user id; empty when the gateway runs open. */
@@ -94,6 +98,7 @@ export interface Config extends Omit<
   BODY_LIMIT: number;
   CHECKPOINT_KEY: Buffer | undefined;
   PLUGINS: readonly string[];
+  METRICS_PROMETHEUS: boolean;
 }
 
 /**
@@ -135,6 +140,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     CHECKPOINT_KEY: parseKey(valid.CHECKPOINT_KEY),
     PLUGINS: list(valid.PLUGINS),
     CORS_ORIGINS: list(valid.CORS_ORIGINS),
+    METRICS_PROMETHEUS: valid.METRICS_PROMETHEUS === 'true',
   };
 }
 

@@ -26,6 +26,8 @@ export class EventHub {
   private readonly live = new Map<string, Subject<SessionEvent>>();
   private readonly windows = new Map<string, SessionEvent[]>();
   private readonly listeners = new Map<string, number>();
+  /** Every session's events, for process-wide observers (metrics); fed only while one listens. */
+  private readonly everything = new Subject<SessionEvent>();
 
   constructor(
     private readonly store: SessionStore,
@@ -40,7 +42,21 @@ export class EventHub {
       window.push(event);
       if (window.length > this.historyLimit) window.splice(0, window.length - this.historyLimit);
       this.live.get(event.session_id)?.next(event);
+      if (this.everything.observed) this.everything.next(event);
     }
+  }
+
+  /**
+   * Live events of every session as they are published, in each session's `seq` order; no replay.
+   * For process-wide observers such as metrics; costs one check per event while nobody listens.
+   *
+   * @example
+   * ```ts
+   * hub.all$().pipe(filter((e) => e.type === 'run.failed')).subscribe(countFailure);
+   * ```
+   */
+  all$(): Observable<SessionEvent> {
+    return this.everything.asObservable();
   }
 
   /** Stored events with `seq > afterSeq`, then live ones, with no gap and no duplicate. */

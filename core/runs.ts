@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { concat, defer, finalize, from, ignoreElements, merge, Subject, tap, type Observable } from 'rxjs';
+import { concat, defer, finalize, ignoreElements, merge, Subject, tap, type Observable } from 'rxjs';
 import type { ApprovalBook } from './approvals.ts';
 import type { Checkpoints } from './checkpoints.ts';
 import { errorMessage, isTributaryError, TributaryError } from './errors.ts';
@@ -7,6 +7,7 @@ import type { EventDraft } from './event.ts';
 import type { EventLog } from './event-log.ts';
 import type { Message } from './message.ts';
 import type { RunEnd } from './operators/until-cancelled.ts';
+import { withinSpan } from './operators/within-span.ts';
 import type { FlowContext, FlowEmission } from './plugin.ts';
 import type { PluginRegistry } from './plugin-registry.ts';
 import { MULTITASK_STRATEGIES, isFinished, type MultitaskStrategy, type Run, type RunError } from './run.ts';
@@ -243,6 +244,11 @@ export class Runs {
     return stale.length;
   }
 
+  /** The id of the run holding a session in this process (running, or first in line for a slot). */
+  activeRunId(sessionId: string): string | undefined {
+    return this.scheduler.activeJob(sessionId)?.id;
+  }
+
   /** The run holding a session in this process, if any (the sweeper never expires such a session). */
   isBusy(sessionId: string): boolean {
     return this.scheduler.activeJob(sessionId) !== undefined;
@@ -367,7 +373,12 @@ export class Runs {
 
   private work(liveRun: LiveRun, signal: AbortSignal): Observable<unknown> {
     const { run, session } = liveRun;
-    const logger = this.deps.logger.child({ session_id: run.session_id, run_id: run.id });
+    // `trace_id` ties every line of the run to the session's trace, also lines logged outside an active span.
+    const logger = this.deps.logger.child({
+      session_id: run.session_id,
+      run_id: run.id,
+      trace_id: session.trace_id ?? undefined,
+    });
     const span = liveRun.span;
     if (!span) throw new TributaryError('RUN_NOT_FOUND', `run ${run.id} has not started`);
     const scope: RunScope = {
@@ -398,7 +409,8 @@ export class Runs {
         this.deps.checkpoints.save(run.session_id, state, { run_id: run.id, label: label ?? null }),
     };
     const flow = this.deps.registry.flow(run.flow);
-    const flow$ = defer(() => from(flow.execute(run.input, context))).pipe(
+    // The run's span is active while the flow runs, so whatever it starts (tools, HTTP, logs) joins the run.
+    const flow$ = withinSpan(this.deps.telemetry, span, () => flow.execute(run.input, context)).pipe(
       tap((emission) => this.record(liveRun, emission)),
     );
     // The run is done when the flow is and everything it emitted is stored; a failed write errors
@@ -501,6 +513,7 @@ export class Runs {
       {
         session_id: liveRun.run.session_id,
         run_id: liveRun.run.id,
+        trace_id: liveRun.session.trace_id ?? undefined,
         step: step.name,
         duration_ms: durationMs,
       },

@@ -41,6 +41,11 @@ export interface Telemetry {
    */
   startRun(session: SessionTrace, name: string, attributes: SpanAttributes, link?: string): Span;
   startChild(parent: Span, kind: 'step' | 'tool', name: string, attributes: SpanAttributes): Span;
+  /**
+   * Runs `fn` with `span` as the active span, so work it starts (an HTTP call, a log line, a promise
+   * continuation) sees that span even across RxJS and async boundaries. Returns what `fn` returns.
+   */
+  withSpan<T>(span: Span, fn: () => T): T;
 }
 
 const noopSpan: Span = {
@@ -57,4 +62,5 @@ export const noopTelemetry: Telemetry = {
   startSession: () => ({ traceId: null, parent: null }),
   startRun: () => noopSpan,
   startChild: () => noopSpan,
+  withSpan: (_span, fn) => fn(),
 };

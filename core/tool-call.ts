@@ -22,6 +22,7 @@ import type { EventType, Level } from './event.ts';
 import type { ToolContext } from './plugin.ts';
 import type { PluginRegistry, RegisteredTool } from './plugin-registry.ts';
 import { MAX_TIMER_MS } from './plugin-validation.ts';
+import { withinSpan } from './operators/within-span.ts';
 import { redact } from './redact.ts';
 import type { RunScope } from './run-scope.ts';
 import { validationError } from './schema-validator.ts';
@@ -185,7 +186,8 @@ function runAttempt(
       attempt,
       input: redact(input),
     });
-    return defer(() => from(tool.execute(input, ctx))).pipe(
+    // The tool's span is active while it runs, so its HTTP calls and log lines join it.
+    return withinSpan(scope.telemetry, span, () => tool.execute(input, ctx)).pipe(
       last(null, undefined),
       timeout({
         first: tool.timeoutMs,

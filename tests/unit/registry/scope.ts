@@ -46,6 +46,7 @@ export function recordingTelemetry(): { telemetry: Telemetry; spans: RecordedSpa
       spans.push(record);
       return span(spanId, record);
     },
+    withSpan: (_span, fn) => fn(),
   };
   return { telemetry, spans };
 }

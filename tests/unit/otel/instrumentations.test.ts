@@ -1,0 +1,47 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { carriesTraceContext, createInstrumentations } from '../../../otel/index.ts';
+
+describe('carriesTraceContext (undici requests that ctx.fetch already traced)', () => {
+  it('finds traceparent in undici 6+ header arrays, whatever its case', () => {
+    expect(
+      carriesTraceContext({ headers: ['content-type', 'application/json', 'TraceParent', '00-a-b-01'] }),
+    ).toBe(true);
+    expect(carriesTraceContext({ headers: ['content-type', 'application/json'] })).toBe(false);
+    // Only names count: a value that says traceparent is not the header.
+    expect(carriesTraceContext({ headers: ['x-note', 'traceparent'] })).toBe(false);
+  });
+
+  it('finds traceparent in undici 5 header strings', () => {
+    expect(carriesTraceContext({ headers: 'host: a\r\ntraceparent: 00-a-b-01\r\n' })).toBe(true);
+    expect(carriesTraceContext({ headers: 'traceparent: 00-a-b-01\r\n' })).toBe(true);
+    expect(carriesTraceContext({ headers: 'host: a\r\nx-traceparent: 1\r\n' })).toBe(false);
+  });
+});
+
+describe('createInstrumentations', () => {
+  const instrumentations = createInstrumentations();
+  afterAll(() => {
+    for (const instrumentation of instrumentations) instrumentation.disable();
+  });
+
+  it('covers http, undici/fetch, koa, socket.io, ioredis and pino', () => {
+    expect(instrumentations.map((i) => i.instrumentationName).sort()).toEqual([
+      '@opentelemetry/instrumentation-http',
+      '@opentelemetry/instrumentation-ioredis',
+      '@opentelemetry/instrumentation-koa',
+      '@opentelemetry/instrumentation-pino',
+      '@opentelemetry/instrumentation-socket.io',
+      '@opentelemetry/instrumentation-undici',
+    ]);
+  });
+
+  it('keeps pino lines on stdout only, traces Koa router layers only, and skips already-traced fetches', () => {
+    const config = (name: string) =>
+      instrumentations
+        .find((i) => i.instrumentationName === `@opentelemetry/instrumentation-${name}`)
+        ?.getConfig();
+    expect(config('pino')).toMatchObject({ disableLogSending: true });
+    expect(config('koa')).toMatchObject({ ignoreLayersType: ['middleware'] });
+    expect(config('undici')).toMatchObject({ ignoreRequestHook: carriesTraceContext });
+  });
+});
