@@ -1,5 +1,5 @@
 import type { Runtime, Session } from '../../core/index.ts';
-import { TributaryError } from '../../core/index.ts';
+import { readableSession } from '../session-access.ts';
 import { HttpProblem } from '../http/problem.ts';
 import type { OpenApiDocument } from '../http/openapi-document.ts';
 import type { components } from '../../openapi/schema.d.ts';
@@ -14,17 +14,9 @@ export interface HandlerDeps {
 
 export type SessionResource = components['schemas']['Session'];
 
-/** The session if the caller may see it; another user's session is SESSION_NOT_FOUND, as if it did not exist. */
-export async function ownedSession(
-  deps: HandlerDeps,
-  user: string | null,
-  sessionId: string,
-): Promise<Session> {
-  const session = await deps.runtime.sessions.get(sessionId);
-  if (user !== null && session.user_id !== user) {
-    throw new TributaryError('SESSION_NOT_FOUND', `session ${sessionId} not found`, { field: 'session_id' });
-  }
-  return session;
+/** The session if the caller may see it (see {@link readableSession}). */
+export function ownedSession(deps: HandlerDeps, user: string | null, sessionId: string): Promise<Session> {
+  return readableSession(deps.runtime, user, sessionId);
 }
 
 /** The Session of the API: everything but the internal trace context. */

@@ -1,0 +1,21 @@
+import { TributaryError, type Runtime, type Session } from '../core/index.ts';
+
+/**
+ * The session if `user` may read it. Another user's session is SESSION_NOT_FOUND, word for word
+ * as for an unknown id, so a socket cannot probe for ids (the same rule as HTTP's `ownedSession`).
+ *
+ * @example
+ * ```ts
+ * const session = await readableSession(runtime, socket.data.user, payload.session_id);
+ * ```
+ */
+export async function readableSession(
+  runtime: Runtime,
+  user: string | null,
+  sessionId: string,
+): Promise<Session> {
+  const session = await runtime.sessions.get(sessionId);
+  if (user !== null && session.user_id !== user)
+    throw new TributaryError('SESSION_NOT_FOUND', `session ${sessionId} not found`, { field: 'session_id' });
+  return session;
+}

@@ -1,0 +1,123 @@
+import type { Logger } from 'pino';
+import { KeyedQueue, TributaryError, type Runtime } from '../../core/index.ts';
+import { isServerFault, toAckError } from './ack-error.ts';
+import type { BridgeSocket } from './bridge-server.ts';
+import { sessionRoom, type Ack, type CancelResult, type SubscribeResult } from './protocol.ts';
+import { readableSession } from '../session-access.ts';
+import type { SessionChannels } from './session-channels.ts';
+import { validatePayload, type CommandName, type PayloadOf } from './validate-payload.ts';
+
+export interface SocketCommandsDeps {
+  runtime: Runtime;
+  channels: SessionChannels;
+  logger: Logger;
+}
+
+/** The success part of each command's ack. */
+interface Results {
+  subscribe: SubscribeResult;
+  unsubscribe: object;
+  cancel: CancelResult;
+}
+
+/**
+ * Handles `subscribe`, `unsubscribe` and `cancel` of one socket. Every command is validated, runs,
+ * and is acked `{ ok: true, … }` or `{ ok: false, error }`; nothing a client sends can throw out of a
+ * handler. Subscribe and unsubscribe of one session take effect in the order the socket sent them.
+ *
+ * @example
+ * ```ts
+ * io.on('connection', (socket) => registerSocketCommands(socket, { runtime, channels, logger }));
+ * ```
+ */
+export function registerSocketCommands(socket: BridgeSocket, deps: SocketCommandsDeps): void {
+  const { runtime, channels } = deps;
+  const user = () => socket.data.user ?? null;
+  // A subscribe waits for the store and its replay: an unsubscribe sent after it must not overtake it.
+  const order = new KeyedQueue();
+
+  const handle = <C extends CommandName>(
+    command: C,
+    execute: (payload: PayloadOf<C>) => Promise<Results[C]>,
+  ) => {
+    return (...args: unknown[]): void => {
+      // `emit('subscribe', ack)` with no payload: the function is the ack.
+      const [first, second] = args;
+      const [payload, ack] =
+        typeof first === 'function' && args.length === 1 ? [undefined, first] : [first, second];
+      const reply = (result: Ack<Results[C]>) => {
+        if (typeof ack !== 'function') return;
+        try {
+          (ack as (result: Ack<Results[C]>) => void)(result);
+        } catch (error) {
+          deps.logger.warn({ err: error, command, socket_id: socket.id }, 'socket ack failed');
+        }
+      };
+      void (async () => {
+        try {
+          const valid = validatePayload(command, payload);
+          reply({ ok: true, ...(await execute(valid)) });
+        } catch (error) {
+          const ackError = toAckError(error);
+          if (isServerFault(ackError))
+            deps.logger.error({ err: error, command, socket_id: socket.id }, 'socket command failed');
+          reply({ ok: false, error: ackError });
+        }
+      })();
+    };
+  };
+
+  socket.on(
+    'subscribe',
+    handle('subscribe', ({ session_id, after_seq = 0 }) =>
+      order.run(session_id, async () => {
+        await readableSession(runtime, user(), session_id);
+        const { recovered, last_seq: stored } = await runtime.events.history(session_id, after_seq);
+        if (after_seq > stored)
+          throw new TributaryError(
+            'INVALID_CURSOR',
+            `after_seq ${after_seq} is past the last event of session ${session_id} (seq ${stored})`,
+            { field: 'after_seq' },
+          );
+        const room = sessionRoom(session_id);
+        const last_seq = await channels.subscribe(
+          session_id,
+          {
+            send: (event) => socket.emit('session_event', event),
+            join: () => void socket.join(room),
+            get gone() {
+              return socket.disconnected;
+            },
+          },
+          after_seq,
+        );
+        return { last_seq, recovered };
+      }),
+    ),
+  );
+
+  socket.on(
+    'unsubscribe',
+    handle('unsubscribe', ({ session_id }) =>
+      order.run(session_id, async () => {
+        // Leaving a room one is not in is a no-op: unsubscribe needs no store read and leaks nothing.
+        await socket.leave(sessionRoom(session_id));
+        return {};
+      }),
+    ),
+  );
+
+  socket.on(
+    'cancel',
+    handle('cancel', async ({ session_id, run_id }) => {
+      const session = await readableSession(runtime, user(), session_id);
+      const runId = run_id ?? runtime.runs.activeRunId(session_id) ?? session.active_run_id;
+      if (!runId)
+        throw new TributaryError('RUN_NOT_FOUND', `session ${session_id} has no queued or running run`, {
+          field: 'run_id',
+        });
+      const run = await runtime.runs.cancel(session_id, runId, 'cancelled over Socket.IO');
+      return { run_id: run.id, status: run.status };
+    }),
+  );
+}
