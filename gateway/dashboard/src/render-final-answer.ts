@@ -1,0 +1,35 @@
+import { html, nothing, type TemplateResult } from 'lit';
+import type { FinalAnswer } from './final-answer.ts';
+
+/** The run's last assistant message: a quiz as numbered questions with lettered choices, else the text. */
+export function renderFinalAnswer(answer: FinalAnswer | null): TemplateResult | typeof nothing {
+  if (!answer) return nothing;
+  const { quiz } = answer;
+  return html`<section
+    class="final-answer ${answer.failed ? 'error' : ''}"
+    data-testid="final-answer"
+    data-seq=${answer.seq}
+    aria-labelledby="final-answer-title"
+  >
+    <h3 id="final-answer-title">${quiz ? `Quiz${quiz.topic ? `: ${quiz.topic}` : ''}` : 'Answer'}</h3>
+    ${
+      quiz
+        ? html`<ol class="quiz" data-testid="quiz">
+            ${quiz.questions.map(
+              (question) =>
+                html`<li data-testid="quiz-question">
+                  <p>${question.prompt}</p>
+                  ${
+                    question.choices.length > 0
+                      ? html`<ol type="a">
+                          ${question.choices.map((choice) => html`<li>${choice}</li>`)}
+                        </ol>`
+                      : nothing
+                  }
+                </li>`,
+            )}
+          </ol>`
+        : html`<div class="content" data-testid="answer-text">${answer.content}</div>`
+    }
+  </section>`;
+}

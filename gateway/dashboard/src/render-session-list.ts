@@ -1,0 +1,32 @@
+import { html, type TemplateResult } from 'lit';
+import type { Session } from './types.ts';
+
+/** The sessions matching the filters, newest first; the selected one is `aria-current`. */
+export function renderSessionList(
+  sessions: readonly Session[],
+  selectedId: string | null,
+  select: (sessionId: string) => void,
+): TemplateResult {
+  if (sessions.length === 0) return html`<p class="muted" data-testid="no-sessions">No sessions match.</p>`;
+  return html`<ul class="session-list" data-testid="session-list">
+    ${sessions.map(
+      (session) =>
+        html`<li>
+          <button
+            type="button"
+            class="session-item state-${session.state}"
+            data-testid="session-item"
+            data-session-id=${session.id}
+            aria-current=${session.id === selectedId ? 'true' : 'false'}
+            @click=${() => select(session.id)}
+          >
+            <span class="session-name">${session.name || session.id.slice(0, 8)}</span>
+            <span class="session-meta"
+              >${session.user_id ?? 'anonymous'} ·
+              ${session.state}${session.active_run_id ? ' · running' : ''}</span
+            >
+          </button>
+        </li>`,
+    )}
+  </ul>`;
+}

@@ -1,0 +1,75 @@
+import { html, nothing, type TemplateResult } from 'lit';
+import { formatDuration, formatJson, formatTime } from './format.ts';
+import type { TimelineEntry } from './timeline.ts';
+import type { SessionEvent } from './types.ts';
+
+/**
+ * The session's events as an ordered list, one `<li data-seq>` per event: steps with their
+ * durations, tool calls with input and result folded, messages, and errors in red.
+ */
+export function renderTimeline(entries: readonly TimelineEntry[]): TemplateResult {
+  if (entries.length === 0) return html`<p class="muted" data-testid="timeline-empty">No events yet.</p>`;
+  return html`<ol class="timeline" data-testid="timeline">
+    ${entries.map(renderEntry)}
+  </ol>`;
+}
+
+function renderEntry({ event, durationMs, isError }: TimelineEntry): TemplateResult {
+  const classes = ['entry', `type-${event.type.replace('.', '-')}`, isError ? 'error' : ''].join(' ');
+  return html`<li
+    class=${classes}
+    data-testid="timeline-entry"
+    data-seq=${event.seq}
+    data-type=${event.type}
+    data-step=${event.step ?? nothing}
+    data-run-id=${event.run_id ?? nothing}
+    data-session-id=${event.session_id}
+  >
+    <div class="entry-line">
+      <span class="seq">#${event.seq}</span>
+      <time datetime=${event.ts}>${formatTime(event.ts)}</time>
+      <span class="kind">${event.type}</span>
+      ${headline(event)} ${stepDuration(event, durationMs)} ${toolDuration(event)} ${fold(event)}
+    </div>
+    ${event.type === 'message' && event.meta.exam == null ? html`<div class="content">${event.message}</div>` : nothing}
+  </li>`;
+}
+
+function headline(event: SessionEvent): TemplateResult | typeof nothing {
+  if (event.type === 'step')
+    return html`<strong class="step">${event.step}</strong> <span class="message">${event.message}</span>`;
+  if (event.type === 'message')
+    return html`<strong class="role">${String(event.meta.role ?? 'message')}</strong>`;
+  const tool = event.tool ? html`<strong class="tool">${event.tool}</strong> ` : nothing;
+  return html`${tool}<span class="message">${event.message}</span>`;
+}
+
+function stepDuration(event: SessionEvent, durationMs: number | null): TemplateResult | typeof nothing {
+  if (event.type !== 'step') return nothing;
+  // No next step and no end of run yet: this is the step the run is in.
+  if (durationMs === null) return html`<span class="duration running">running…</span>`;
+  return html`<span class="duration" title="until the next step">${formatDuration(durationMs)}</span>`;
+}
+
+function toolDuration(event: SessionEvent): TemplateResult | typeof nothing {
+  const ms = event.meta.duration_ms;
+  if (typeof ms !== 'number' || !event.type.startsWith('tool.')) return nothing;
+  return html`<span class="duration" title="tool call">${formatDuration(ms)}</span>`;
+}
+
+/** What an event carries beyond its line, folded at the end of the line: a tool's input or result, the meta. */
+function fold(event: SessionEvent): TemplateResult | typeof nothing {
+  // The quiz itself is laid out above the timeline; here its text only takes room.
+  if (event.type === 'message')
+    return event.meta.exam == null ? nothing : folded('quiz as text', event.message);
+  if (event.type === 'tool.started') return folded('input', event.meta.input);
+  if (event.type === 'tool.completed') return folded('result', event.meta.output);
+  return Object.keys(event.meta).length > 0 ? folded('details', event.meta) : nothing;
+}
+
+function folded(label: string, value: unknown): TemplateResult {
+  return html`<details>
+    <summary>${label}</summary>
+    <pre>${typeof value === 'string' ? value : formatJson(value)}</pre>
+  </details>`;
+}

@@ -1,0 +1,392 @@
+import { html, LitElement, nothing, type TemplateResult } from 'lit';
+import { createApi, describeFailure } from './api-client.ts';
+import { loadApiKey, saveApiKey } from './api-key.ts';
+import { finalAnswer } from './final-answer.ts';
+import { renderApprovals } from './render-approvals.ts';
+import { renderFinalAnswer } from './render-final-answer.ts';
+import { renderSessionList } from './render-session-list.ts';
+import { renderTimeline } from './render-timeline.ts';
+import { currentRun, isActive, pendingApprovals, type PendingApproval } from './run-status.ts';
+import { SessionFeed } from './session-feed.ts';
+import { toTimeline } from './timeline.ts';
+import { SESSION_STATES, type Flow, type Session, type SessionState } from './types.ts';
+
+const LIST_REFRESH_MS = 3000;
+const REFRESH_DEBOUNCE_MS = 150;
+const SESSION_HASH = /^#\/sessions\/([0-9a-f-]{36})$/i;
+
+/** Events after which the session record (state, active run, trace id) is worth fetching again. */
+const RECORD_CHANGES = new Set([
+  'session.updated',
+  'session.expired',
+  'run.started',
+  'run.completed',
+  'run.failed',
+  'run.cancelled',
+]);
+
+/**
+ * The dashboard page: sessions on the left (filter, create), the selected session on the right
+ * (run controls, approvals, final answer, live timeline). The selected session is in the URL hash
+ * (`#/sessions/<id>`), so a reload comes back to it and replays its history from seq 1.
+ *
+ * State lives in private fields and every change calls `requestUpdate()`: Lit batches the renders.
+ * Light DOM (no shadow root), so one stylesheet and plain selectors reach everything.
+ */
+export class TributaryDashboard extends LitElement {
+  #apiKey = loadApiKey();
+  readonly #api = createApi(() => this.#apiKey);
+  readonly #feed = new SessionFeed(() => this.#apiKey, { changed: () => this.#onFeedChanged() });
+  #sessions: Session[] = [];
+  #stateFilter: SessionState | '' = '';
+  #userFilter = '';
+  #flows: Flow[] = [];
+  #flow = '';
+  #question = '';
+  #selectedId: string | null = null;
+  #session: Session | null = null;
+  #notice = '';
+  #jaegerUiUrl = '';
+  #seenSeq = 0;
+  #timer: number | undefined;
+  #refreshTimer: number | undefined;
+
+  protected override createRenderRoot(): HTMLElement {
+    return this;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    window.addEventListener('hashchange', this.#onHashChange);
+    this.#onHashChange();
+    void this.#loadConfig();
+    void this.#loadFlows();
+    void this.#refreshSessions();
+    this.#timer = window.setInterval(() => void this.#refreshSessions(), LIST_REFRESH_MS);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    window.removeEventListener('hashchange', this.#onHashChange);
+    window.clearInterval(this.#timer);
+    window.clearTimeout(this.#refreshTimer);
+    // The element is the page: taken out of the document, it is done with its socket too.
+    this.#feed.close();
+  }
+
+  protected override render(): TemplateResult {
+    return html`<header class="top">
+        <h1>Tributary</h1>
+        <span class="connection conn-${this.#feed.state}" data-testid="connection" role="status">
+          ${this.#feed.state}${this.#feed.connectError ? `: ${this.#feed.connectError}` : ''}
+        </span>
+        <form class="api-key" @submit=${(event: SubmitEvent) => event.preventDefault()}>
+          <label
+            >API key
+            <input
+              type="password"
+              autocomplete="off"
+              placeholder="if the server has API_KEYS"
+              data-testid="api-key"
+              .value=${this.#apiKey}
+              @change=${this.#onApiKey}
+          /></label>
+        </form>
+      </header>
+      ${
+        this.#notice
+          ? html`<div class="notice error" role="alert" data-testid="notice">
+              <span>${this.#notice}</span>
+              <button type="button" @click=${() => this.#say('')}>Dismiss</button>
+            </div>`
+          : nothing
+      }
+      <main class="layout">
+        <aside class="sessions" aria-label="Sessions">${this.#renderSessionsPanel()}</aside>
+        <section class="session" aria-label="Session">${this.#renderSession()}</section>
+      </main>`;
+  }
+
+  #renderSessionsPanel(): TemplateResult {
+    return html`<h2>Sessions</h2>
+      <form class="create-session" @submit=${this.#onCreateSession}>
+        <label>User <input name="user_id" autocomplete="off" data-testid="new-session-user" /></label>
+        <label>Name <input name="name" autocomplete="off" data-testid="new-session-name" /></label>
+        <button type="submit" data-testid="create-session">Create session</button>
+      </form>
+      <fieldset class="filters">
+        <legend>Filter</legend>
+        <label
+          >State
+          <select data-testid="filter-state" @change=${this.#onStateFilter}>
+            <option value="" ?selected=${this.#stateFilter === ''}>any</option>
+            ${SESSION_STATES.map(
+              (state) =>
+                html`<option value=${state} ?selected=${this.#stateFilter === state}>${state}</option>`,
+            )}
+          </select></label
+        >
+        <label
+          >User
+          <input
+            type="search"
+            data-testid="filter-user"
+            .value=${this.#userFilter}
+            @change=${this.#onUserFilter}
+        /></label>
+      </fieldset>
+      ${renderSessionList(this.#sessions, this.#selectedId, (id) => this.#select(id))}`;
+  }
+
+  #renderSession(): TemplateResult {
+    const sessionId = this.#selectedId;
+    if (!sessionId) return html`<p class="muted">Select or create a session.</p>`;
+    const events = this.#feed.events(sessionId);
+    const run = currentRun(events);
+    const active = isActive(run);
+    const traceId = this.#session?.trace_id ?? events.findLast((event) => event.trace_id)?.trace_id ?? null;
+    const feedError = this.#feed.error(sessionId);
+    return html`<h2>
+        ${this.#session?.name || 'Session'} <code data-testid="session-id">${sessionId}</code>
+      </h2>
+      <dl class="facts">
+        <dt>State</dt>
+        <dd data-testid="session-state">${this.#session?.state ?? '…'}</dd>
+        <dt>User</dt>
+        <dd>${this.#session?.user_id ?? 'anonymous'}</dd>
+        <dt>Trace</dt>
+        <dd>
+          ${
+            traceId
+              ? this.#jaegerUiUrl
+                ? html`<a
+                    data-testid="trace-link"
+                    href="${this.#jaegerUiUrl}/trace/${traceId}"
+                    target="_blank"
+                    rel="noopener noreferrer"
+                    >${traceId}</a
+                  >`
+                : html`<code data-testid="trace-id">${traceId}</code>`
+              : html`<span class="muted">none yet</span>`
+          }
+        </dd>
+        <dt>Run</dt>
+        <dd>
+          <span class="run-status status-${run?.status.replace(' ', '-') ?? 'none'}" data-testid="run-status"
+            >${run?.status ?? 'no runs yet'}</span
+          >
+          <button
+            type="button"
+            class="danger"
+            data-testid="cancel-run"
+            ?disabled=${!active}
+            @click=${() => run && void this.#cancel(sessionId, run.runId)}
+          >
+            Cancel run
+          </button>
+        </dd>
+      </dl>
+      ${feedError ? html`<p class="notice error" role="alert" data-testid="feed-error">${feedError}</p>` : nothing}
+      <form class="run-form" @submit=${this.#onStartRun}>
+        <label
+          >Flow
+          <select data-testid="flow-select" @change=${this.#onFlow}>
+            ${this.#flows.map(
+              (flow) =>
+                html`<option
+                  value=${flow.name}
+                  ?selected=${flow.name === this.#flow}
+                  title=${flow.description}
+                >
+                  ${flow.name}
+                </option>`,
+            )}
+          </select></label
+        >
+        <label class="question"
+          >Question
+          <textarea
+            rows="2"
+            required
+            data-testid="question"
+            .value=${this.#question}
+            @input=${this.#onQuestion}
+          ></textarea>
+        </label>
+        <button type="submit" data-testid="start-run">Start run</button>
+      </form>
+      ${renderApprovals(pendingApprovals(events), (approval, approve) => void this.#decide(approval, approve))}
+      ${run ? renderFinalAnswer(finalAnswer(events, run.runId)) : nothing}
+      <h3>Timeline</h3>
+      ${renderTimeline(toTimeline(events))}`;
+  }
+
+  /** Follows the session named in the hash; a hash without one shows no session. */
+  readonly #onHashChange = (): void => {
+    const id = SESSION_HASH.exec(location.hash)?.[1] ?? null;
+    if (id === this.#selectedId) return;
+    if (this.#selectedId) this.#feed.unfollow(this.#selectedId);
+    this.#selectedId = id;
+    this.#session = null;
+    this.#seenSeq = 0;
+    if (id) {
+      this.#feed.follow(id);
+      void this.#refreshSession();
+    }
+    this.requestUpdate();
+  };
+
+  #select(sessionId: string): void {
+    location.hash = `#/sessions/${sessionId}`;
+  }
+
+  #onFeedChanged(): void {
+    const id = this.#selectedId;
+    if (id) {
+      // Only events not looked at yet can have changed the session's record.
+      const fresh = this.#feed.events(id).filter((event) => event.seq > this.#seenSeq);
+      this.#seenSeq = this.#feed.lastSeq(id);
+      if (fresh.some((event) => RECORD_CHANGES.has(event.type))) this.#refreshSoon();
+    }
+    this.requestUpdate();
+  }
+
+  /** One refresh for a burst of changes (a replayed history holds many), not one per event. */
+  #refreshSoon(): void {
+    if (this.#refreshTimer !== undefined) return;
+    this.#refreshTimer = window.setTimeout(() => {
+      this.#refreshTimer = undefined;
+      void this.#refreshSession();
+      void this.#refreshSessions();
+    }, REFRESH_DEBOUNCE_MS);
+  }
+
+  async #loadConfig(): Promise<void> {
+    // Outside /v1 and not in the spec: page settings, not API. Missing config only hides the trace link.
+    const response = await fetch('/dashboard-config.json').catch(() => undefined);
+    if (!response?.ok) return;
+    const config = (await response.json()) as { jaeger_ui_url?: unknown };
+    if (typeof config.jaeger_ui_url === 'string')
+      this.#jaegerUiUrl = config.jaeger_ui_url.replace(/\/+$/, '');
+    this.requestUpdate();
+  }
+
+  async #loadFlows(): Promise<void> {
+    const { data, error, response } = await this.#api.GET('/v1/flows');
+    if (!data) return this.#say(`Could not load the flows: ${describeFailure(error, response)}`);
+    this.#flows = data.items;
+    if (!this.#flows.some((flow) => flow.name === this.#flow))
+      this.#flow = this.#flows.find((flow) => flow.name === 'quiz')?.name ?? this.#flows[0]?.name ?? '';
+    this.requestUpdate();
+  }
+
+  async #refreshSessions(): Promise<void> {
+    const query = {
+      limit: 50,
+      ...(this.#stateFilter ? { state: this.#stateFilter } : {}),
+      ...(this.#userFilter ? { user_id: this.#userFilter } : {}),
+    };
+    const { data } = await this.#api
+      .GET('/v1/sessions', { params: { query } })
+      .catch(() => ({ data: undefined }));
+    // A failed poll keeps the last list: the next one will tell, and the notice bar stays for actions.
+    if (!data) return;
+    this.#sessions = data.items;
+    this.requestUpdate();
+  }
+
+  async #refreshSession(): Promise<void> {
+    const id = this.#selectedId;
+    if (!id) return;
+    const { data, error, response } = await this.#api.GET('/v1/sessions/{session_id}', {
+      params: { path: { session_id: id } },
+    });
+    if (id !== this.#selectedId) return;
+    if (!data) return this.#say(`Could not load session ${id}: ${describeFailure(error, response)}`);
+    this.#session = data;
+    this.requestUpdate();
+  }
+
+  readonly #onCreateSession = async (event: SubmitEvent): Promise<void> => {
+    event.preventDefault();
+    const form = event.target as HTMLFormElement;
+    const fields = new FormData(form);
+    const userId = String(fields.get('user_id') ?? '').trim();
+    const name = String(fields.get('name') ?? '').trim();
+    const { data, error, response } = await this.#api.POST('/v1/sessions', {
+      body: { ...(userId ? { user_id: userId } : {}), ...(name ? { name } : {}) },
+    });
+    if (!data) return this.#say(`Could not create a session: ${describeFailure(error, response)}`);
+    form.reset();
+    this.#say('');
+    this.#select(data.id);
+    await this.#refreshSessions();
+  };
+
+  readonly #onStartRun = async (event: SubmitEvent): Promise<void> => {
+    event.preventDefault();
+    const sessionId = this.#selectedId;
+    const question = this.#question.trim();
+    if (!sessionId || !question) return;
+    const { data, error, response } = await this.#api.POST('/v1/sessions/{session_id}/runs', {
+      params: { path: { session_id: sessionId } },
+      body: { input: { question }, ...(this.#flow ? { flow: this.#flow } : {}) },
+    });
+    if (!data) return this.#say(`Could not start the run: ${describeFailure(error, response)}`);
+    this.#say('');
+  };
+
+  async #cancel(sessionId: string, runId: string): Promise<void> {
+    const { data, error, response } = await this.#api.POST('/v1/sessions/{session_id}/runs/{run_id}/cancel', {
+      params: { path: { session_id: sessionId, run_id: runId } },
+    });
+    if (!data) this.#say(`Could not cancel the run: ${describeFailure(error, response)}`);
+  }
+
+  async #decide(approval: PendingApproval, approve: boolean): Promise<void> {
+    const sessionId = this.#selectedId;
+    if (!sessionId) return;
+    const { data, error, response } = await this.#api.POST(
+      '/v1/sessions/{session_id}/runs/{run_id}/approvals/{approval_id}',
+      {
+        params: { path: { session_id: sessionId, run_id: approval.runId, approval_id: approval.approvalId } },
+        body: { approve },
+      },
+    );
+    if (!data)
+      this.#say(`Could not ${approve ? 'approve' : 'reject'} the call: ${describeFailure(error, response)}`);
+  }
+
+  readonly #onApiKey = (event: Event): void => {
+    this.#apiKey = (event.target as HTMLInputElement).value.trim();
+    saveApiKey(this.#apiKey);
+    // The socket authenticates at connect time; REST picks the key up per request.
+    this.#feed.reconnect();
+    void this.#loadFlows();
+    void this.#refreshSessions();
+    void this.#refreshSession();
+  };
+
+  readonly #onStateFilter = (event: Event): void => {
+    this.#stateFilter = (event.target as HTMLSelectElement).value as SessionState | '';
+    void this.#refreshSessions();
+  };
+
+  readonly #onUserFilter = (event: Event): void => {
+    this.#userFilter = (event.target as HTMLInputElement).value.trim();
+    void this.#refreshSessions();
+  };
+
+  readonly #onFlow = (event: Event): void => {
+    this.#flow = (event.target as HTMLSelectElement).value;
+  };
+
+  readonly #onQuestion = (event: Event): void => {
+    this.#question = (event.target as HTMLTextAreaElement).value;
+  };
+
+  #say(notice: string): void {
+    this.#notice = notice;
+    this.requestUpdate();
+  }
+}
