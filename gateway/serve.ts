@@ -1,0 +1,52 @@
+import { startPlatform, type Platform } from './platform.ts';
+
+/**
+ * What `npm start` and `tributary serve` do: boot the platform, log where it listens, and on the
+ * first SIGINT or SIGTERM stop gracefully (no new runs, running ones drained or cancelled, every
+ * event stored, store closed). Resolves to the exit code once stopped: 0, or 1 when closing failed.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await serve(process.env);
+ * ```
+ */
+export async function serve(env: Readonly<Record<string, string | undefined>>): Promise<number> {
+  const platform = await startPlatform(env);
+  const stopped = stopOnSignals(platform);
+  const { config, logger, url } = platform;
+  logger.info(
+    {
+      url,
+      api_docs: `${url}/docs`,
+      store: platform.runtime.store.kind,
+      path: config.STORE === 'sqlite' ? config.SQLITE_PATH : undefined,
+      concurrency: config.CONCURRENCY_LIMIT,
+    },
+    `tributary running at ${url} (API reference: ${url}/docs); press Ctrl-C to stop`,
+  );
+  return stopped;
+}
+
+/** Closes the platform on the first of `signals`; later signals are ignored while it closes. */
+export function stopOnSignals(
+  platform: Pick<Platform, 'close' | 'logger'>,
+  signals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'],
+): Promise<number> {
+  const { logger } = platform;
+  return new Promise((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      platform.close().then(
+        () => resolve(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    for (const signal of signals) process.on(signal, stop);
+  });
+}
