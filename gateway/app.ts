@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { newId, type Runtime } from '../core/index.ts';
 import { createHandlers } from './handlers/index.ts';
 import { registerApiDocs } from './http/api-docs.ts';
+import { registerDashboard } from './http/dashboard-assets.ts';
 import { createAuthenticate } from './http/authenticate.ts';
 import { bindOpenApi, type OperationHandler } from './http/openapi-binder.ts';
 import { loadSpec, type OpenApiDocument } from './http/openapi-document.ts';
@@ -22,6 +23,8 @@ export interface GatewayOptions {
   validateResponses?: boolean;
   heartbeatMs?: number;
   spec?: OpenApiDocument;
+  /** Where the dashboard links trace ids (`JAEGER_UI_URL`). */
+  jaegerUiUrl?: string;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -124,6 +127,7 @@ export function createGateway(options: GatewayOptions): Koa {
     validateResponses: options.validateResponses,
   });
   registerApiDocs(router);
+  registerDashboard(router, { jaegerUiUrl: options.jaegerUiUrl });
   app.use(router.routes());
   // Not `throw: true`: a thrown 405 goes without the `Allow` header the router sets otherwise.
   app.use(router.allowedMethods());

@@ -13,11 +13,16 @@ import {
 import { builtinPlugins } from '../plugins/builtin.ts';
 import { startDemoBackends } from '../plugins/demo-backends/index.ts';
 import { createGateway } from './app.ts';
+import { instrumentPlatform, otelTelemetryIfEnabled } from '../otel/index.ts';
+import type { BridgeServer } from './socket/bridge-server.ts';
+import { attachSocketBridge } from './socket/socket-bridge.ts';
 
 export interface Platform {
   config: Config;
   runtime: Runtime;
   server: Server;
+  /** The Socket.IO bridge on `server`: session events to rooms `session:<id>`. */
+  io: BridgeServer;
   /** Where the gateway listens, e.g. `http://127.0.0.1:3000`. */
   url: string;
   logger: Logger;
@@ -31,6 +36,8 @@ export interface PlatformOptions {
   telemetry?: Telemetry;
   validateResponses?: boolean;
   heartbeatMs?: number;
+  /** How long a session's Socket.IO channel outlives its last member (default: the recovery window, 2 min). */
+  socketGraceMs?: number;
 }
 
 /**
@@ -74,7 +81,8 @@ export async function startPlatform(
       }),
       ...(await loadPlugins(config.PLUGINS)),
     ];
-    const runtime = await Runtime.start({ config, store, plugins, logger, telemetry: options.telemetry });
+    const telemetry = options.telemetry ?? otelTelemetryIfEnabled();
+    const runtime = await Runtime.start({ config, store, plugins, logger, telemetry });
     // The runtime closes the store when it shuts down.
     undo.splice(undo.length - 1, 1, () => runtime.shutdown());
     if (config.API_KEYS.size === 0)
@@ -88,12 +96,26 @@ export async function startPlatform(
       corsOrigins: config.CORS_ORIGINS,
       validateResponses: options.validateResponses,
       heartbeatMs: options.heartbeatMs,
+      jaegerUiUrl: config.JAEGER_UI_URL,
     });
+    // Metrics (and `GET /metrics` with METRICS_PROMETHEUS); after the router, so only unmatched requests reach it.
+    const otel = instrumentPlatform(runtime, { prometheus: config.METRICS_PROMETHEUS });
+    undo.push(() => otel.close());
+    app.use(otel.middleware);
     const server = app.listen(config.PORT, config.HOST);
     await new Promise<void>((resolve, reject) => {
       server.once('listening', resolve);
       server.once('error', reject);
     });
+    undo.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const sockets = attachSocketBridge(server, {
+      runtime,
+      logger,
+      apiKeys: config.API_KEYS,
+      corsOrigins: config.CORS_ORIGINS,
+      graceMs: options.socketGraceMs,
+    });
+    undo.push(() => sockets.close());
     const { port } = server.address() as AddressInfo;
     const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
     let closing: Promise<void> | undefined;
@@ -101,13 +123,17 @@ export async function startPlatform(
       (closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
+        // Sockets first: their core subscriptions end before the runtime does.
+        await sockets.close();
         await runtime.shutdown();
+        // Stops the metrics and sends buffered spans before the process exits.
+        await otel.close();
         // Streams (SSE) stay open until told: the runtime has stored everything, so end them now.
         server.closeAllConnections();
         await stopped;
         await demo?.close();
       })());
-    return { config, runtime, server, url, logger, close };
+    return { config, runtime, server, io: sockets.io, url, logger, close };
   } catch (error) {
     for (const step of undo.reverse()) await step().catch(() => undefined);
     throw error;
