@@ -1,0 +1,106 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isFinished } from '../core/index.ts';
+import { createTributaryClient } from '../gateway/client.ts';
+import { startPlatform } from '../gateway/platform.ts';
+import { startBareKoa } from './gateway/bare-koa.ts';
+import { compareRates, CONCURRENCY, DURATION_MS, ROUNDS, WARMUP_MS } from './gateway/load.ts';
+import type { BenchModule } from './lib/module.ts';
+import { STORE_KINDS, type StoreKind } from './lib/runtime.ts';
+import type { Row, Unit } from './lib/table.ts';
+
+// bench/lib/table.ts has no request rate unit yet; the table prints the unit as given.
+const REQ_PER_S = 'req/s' as string as Unit;
+/** What every `POST /v1/sessions` sends (both servers get the same bytes). */
+const CREATE_BODY = JSON.stringify({
+  agent_id: 'bench',
+  name: 'bench session',
+  metadata: { course: 'rxjs', n: 1 },
+});
+const QUESTION = 'Quiz me on mergeMap concurrency';
+
+/**
+ * Both operations against the whole gateway (`startPlatform`, as `npm start` boots it, on `kind`) and
+ * against a bare Koa app on another port doing the same JSON parse and reply, one after the other.
+ */
+async function measureStore(kind: StoreKind, progress: (message: string) => void): Promise<Row[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-bench-gateway-'));
+  const platform = await startPlatform(
+    {
+      PORT: '0',
+      STORE: kind,
+      SQLITE_PATH: join(dir, 'bench.db'),
+      LOG_LEVEL: 'silent',
+      SHUTDOWN_TIMEOUT_MS: '0',
+      MAX_SESSIONS_PER_USER: '0',
+    },
+    {},
+  );
+  try {
+    // A real events page: the session of one quiz run against the demo backends.
+    const api = createTributaryClient({ baseUrl: platform.url });
+    const { data: session } = await api.POST('/v1/sessions', { body: { agent_id: 'quiz' } });
+    const sessionId = session!.id;
+    const { data: run } = await api.POST('/v1/sessions/{session_id}/runs', {
+      params: { path: { session_id: sessionId } },
+      body: { input: { question: QUESTION } },
+    });
+    for (;;) {
+      const { data } = await api.GET('/v1/sessions/{session_id}/runs/{run_id}', {
+        params: { path: { session_id: sessionId, run_id: run!.id } },
+      });
+      if (data && isFinished(data.status)) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const eventsPath = `/v1/sessions/${sessionId}/events`;
+    const { data: page } = await api.GET('/v1/sessions/{session_id}/events', {
+      params: { path: { session_id: sessionId } },
+    });
+    const bare = await startBareKoa(page);
+    try {
+      const pageBytes = Buffer.byteLength(JSON.stringify(page));
+      const compare = (method: 'GET' | 'POST', path: string, expectStatus: number) => {
+        progress(`${method} ${path} (${kind}): gateway and bare Koa, alternating`);
+        const body = method === 'POST' ? CREATE_BODY : undefined;
+        return compareRates(
+          { url: `${platform.url}${path}`, method, body, expectStatus },
+          { url: `${bare.url}${path}`, method, body, expectStatus },
+        );
+      };
+      const create = await compare('POST', '/v1/sessions', 201);
+      const list = await compare('GET', eventsPath, 200);
+      const target = { op: '>=', limit: 0.6, on: 'ratio' } as const;
+      return [
+        { metric: `POST /v1/sessions (${kind})`, unit: REQ_PER_S, ...create, target },
+        {
+          metric: `GET …/events, ${page!.items.length} events, ${(pageBytes / 1024).toFixed(1)} KB (${kind})`,
+          unit: REQ_PER_S,
+          ...list,
+          target,
+        },
+      ];
+    } finally {
+      await bare.close();
+    }
+  } finally {
+    await platform.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const gateway: BenchModule = {
+  title: 'gateway',
+  notes: [
+    `load: ${CONCURRENCY} requests in flight over keep-alive sockets from a worker thread, every answer checked for its status; ${WARMUP_MS / 1000} s warm-up on each server, then ${DURATION_MS / 1000} s measured on each in ${ROUNDS} rounds alternating gateway / bare Koa; the median round is shown`,
+    'value: the whole gateway as `npm start` boots it (auth, OpenAPI binding, Ajv request validation, handler, core, store; LOG_LEVEL=silent, no API keys, response validation off); baseline: a bare Koa app on another port doing the same JSON parse and reply (POST: parse the body, answer 201 with a small JSON; GET: answer the gateway’s own events page)',
+    'POST /v1/sessions creates a session per request (a store write and a session.created event); GET reads the events page of a session that ran one quiz',
+  ],
+  async run(progress) {
+    const rows: Row[] = [];
+    for (const kind of STORE_KINDS) rows.push(...(await measureStore(kind, progress)));
+    return rows;
+  },
+};
+
+export default gateway;
