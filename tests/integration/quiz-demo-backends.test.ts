@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Runtime } from '../../core/index.ts';
 import { startDemoBackends } from '../../plugins/demo-backends/index.ts';
 import { runFlow, startFlowRuntime } from '../unit/flows/flow-runtime.ts';
+import { QUIZ_STEPS } from '../fixtures/quiz-steps.ts';
 
 let backends: Awaited<ReturnType<typeof startDemoBackends>>;
 let runtime: Runtime;
@@ -20,14 +21,7 @@ it('runs the quiz flow over HTTP against the demo backends: six steps in order, 
     num_questions: 2,
     kind: 'multiple_choice',
   });
-  expect(quiz.events.filter((e) => e.type === 'step').map((e) => e.step)).toEqual([
-    'intent_determined',
-    'start_retrieval',
-    'retrieval_done',
-    'start_generate_exam',
-    'generate_done',
-    'final_answer',
-  ]);
+  expect(quiz.events.filter((e) => e.type === 'step').map((e) => e.step)).toEqual([...QUIZ_STEPS]);
   const final = quiz.events.filter((e) => e.type === 'message').at(-1)!;
   expect(final.message).toMatch(/^Quiz: .+ \(2 questions\)/);
   expect(final.message).toMatch(/\n1\. .+\n {3}a\) /);

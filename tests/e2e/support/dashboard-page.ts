@@ -1,14 +1,6 @@
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 
-/** The quiz flow's steps, in order (DESIGN.md). */
-export const QUIZ_STEPS = [
-  'intent_determined',
-  'start_retrieval',
-  'retrieval_done',
-  'start_generate_exam',
-  'generate_done',
-  'final_answer',
-] as const;
+export { QUIZ_STEPS } from '../../fixtures/quiz-steps.ts';
 
 const STORAGE_KEY = 'tributary.apiKey';
 

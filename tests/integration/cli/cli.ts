@@ -14,14 +14,7 @@ export const BIN = fileURLToPath(new URL('../../../bin/tributary.mjs', import.me
 /** The fake tools and flows (`ask` with a delay, `tick`), as a `PLUGINS` module. */
 export const FAKE_PLUGINS = fileURLToPath(new URL('../gateway/test-plugins.ts', import.meta.url));
 export const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
-export const QUIZ_STEPS = [
-  'intent_determined',
-  'start_retrieval',
-  'retrieval_done',
-  'start_generate_exam',
-  'generate_done',
-  'final_answer',
-];
+export { QUIZ_STEPS } from '../../fixtures/quiz-steps.ts';
 
 export interface CliResult {
   code: number | null;

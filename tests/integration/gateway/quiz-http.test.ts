@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { SessionEvent } from '../../../core/index.ts';
 import { allEvents, eventWhere, newSession, runToEnd, useDemoBackends, useGateway } from './platform.ts';
+import { QUIZ_STEPS } from '../../fixtures/quiz-steps.ts';
 
 const QUESTION = 'Quiz me on mergeMap concurrency';
-const QUIZ_STEPS = [
-  'intent_determined',
-  'start_retrieval',
-  'retrieval_done',
-  'start_generate_exam',
-  'generate_done',
-  'final_answer',
-];
 const isEnd = (events: SessionEvent[]) =>
   events.some((event) => /^run\.(completed|failed|cancelled)$/.test(event.type));
 

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../../core/index.ts';
 import type { Chunk, Exam } from '../../../plugins/contracts.ts';
 import { runFlow, shape, startFlowRuntime } from './flow-runtime.ts';
+import { QUIZ_STEPS } from '../../fixtures/quiz-steps.ts';
 
 const RAG = 'http://rag.flows.test';
 const EXAM = 'http://exam.flows.test';
@@ -47,15 +48,6 @@ afterEach(async () => {
   nock.enableNetConnect();
 });
 
-const SIX_STEPS = [
-  'intent_determined',
-  'start_retrieval',
-  'retrieval_done',
-  'start_generate_exam',
-  'generate_done',
-  'final_answer',
-];
-
 describe('quiz flow', () => {
   it('emits the six steps in order with tool events between them, and the quiz in the final message', async () => {
     nock(RAG).post('/search', { query: 'RxJS operators', top_k: 4 }).reply(200, { chunks });
@@ -91,7 +83,7 @@ describe('quiz flow', () => {
       'message',
       'run.completed',
     ]);
-    expect(events.filter((e) => e.type === 'step').map((e) => e.step)).toEqual(SIX_STEPS);
+    expect(events.filter((e) => e.type === 'step').map((e) => e.step)).toEqual([...QUIZ_STEPS]);
     const final = events.filter((e) => e.type === 'message').at(-1)!;
     expect(final.message).toContain('Quiz: RxJS operators (2 questions)');
     expect(final.message).toContain('1. Which operator subscribes concurrently?');
