@@ -16,7 +16,12 @@ import { taskListProgress } from './task-list-progress.ts';
  */
 export function createRunProgress(io: CliIo, options: { json: boolean }): RunProgress {
   const colors = createColors(io.stdout, io.env);
-  const terminal = io.stdout.isTTY === true && (io.stdout.columns ?? 0) > 0 && io.env.TERM !== 'dumb';
-  if (!options.json && terminal) return taskListProgress(io, colors);
+  // The same test as ora's own, but on the CLI's environment (ora reads process.env), so it is decided once, here.
+  const terminal =
+    io.stdout.isTTY === true &&
+    (io.stdout.columns ?? 0) > 0 &&
+    io.env.TERM !== 'dumb' &&
+    io.env.CI === undefined;
+  if (!options.json && terminal) return taskListProgress(io, colors, { isEnabled: true });
   return lineProgress(io, colors, options);
 }

@@ -75,8 +75,8 @@ describe('the task list a terminal shows for a followed run', () => {
 
   it('is chosen on a terminal of known width, and not with --json, when piped or when the width is unknown', () => {
     const run = { id: 'r', session_id: 's', flow: 'quiz', status: 'running' };
-    const shown = (terminal: FakeTerminal, json = false) => {
-      const progress = createRunProgress(ioOf(terminal), { json });
+    const shown = (terminal: FakeTerminal, json = false, env?: Record<string, string>) => {
+      const progress = createRunProgress(ioOf(terminal, env), { json });
       progress.accepted(run);
       progress.stop();
       return terminal.text;
@@ -85,6 +85,7 @@ describe('the task list a terminal shows for a followed run', () => {
     const plain = 'run r running in session s (flow quiz)\n';
     expect(shown(new FakeTerminal(false))).toBe(plain);
     expect(shown(new FakeTerminal(true, 0))).toBe(plain);
+    expect(shown(new FakeTerminal(), false, { NO_COLOR: '1', CI: 'true' })).toBe(plain); // as ora does: no spinner in CI
     expect(shown(new FakeTerminal(), true)).toBe('');
   });
 
