@@ -27,6 +27,19 @@ interface Waiting {
   reject(error: unknown): void;
 }
 
+/** One group's batches in the shared store call of a turn, and who waits for their events. */
+interface SharedWrite {
+  batches: readonly WriteBatch[];
+  resolve(events: SessionEvent[][]): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * `setImmediate` as it is when this module loads: the log's writes must go out even in code that
+ * fakes timers for its own clock (tests of the sweeper, say).
+ */
+const deferWrite: (fn: () => void) => void = setImmediate;
+
 /** What stopped a commit's batch from being built (its patch function threw, say). */
 class BuildFailure {
   constructor(readonly error: unknown) {}
@@ -47,7 +60,8 @@ export const MAX_GROUP = 500;
  * is running, wait in one group (at most {@link MAX_GROUP}), and the group goes to the store in one
  * `writeMany` (one SQLite transaction), each commit still its own atomic batch with its own result.
  * If that write fails, the group's commits are retried one by one, so a bad batch fails only its own
- * commit. A commit made alone is written alone, as soon as the current synchronous code ends.
+ * commit. Groups of different sessions ready in the same event-loop turn share one store call
+ * (see `writeShared`), written once that turn's I/O callbacks have run.
  *
  * @example
  * ```ts
@@ -60,6 +74,9 @@ export class EventLog {
   private readonly waiting = new Map<string, Waiting[][]>();
   /** Per session, the loop writing its groups one after another, while it has any. */
   private readonly draining = new Map<string, Promise<void>>();
+  /** Groups of different sessions waiting for the shared store call of this turn (see `writeShared`). */
+  private shared: SharedWrite[] = [];
+  private sharedBatches = 0;
 
   constructor(
     private readonly store: SessionStore,
@@ -139,11 +156,7 @@ export class EventLog {
       if (pending.length === 0) return;
       let written: SessionEvent[][];
       try {
-        const [only] = pending;
-        written =
-          pending.length === 1 && only
-            ? [await this.store.write(only.batch)]
-            : await this.store.writeMany(pending.map((p) => p.batch));
+        written = await this.writeShared(pending.map((p) => p.batch));
       } catch (error) {
         // A store that is down fails every commit alike; otherwise find the bad batch by writing alone.
         if (pending.length === 1 || isStoreFailure(error)) throw error;
@@ -163,6 +176,57 @@ export class EventLog {
       });
     } catch (error) {
       for (const { waiting } of pending) waiting.reject(error);
+    }
+  }
+
+  /**
+   * Writes one group's batches, in one store call with the groups of other sessions that are ready
+   * in the same turn of the event loop: concurrent creates (each a new session, so each its own
+   * group) then share one SQLite transaction instead of paying a BEGIN … COMMIT each. The call goes
+   * out after the I/O callbacks of the turn (`setImmediate`), so requests read together are written
+   * together. Each batch stays atomic; if the shared call fails on a bad batch, every group is
+   * written again alone, so the failure stays with its own group, as if it had been written alone.
+   */
+  private writeShared(batches: readonly WriteBatch[]): Promise<SessionEvent[][]> {
+    return new Promise((resolve, reject) => {
+      if (this.shared.length === 0) deferWrite(() => void this.writeSharedNow());
+      this.shared.push({ batches, resolve, reject });
+      this.sharedBatches += batches.length;
+      // Bounds the transaction, as MAX_GROUP bounds a group (so at most about twice that).
+      if (this.sharedBatches >= MAX_GROUP) void this.writeSharedNow();
+    });
+  }
+
+  /** The store call {@link writeShared} gathered. Never rejects. */
+  private async writeSharedNow(): Promise<void> {
+    const jobs = this.shared;
+    this.shared = [];
+    this.sharedBatches = 0;
+    if (jobs.length === 0) return;
+    let written: SessionEvent[][] | undefined;
+    try {
+      written = await this.store.writeMany(jobs.flatMap((job) => job.batches));
+    } catch (error) {
+      // The store itself failed: every group alike. One group alone: its own failure.
+      if (jobs.length === 1 || isStoreFailure(error)) {
+        for (const job of jobs) job.reject(error);
+        return;
+      }
+    }
+    if (written) {
+      let at = 0;
+      for (const job of jobs) {
+        job.resolve(written.slice(at, at + job.batches.length));
+        at += job.batches.length;
+      }
+      return;
+    }
+    for (const job of jobs) {
+      try {
+        job.resolve(await this.store.writeMany(job.batches));
+      } catch (error) {
+        job.reject(error);
+      }
     }
   }
 

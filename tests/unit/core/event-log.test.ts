@@ -202,4 +202,41 @@ describe('EventLog group commit', () => {
     stop();
     await sqlite.close();
   });
+  it("writes different sessions' commits of one turn in one writeMany; a refused batch fails only its own", async () => {
+    const store = new CountingStore();
+    const log = new EventLog(store, new EventHub(store, 1000));
+    const sessions = range(1, 5).map(() => makeSession());
+    const stranger = makeSession();
+    const creates = sessions.map((session, i) =>
+      log.commit({
+        session_id: session.id,
+        trace_id: null,
+        create: session,
+        // The third one's run belongs to another session: the store refuses that batch.
+        runs: i === 2 ? [makeRun(stranger.id)] : undefined,
+        events: [{ type: 'session.created', message: 'created' }],
+      }),
+    );
+    const results = await settled(creates);
+    // One shared call that failed on the bad batch, then each session's group alone.
+    expect(store.calls).toEqual([5, 1, 1, 1, 1, 1]);
+    expect(results.map((r) => r.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+      'fulfilled',
+    ]);
+    for (const [i, session] of sessions.entries())
+      expect(await store.getSession(session.id)).toEqual(
+        i === 2 ? null : expect.objectContaining({ last_seq: 1 }),
+      );
+    store.calls = [];
+    await Promise.all(
+      sessions
+        .filter((_, i) => i !== 2)
+        .map((s) => log.commit({ session_id: s.id, trace_id: null, events: [step(1)] })),
+    );
+    expect(store.calls).toEqual([4]);
+  });
 });
