@@ -165,20 +165,39 @@ export interface EventRow {
   trace_id: string | null;
 }
 
-export function eventFromRow(row: EventRow): SessionEvent {
+/** The columns `eventFromValues` reads, in its order (listing selects them raw, as arrays). */
+export const EVENT_VALUES = 'id, seq, ts, run_id, type, step, tool, level, message, meta, trace_id';
+
+export type EventValues = [
+  id: string,
+  seq: number,
+  ts: string,
+  run_id: string | null,
+  type: string,
+  step: string | null,
+  tool: string | null,
+  level: string,
+  message: string,
+  meta: string,
+  trace_id: string | null,
+];
+
+/** An event from a raw row of {@link EVENT_VALUES}; `sessionId` is the session the rows were selected for. */
+export function eventFromValues(sessionId: string, values: EventValues): SessionEvent {
+  const [id, seq, ts, run_id, type, step, tool, level, message, meta, trace_id] = values;
   return {
-    id: row.id,
-    seq: row.seq,
-    ts: row.ts,
-    session_id: row.session_id,
-    run_id: row.run_id,
-    type: row.type as EventType,
-    step: row.step,
-    tool: row.tool,
-    level: row.level as Level,
-    message: row.message,
-    meta: parseJson(row.meta),
-    trace_id: row.trace_id,
+    id,
+    seq,
+    ts,
+    session_id: sessionId,
+    run_id,
+    type: type as EventType,
+    step,
+    tool,
+    level: level as Level,
+    message,
+    meta: parseJson(meta),
+    trace_id,
   };
 }
 

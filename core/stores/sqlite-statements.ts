@@ -2,7 +2,13 @@ import type Database from 'better-sqlite3';
 import type { StoredCheckpoint } from '../checkpoint.ts';
 import type { Message } from '../message.ts';
 import type { SweepCandidate } from '../session-store.ts';
-import type { EventRow, RunRow, SessionRow } from './sqlite-rows.ts';
+import {
+  EVENT_VALUES,
+  type EventRow,
+  type EventValues,
+  type RunRow,
+  type SessionRow,
+} from './sqlite-rows.ts';
 
 const RUN_COLUMNS = `session_id, id, flow, status, multitask, input, result, error,
   created_at, started_at, finished_at, duration_ms, usage`;
@@ -76,11 +82,18 @@ export function prepareStatements(db: Database.Database) {
     insertEvent: db.prepare<EventRow>(`
       INSERT INTO events (session_id, seq, id, ts, run_id, type, step, tool, level, message, meta, trace_id)
       VALUES (@session_id, @seq, @id, @ts, @run_id, @type, @step, @tool, @level, @message, @meta, @trace_id)`),
-    listEvents: db.prepare<{ session_id: string; after: number; limit: number }, EventRow>(`
-      SELECT * FROM events
+    // Raw rows (arrays): `eventFromValues` builds each event anyway, so better-sqlite3 need not build
+    // an object per row first; and no session_id column, it is the one asked for. A 23-event page
+    // took 68 µs inside `all()` as objects of every column, 44 µs this way.
+    listEvents: db
+      .prepare<{ session_id: string; after: number; limit: number }, EventValues>(
+        `
+      SELECT ${EVENT_VALUES} FROM events
       WHERE session_id = @session_id AND seq > @after
       ORDER BY seq
-      LIMIT @limit`),
+      LIMIT @limit`,
+      )
+      .raw(true),
     eventBounds: db.prepare<[string], { first_seq: number | null; last_seq: number | null }>(`
       SELECT (SELECT MIN(seq) FROM events WHERE session_id = s.id) AS first_seq, s.last_seq AS last_seq
       FROM sessions AS s WHERE s.id = ?`),

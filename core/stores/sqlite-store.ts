@@ -31,7 +31,7 @@ import { EQUALITY_FILTERS, filterStates } from './session-filter.ts';
 import { openDatabase, toStoreError } from './sqlite-connection.ts';
 import {
   checkpointToRow,
-  eventFromRow,
+  eventFromValues,
   eventToRow,
   messageToRow,
   patchToRow,
@@ -209,7 +209,7 @@ export class SqliteStore implements SessionStore {
       assertLimit(query.limit);
       return s.listEvents
         .all({ session_id: sessionId, after: query.after, limit: query.limit })
-        .map(eventFromRow);
+        .map((values) => eventFromValues(sessionId, values));
     });
   }
 
