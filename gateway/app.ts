@@ -54,6 +54,8 @@ export function createGateway(options: GatewayOptions): Koa {
   app.silent = true;
 
   app.use(async (ctx, next) => {
+    // Read per request, not once: the level may be changed at run time (`logger.level = …`).
+    const logInfo = logger.isLevelEnabled('info');
     const incoming = ctx.get('x-request-id');
     const requestId = REQUEST_ID.test(incoming) ? incoming : newId();
     ctx.state.requestId = requestId;
@@ -79,19 +81,23 @@ export function createGateway(options: GatewayOptions): Koa {
           'request failed',
         );
     } finally {
-      const ms = Math.round((performance.now() - started) * 10) / 10;
-      const sessionId = (ctx.params as Record<string, string> | undefined)?.session_id;
-      logger.info(
-        {
-          request_id: requestId,
-          method: ctx.method,
-          path: ctx.path,
-          status: ctx.status,
-          ms,
-          session_id: sessionId,
-        },
-        'request',
-      );
+      // The access line is built only when it will be written: at `silent` (or `warn`) pino would
+      // drop it, and building it (path parsing, rounding, the object) is per-request work for nothing.
+      if (logInfo) {
+        const ms = Math.round((performance.now() - started) * 10) / 10;
+        const sessionId = (ctx.params as Record<string, string> | undefined)?.session_id;
+        logger.info(
+          {
+            request_id: requestId,
+            method: ctx.method,
+            path: ctx.path,
+            status: ctx.status,
+            ms,
+            session_id: sessionId,
+          },
+          'request',
+        );
+      }
     }
   });
   if (options.corsOrigins && options.corsOrigins.length > 0) {

@@ -25,25 +25,28 @@ export function createAuthenticate(options: AuthOptions): Authenticate {
   const userOf = createApiKeyLookup(options.apiKeys);
   const open = options.apiKeys.size === 0;
   const internal = options.internalToken === undefined ? undefined : secretDigest(options.internalToken);
-  return (ctx: Context, requirements) => {
+  // The requirements are the operation's, fixed at bind time: decide what they ask for once, not per request.
+  return (requirements) => {
     if (
       requirements.length === 0 ||
       requirements.some((alternative) => Object.keys(alternative).length === 0)
     )
-      return null;
+      return () => null;
     const schemes = new Set(requirements.flatMap((alternative) => Object.keys(alternative)));
-    if (schemes.has('internalToken')) {
-      if (!internal)
-        throw new HttpProblem(
-          'FORBIDDEN',
-          'progress ingestion is disabled: the server has no INTERNAL_TOKEN',
-        );
-      const token = ctx.get('x-internal-token');
-      if (!token) throw new HttpProblem('UNAUTHORIZED', 'missing X-Internal-Token header');
-      if (!timingSafeEqual(secretDigest(token), internal))
-        throw new HttpProblem('UNAUTHORIZED', 'invalid X-Internal-Token');
-      return null;
-    }
+    return schemes.has('internalToken') ? internalCheck : keyCheck;
+  };
+
+  function internalCheck(ctx: Context): null {
+    if (!internal)
+      throw new HttpProblem('FORBIDDEN', 'progress ingestion is disabled: the server has no INTERNAL_TOKEN');
+    const token = ctx.get('x-internal-token');
+    if (!token) throw new HttpProblem('UNAUTHORIZED', 'missing X-Internal-Token header');
+    if (!timingSafeEqual(secretDigest(token), internal))
+      throw new HttpProblem('UNAUTHORIZED', 'invalid X-Internal-Token');
+    return null;
+  }
+
+  function keyCheck(ctx: Context): string | null {
     if (open) return null;
     const presented = bearer(ctx.get('authorization')) ?? (ctx.get('x-api-key') || undefined);
     if (!presented)
@@ -54,7 +57,7 @@ export function createAuthenticate(options: AuthOptions): Authenticate {
     const user = userOf(presented);
     if (user === null) throw new HttpProblem('UNAUTHORIZED', 'invalid API key');
     return user;
-  };
+  }
 }
 
 function bearer(header: string): string | undefined {

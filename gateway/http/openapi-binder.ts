@@ -28,11 +28,13 @@ export type OperationResult =
 
 export type OperationHandler = (request: BoundRequest, ctx: Context) => Promise<OperationResult>;
 
-/** Decides who may call an operation, from its `security` requirements; throws 401/403 problems. */
+/**
+ * Given an operation's `security` requirements (once, at bind time), the check that decides who may
+ * call it: the caller's user, null when no user applies; throws 401/403 problems.
+ */
 export type Authenticate = (
-  ctx: Context,
   requirements: ReadonlyArray<Record<string, string[]>>,
-) => string | null;
+) => (ctx: Context) => string | null;
 
 export interface BindOptions {
   spec: OpenApiDocument;
@@ -93,7 +95,13 @@ export function bindOpenApi(router: Router, options: BindOptions): string[] {
       router.register(
         toKoaPath(path),
         [method],
-        operationMiddleware(operation.operationId, compiled, requirements, handler, options),
+        operationMiddleware(
+          operation.operationId,
+          compiled,
+          options.authenticate(requirements),
+          handler,
+          options,
+        ),
       );
       bound.push(operation.operationId);
     }
@@ -104,12 +112,12 @@ export function bindOpenApi(router: Router, options: BindOptions): string[] {
 function operationMiddleware(
   operationId: string,
   compiled: CompiledOperation,
-  requirements: ReadonlyArray<Record<string, string[]>>,
+  authenticate: (ctx: Context) => string | null,
   handler: OperationHandler,
   options: BindOptions,
 ): Middleware {
   return async (ctx) => {
-    const user = options.authenticate(ctx, requirements);
+    const user = authenticate(ctx);
     const body = compiled.body
       ? await readJsonBody(ctx, options.bodyLimit, compiled.bodyRequired)
       : undefined;
@@ -119,19 +127,18 @@ function operationMiddleware(
       'path',
     );
     const query = check(compiled.query, { ...ctx.query }, 'query');
-    const declared = compiled.headerNames
-      .filter((name) => ctx.get(name) !== '')
-      .map((name) => [name, ctx.get(name)]);
-    const headers = check(
-      compiled.headers,
-      Object.fromEntries(declared) as Record<string, unknown>,
-      'headers',
-    );
+    // Only the declared headers, each looked up once (most operations declare none).
+    const declared: Record<string, unknown> = {};
+    for (const name of compiled.headerNames) {
+      const value = ctx.get(name);
+      if (value !== '') declared[name] = value;
+    }
+    const headers = check(compiled.headers, declared, 'headers');
     if (compiled.body && body !== undefined) check(compiled.body, body, 'body');
     const result = await handler({ operationId, params, query, headers, body, user }, ctx);
     if (result === undefined) return;
     ctx.status = result.status;
-    for (const [name, value] of Object.entries(result.headers ?? {})) ctx.set(name, value);
+    if (result.headers) for (const name in result.headers) ctx.set(name, result.headers[name]!);
     if (result.body !== undefined) ctx.body = result.body;
     if (options.validateResponses) checkResponse(compiled, operationId, result);
   };
