@@ -244,14 +244,12 @@ export class Runs {
     return stale.length;
   }
 
-  /** The id of the run holding a session in this process (running, or first in line for a slot). */
+  /**
+   * The id of the run holding a session in this process (running, or first in line for a slot);
+   * the sweeper never expires a session that has one.
+   */
   activeRunId(sessionId: string): string | undefined {
     return this.scheduler.activeJob(sessionId)?.id;
-  }
-
-  /** The run holding a session in this process, if any (the sweeper never expires such a session). */
-  isBusy(sessionId: string): boolean {
-    return this.scheduler.activeJob(sessionId) !== undefined;
   }
 
   get running(): number {

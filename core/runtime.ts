@@ -124,7 +124,7 @@ export class Runtime {
       sessions: this.sessions,
       log: this.log,
       policy,
-      isBusy: (sessionId) => this.runs.isBusy(sessionId),
+      isBusy: (sessionId) => this.runs.activeRunId(sessionId) !== undefined,
       intervalMs: config.SWEEP_INTERVAL_SECONDS * 1000,
       logger: this.logger,
     });

@@ -181,7 +181,7 @@ describe('sessions over HTTP', () => {
     });
     expect(response.status).toBe(204);
     expect(await response.text()).toBe('');
-    expect(gw().platform.runtime.runs.isBusy(id)).toBe(false);
+    expect(gw().platform.runtime.runs.activeRunId(id)).toBeUndefined();
     expectProblem(await gw().call('GET', `/v1/sessions/${id}`), 404, 'SESSION_NOT_FOUND');
     expectProblem(await gw().call('GET', `/v1/sessions/${id}/events`), 404, 'SESSION_NOT_FOUND');
     expectProblem(await gw().call('DELETE', `/v1/sessions/${id}`), 404, 'SESSION_NOT_FOUND');
