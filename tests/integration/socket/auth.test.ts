@@ -1,21 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ANN_KEY, API_KEYS, BOB_KEY, TEST_PLUGINS, useGateway } from '../gateway/platform.ts';
-import { connectClient, eventually, range, seqsOf, type TestClient } from './socket-client.ts';
+import { eventually, range, seqsOf, trackedClients } from './socket-client.ts';
 
 const UNKNOWN = '00000000-0000-4000-8000-000000000000';
 
 describe('Socket.IO bridge with API_KEYS', () => {
   const gw = useGateway({ API_KEYS, PLUGINS: TEST_PLUGINS, DEFAULT_FLOW: 'tick' }, { socketGraceMs: 0 });
   const runtime = () => gw().platform.runtime;
-  const clients: TestClient[] = [];
-  const client = async (token?: string) => {
-    const connected = await connectClient(gw().url, { token });
-    clients.push(connected);
-    return connected;
-  };
+  const clients = trackedClients(() => gw().url);
+  const client = (token?: string) => clients.connect(token);
 
   afterEach(async () => {
-    for (const connected of clients.splice(0)) connected.close();
+    clients.closeAll();
     await eventually(() => runtime().events.subscriberCount() === 0, 'every channel released');
   });
 

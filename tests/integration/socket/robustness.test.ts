@@ -2,7 +2,7 @@ import type { Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventDraft, SessionEvent } from '../../../core/index.ts';
 import { TEST_PLUGINS, useGateway } from '../gateway/platform.ts';
-import { connectClient, eventually, range, seqsOf, type TestClient } from './socket-client.ts';
+import { connectClient, eventually, range, seqsOf, trackedClients } from './socket-client.ts';
 
 const UNKNOWN = '00000000-0000-4000-8000-000000000000';
 
@@ -13,12 +13,8 @@ describe('Socket.IO bridge under bad input, floods and vanishing clients', () =>
   );
   const runtime = () => gw().platform.runtime;
   const io = () => gw().platform.io;
-  const clients: TestClient[] = [];
-  const client = async () => {
-    const connected = await connectClient(gw().url);
-    clients.push(connected);
-    return connected;
-  };
+  const clients = trackedClients(() => gw().url);
+  const client = () => clients.connect();
   const newSession = async () => (await runtime().sessions.create()).id;
   const sessionRooms = () =>
     [...io().of('/').adapter.rooms.keys()].filter((room) => room.startsWith('session:'));
@@ -29,7 +25,7 @@ describe('Socket.IO bridge under bad input, floods and vanishing clients', () =>
     );
 
   afterEach(async () => {
-    for (const connected of clients.splice(0)) connected.close();
+    clients.closeAll();
     await released();
   });
 

@@ -115,3 +115,27 @@ export async function eventually(check: () => boolean, what: string, timeoutMs =
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/**
+ * Connects clients to `url()` and remembers them, so a test file closes them all in one call.
+ *
+ * @example
+ * ```ts
+ * const clients = trackedClients(() => gw().url);
+ * afterEach(() => clients.closeAll());
+ * const c = await clients.connect();
+ * ```
+ */
+export function trackedClients(url: () => string) {
+  const open: TestClient[] = [];
+  return {
+    async connect(token?: string): Promise<TestClient> {
+      const connected = await connectClient(url(), token === undefined ? {} : { token });
+      open.push(connected);
+      return connected;
+    },
+    closeAll(): void {
+      for (const connected of open.splice(0)) connected.close();
+    },
+  };
+}

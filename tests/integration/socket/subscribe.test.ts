@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { SessionEvent } from '../../../core/index.ts';
 import { sessionRoom } from '../../../gateway/socket/protocol.ts';
 import { TEST_PLUGINS, useGateway } from '../gateway/platform.ts';
-import { connectClient, eventually, range, seqsOf, type TestClient } from './socket-client.ts';
+import { eventually, range, seqsOf, trackedClients } from './socket-client.ts';
 
 const UNKNOWN = '00000000-0000-4000-8000-000000000000';
 
@@ -13,12 +13,8 @@ describe('Socket.IO bridge: subscribe, rooms, cancel', () => {
     { socketGraceMs: 0 },
   );
   const runtime = () => gw().platform.runtime;
-  const clients: TestClient[] = [];
-  const client = async () => {
-    const connected = await connectClient(gw().url);
-    clients.push(connected);
-    return connected;
-  };
+  const clients = trackedClients(() => gw().url);
+  const client = () => clients.connect();
   const newSession = async () => (await runtime().sessions.create()).id;
   const startTick = async (sessionId: string, ticks: number, everyMs: number) =>
     runtime().runs.create(sessionId, { flow: 'tick', input: { question: 'tick', ticks, everyMs } });
@@ -28,7 +24,7 @@ describe('Socket.IO bridge: subscribe, rooms, cancel', () => {
     event.run_id === runId && ['run.completed', 'run.failed', 'run.cancelled'].includes(event.type);
 
   afterEach(async () => {
-    for (const connected of clients.splice(0)) connected.close();
+    clients.closeAll();
     await eventually(() => runtime().events.subscriberCount() === 0, 'every channel released');
   });
 
