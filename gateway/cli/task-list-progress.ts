@@ -33,6 +33,10 @@ export function taskListProgress(io: CliIo, colors: Colors, options: TaskListOpt
   const spinner: Ora = ora({
     stream: io.stdout as NodeJS.WritableStream,
     color: colors.enabled ? 'cyan' : false,
+    // ora would put stdin in raw mode to hide keystrokes, so the terminal no longer turns Ctrl-C into
+    // SIGINT; its stdin-discarder should re-raise it but never reads stdin (it is not resumed), so the
+    // first Ctrl-C was lost. A cooked terminal delivers SIGINT itself, which followRun handles.
+    discardStdin: false,
     ...(options.isEnabled === undefined ? {} : { isEnabled: options.isEnabled }),
   });
   const symbols = {

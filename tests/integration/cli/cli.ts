@@ -28,7 +28,16 @@ export interface CliOptions {
   env?: Record<string, string | undefined>;
   /** Where the CLI runs: a fresh temp dir by default, to prove it works from any directory. */
   cwd?: string;
+  /**
+   * Run the CLI in a real pseudo-terminal (util-linux `script`, 100×30, `CI` unset so the spinner is
+   * on): stdin, stdout and stderr are the terminal, {@link CliProcess.type} types into it and
+   * `stdout` is everything the terminal showed (stderr included, with `\r\n` line ends).
+   */
+  tty?: boolean;
 }
+
+/** `arg` as one word for `sh -c`. */
+const shellWord = (arg: string) => `'${arg.replaceAll("'", "'\\''")}'`;
 
 /** The environment a CLI child gets: no TRIBUTARY_* leaking in from the shell, no colour unless asked. */
 function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
@@ -51,10 +60,20 @@ export class CliProcess {
 
   constructor(args: readonly string[], options: CliOptions = {}) {
     this.tempDir = options.cwd ? undefined : mkdtempSync(join(tmpdir(), 'tributary-cli-'));
-    this.child = spawn(process.execPath, [BIN, ...args], {
-      cwd: options.cwd ?? this.tempDir,
-      env: childEnv(options.env),
-    });
+    const cwd = options.cwd ?? this.tempDir;
+    this.child = options.tty
+      ? // -e: script exits with the CLI's code; -f: output is passed on as it comes. A pty created by
+        // script has no size until stty gives it one, and ora only spins on a terminal with a width.
+        spawn(
+          'script',
+          [
+            '-qfec',
+            `stty cols 100 rows 30 && exec ${[process.execPath, BIN, ...args].map(shellWord).join(' ')}`,
+            '/dev/null',
+          ],
+          { cwd, env: childEnv({ CI: undefined, TERM: 'xterm-256color', ...options.env }) },
+        )
+      : spawn(process.execPath, [BIN, ...args], { cwd, env: childEnv(options.env) });
     this.child.stdout.on('data', (chunk: Buffer) => (this.stdout += chunk.toString()));
     this.child.stderr.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
     this.exited = new Promise((resolve, reject) => {
@@ -80,6 +99,11 @@ export class CliProcess {
 
   kill(signal: NodeJS.Signals): void {
     this.child.kill(signal);
+  }
+
+  /** Types `text` on the CLI's stdin; with `tty`, into its terminal (`\x03` is Ctrl-C there). */
+  type(text: string): void {
+    this.child.stdin.write(text);
   }
 }
 
