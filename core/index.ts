@@ -11,6 +11,7 @@ export * from './errors.ts';
 export * from './event.ts';
 export * from './event-hub.ts';
 export * from './event-log.ts';
+export * from './json-depth.ts';
 export * from './keyed-queue.ts';
 export * from './load-plugins.ts';
 export * from './message.ts';

@@ -1,9 +1,10 @@
 import type { Context } from 'koa';
+import { assertJsonDepth } from '../../core/index.ts';
 import { HttpProblem } from './problem.ts';
 
 /**
  * Reads a JSON request body with a size limit: 415 for another content type, 413 past the limit,
- * 400 for malformed JSON or a missing required body. Streams, so an oversized body is not buffered whole.
+ * 400 for malformed JSON, a missing required body, or nesting past `MAX_JSON_DEPTH` (naming the field). Streams, so an oversized body is not buffered whole.
  *
  * @example
  * ```ts
@@ -40,11 +41,15 @@ export async function readJsonBody(ctx: Context, limit: number, required: boolea
     chunks.push(chunk as Buffer);
   }
   const text = Buffer.concat(chunks).toString('utf8');
+  let body: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    body = JSON.parse(text) as unknown;
   } catch (error) {
     throw new HttpProblem('INVALID_JSON', `request body is not valid JSON: ${(error as Error).message}`, [
       { field: 'body', message: 'malformed JSON' },
     ]);
   }
+  // Before anything recursive (validation, redaction, the store's stringify) walks it.
+  assertJsonDepth(body);
+  return body;
 }
