@@ -5,6 +5,7 @@ import type { Checkpoints } from './checkpoints.ts';
 import { errorMessage, isTributaryError, TributaryError } from './errors.ts';
 import type { EventDraft } from './event.ts';
 import type { EventLog } from './event-log.ts';
+import { assertJsonDepth } from './json-depth.ts';
 import type { Message } from './message.ts';
 import type { RunEnd } from './operators/until-cancelled.ts';
 import { withinSpan } from './operators/within-span.ts';
@@ -54,6 +55,8 @@ interface LiveRun {
   span: Span | null;
   step: { name: string; span: Span; startedAt: number } | null;
   ended: boolean;
+  /** Its record could not be stored: nothing more of it is written. */
+  withdrawn: boolean;
   /** Settles when the terminal event is stored. */
   readonly done: Promise<void>;
   finish(): void;
@@ -111,6 +114,8 @@ export class Runs {
         ? session.agent_id
         : this.deps.defaultFlow);
     const flow = this.deps.registry.flow(flowName);
+    // Before the validator or the store's stringify recurse into it.
+    assertJsonDepth(request.input, 'input');
     if (!flow.validateInput(request.input))
       throw validationError('INVALID_ARGUMENT', flow.validateInput.errors, 'input');
 
@@ -143,10 +148,15 @@ export class Runs {
       patch: (current) => touch(this.deps.policy, current, { run_count: current.run_count + 1 }),
     });
     const liveRun = this.liveRun(run.id);
-    liveRun.lastWrite = created.then(() => undefined);
+    // A create the store refuses (locked past its busy timeout, down) withdraws the run: it never
+    // existed, so it gets no terminal event, and the rejection reaches the caller, never the process.
+    liveRun.lastWrite = created.then(
+      () => undefined,
+      () => this.withdraw(liveRun),
+    );
     this.scheduler.submit({ id: run.id, sessionId }, multitask);
-    // Submit queued `run.queued` or `run.started`; answer once that is stored.
     await created;
+    // Submit queued `run.queued` or `run.started`; answer once that is stored.
     await liveRun.lastWrite;
     return this.get(sessionId, run.id);
   }
@@ -276,6 +286,7 @@ export class Runs {
       span: null,
       step: null,
       ended: false,
+      withdrawn: false,
       done,
       finish,
       storeFailure$: new Subject<never>(),
@@ -306,6 +317,8 @@ export class Runs {
         runs: [{ ...run }],
         messages: extra.messages,
         patch: (current) => {
+          // Built right before the store write: a write queued before the create failed is dropped here.
+          if (liveRun.withdrawn) throw withdrawnError(run.id);
           if (extra.sessionChange === 'start')
             return touch(this.deps.policy, current, { active_run_id: run.id });
           if (extra.sessionChange === 'end') {
@@ -320,6 +333,7 @@ export class Runs {
       .then(
         () => undefined,
         (error: unknown) => {
+          if (liveRun.withdrawn) return;
           this.deps.logger.error(
             { err: error, session_id: run.session_id, run_id: run.id },
             'store write failed for run',
@@ -333,6 +347,12 @@ export class Runs {
       );
     liveRun.lastWrite = written;
     return written;
+  }
+
+  /** The run's record was not stored: end it in the scheduler (freeing its session) without a trace in the store. */
+  private withdraw(liveRun: LiveRun): void {
+    liveRun.withdrawn = true;
+    if (!this.scheduler.cancel(liveRun.run.id, 'the run could not be stored')) liveRun.finish();
   }
 
   private onQueued(liveRun: LiveRun, position: number, reason: QueueReason): void {
@@ -523,6 +543,11 @@ export class Runs {
     const { run } = liveRun;
     liveRun.ended = true;
     this.live.delete(run.id);
+    if (liveRun.withdrawn) {
+      liveRun.span?.end({ status: 'error', message: 'the run could not be stored' });
+      liveRun.finish();
+      return;
+    }
     const finishedAt = Date.now();
     run.finished_at = nowIso(finishedAt);
     run.duration_ms = run.started_at ? finishedAt - Date.parse(run.started_at) : 0;
@@ -558,6 +583,16 @@ export class Runs {
     // Written through the session's queue, so it lands after every event the run emitted before it ended.
     void this.write(liveRun, [draft], { sessionChange: 'end' }).finally(() => liveRun.finish());
   }
+
+  /**
+   * Whether the run is queued or running in this process as a run of this session. A run leaves
+   * this state in the same synchronous step that queues its terminal event, so a write queued for
+   * the session while this is true lands before that event (see `run-guard.ts`).
+   */
+  isLive(sessionId: string, runId: string): boolean {
+    const liveRun = this.live.get(runId);
+    return liveRun !== undefined && !liveRun.ended && liveRun.run.session_id === sessionId;
+  }
 }
 
 function userMessage(run: Run): Message[] {
@@ -579,6 +614,10 @@ function userMessage(run: Run): Message[] {
 function toRunError(error: unknown): RunError {
   if (isTributaryError(error)) return { code: error.code, message: error.message };
   return { code: 'RUN_FAILED', message: errorMessage(error) };
+}
+
+function withdrawnError(runId: string): TributaryError {
+  return new TributaryError('RUN_NOT_FOUND', `run ${runId} was withdrawn: its record could not be stored`);
 }
 
 function noParent(): never {
