@@ -46,6 +46,13 @@ export interface Telemetry {
    * continuation) sees that span even across RxJS and async boundaries. Returns what `fn` returns.
    */
   withSpan<T>(span: Span, fn: () => T): T;
+  /**
+   * True while an HTTP client instrumentation traces `fetch` (OpenTelemetry's undici instrumentation):
+   * a request started inside `withSpan(span, …)` gets a client span under `span` and sends that client
+   * span's `traceparent`. `ctx.fetch` then writes no trace headers itself, which would make a second
+   * one. Absent or false: `ctx.fetch` injects the tool span's context itself.
+   */
+  readonly tracesFetch?: boolean;
 }
 
 const noopSpan: Span = {

@@ -179,7 +179,7 @@ function runAttempt(
         if (live) emit('tool.progress', 'info', message, redact(meta ?? {}));
       },
       logger: scope.logger.child({ tool: name, attempt }),
-      fetch: tracedFetch(span, controller.signal, deps.fetch),
+      fetch: tracedFetch(scope.telemetry, span, controller.signal, deps.fetch),
     };
 
     emit('tool.started', 'info', attempt === 1 ? `calling ${name}` : `calling ${name}, attempt ${attempt}`, {

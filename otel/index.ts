@@ -12,7 +12,14 @@ import { observeRuntime, prometheusMiddleware, type ObservedRuntime } from './me
 import { serviceVersion, TRACER_NAME, tributaryResource } from './resource.ts';
 import { installedOtel } from './state.ts';
 
-export { carriesTraceContext, createInstrumentations } from './instrumentations.ts';
+export {
+  carriesTraceContext,
+  createFetchInstrumentation,
+  createInstrumentations,
+  fetchTracedBy,
+  redactedUrlAttributes,
+  URL_REDACTED,
+} from './instrumentations.ts';
 export { observeRuntime, prometheusMiddleware } from './metrics.ts';
 export type { ObservedRuntime, RuntimeMetrics } from './metrics.ts';
 export { createOtelTelemetry } from './otel-telemetry.ts';

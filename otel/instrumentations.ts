@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Attributes } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
@@ -6,6 +7,8 @@ import { KoaInstrumentation, KoaLayerType } from '@opentelemetry/instrumentation
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { SocketIoInstrumentation } from '@opentelemetry/instrumentation-socket.io';
 import { UndiciInstrumentation, type UndiciRequest } from '@opentelemetry/instrumentation-undici';
+// Straight from the file, not core/index.ts: `register.ts` loads this before the app (and pino).
+import { isSecretKey } from '../core/redact.ts';
 
 /** Paths probed often and worth no trace: health checks and the Prometheus scrape. */
 const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
@@ -16,10 +19,10 @@ function quietRequest(request: IncomingMessage): boolean {
 }
 
 /**
- * True when an outgoing request already carries a W3C `traceparent`: a tool's `ctx.fetch` writes its
- * tool span's context itself. The undici instrumentation would append a second `traceparent` header
- * (it adds, never replaces), which receivers may reject or misread, so such requests get no extra
- * client span: the service called joins the trace directly under the tool span.
+ * True when an outgoing request already carries a W3C `traceparent` (set by the caller, or by a
+ * `ctx.fetch` over a fetch of the caller's own). The undici instrumentation would append a second
+ * `traceparent` header (it adds, never replaces), which receivers may reject or misread, so such
+ * requests get no client span and keep the one header they have.
  */
 export function carriesTraceContext(request: Pick<UndiciRequest, 'headers'>): boolean {
   const { headers } = request;
@@ -31,6 +34,77 @@ export function carriesTraceContext(request: Pick<UndiciRequest, 'headers'>): bo
   return false;
 }
 
+/** What stands in for a secret in `url.full` / `url.query`, as the HTTP semantic conventions spell it. */
+export const URL_REDACTED = 'REDACTED';
+
+/**
+ * Query parameters that carry credentials without a secret-looking name: Google's `key` and the
+ * signed-URL parameters the HTTP semantic conventions list (lower case; matched ignoring case).
+ */
+const CREDENTIAL_PARAMS = new Set([
+  'key',
+  'sig',
+  'signature',
+  'awsaccesskeyid',
+  'x-goog-signature',
+  'x-amz-signature',
+  'x-amz-credential',
+  'x-amz-security-token',
+]);
+
+function secretParam(name: string): boolean {
+  return isSecretKey(name) || CREDENTIAL_PARAMS.has(name.toLowerCase());
+}
+
+/**
+ * `url.full` and `url.query` for a fetch's client span with secrets replaced by `REDACTED`: userinfo,
+ * and the values of query parameters named like secrets (`api_key`, `access_token`, `password`, …, see
+ * `core/redact.ts`) or credentials (`key`, `sig`, `X-Amz-Signature`, …). Empty when there is nothing
+ * to hide, so the instrumentation's own values stand; the URL's other parameters stay as sent.
+ */
+export function redactedUrlAttributes(request: Pick<UndiciRequest, 'origin' | 'path'>): Attributes {
+  let url: URL;
+  try {
+    url = new URL(request.path, request.origin);
+  } catch {
+    return {};
+  }
+  let changed = false;
+  if (url.username !== '' || url.password !== '') {
+    url.username = URL_REDACTED;
+    url.password = URL_REDACTED;
+    changed = true;
+  }
+  const secrets = [...new Set(url.searchParams.keys())].filter(secretParam);
+  if (secrets.length > 0) {
+    // Only touched when needed: `set` re-encodes the whole query.
+    for (const name of secrets) url.searchParams.set(name, URL_REDACTED);
+    changed = true;
+  }
+  return changed ? { 'url.full': url.toString(), 'url.query': url.search } : {};
+}
+
+/**
+ * A check, made per request, that one of `instrumentations` now traces `fetch`: an undici
+ * instrumentation that is enabled. What `createOtelTelemetry({ fetchTraced })` wants.
+ */
+export function fetchTracedBy(instrumentations: readonly Instrumentation[]): () => boolean {
+  const undici = instrumentations.filter((i) => i instanceof UndiciInstrumentation);
+  return () => undici.some((i) => i.isEnabled() && i.getConfig().enabled !== false);
+}
+
+/**
+ * `fetch` (undici) client spans: one per request, under the active span (a tool's `ctx.fetch` makes
+ * its tool span active), sending that client span's `traceparent`; secrets kept out of the URL
+ * attributes; requests that already carry a `traceparent` left alone.
+ */
+export function createFetchInstrumentation(): UndiciInstrumentation {
+  return new UndiciInstrumentation({
+    ignoreRequestHook: carriesTraceContext,
+    startSpanHook: redactedUrlAttributes,
+  });
+}
+
 /**
  * HTTP server and client (`http`), `fetch` (undici), Koa router layers, Socket.IO, ioredis and pino
  * (which then writes `trace_id` / `span_id` into each line logged while a span is active).
@@ -38,7 +112,7 @@ export function carriesTraceContext(request: Pick<UndiciRequest, 'headers'>): bo
 export function createInstrumentations(): Instrumentation[] {
   return [
     new HttpInstrumentation({ ignoreIncomingRequestHook: quietRequest }),
-    new UndiciInstrumentation({ ignoreRequestHook: carriesTraceContext }),
+    createFetchInstrumentation(),
     // Router layers only: a span per Koa middleware would bury each request under a dozen spans.
     new KoaInstrumentation({ ignoreLayersType: [KoaLayerType.MIDDLEWARE] }),
     new SocketIoInstrumentation(),

@@ -38,6 +38,11 @@ export interface OtelTelemetryOptions {
   tracer?: Tracer;
   /** Writes outgoing headers in `inject`; the global propagator by default. */
   propagator?: TextMapPropagator;
+  /**
+   * Asked per request: is an HTTP client instrumentation of `fetch` on (see `fetchTracedBy`)? Then
+   * `ctx.fetch` leaves the `traceparent` to its client span. Never, by default: `ctx.fetch` injects.
+   */
+  fetchTraced?: () => boolean;
 }
 
 /** Drops `undefined` values, which OpenTelemetry attributes cannot hold (copying only when there are some). */
@@ -147,6 +152,7 @@ class OtelSpan implements Span {
  * - `startChild` starts `step <name>` under the run, and `tool <name>` under the run's open step (or
  *   the run when no step is open).
  * - `withSpan` makes a span active (AsyncLocalStorage), so instrumented HTTP and pino inside see it.
+ * - `tracesFetch` is what `options.fetchTraced` says now.
  *
  * @example
  * ```ts
@@ -155,7 +161,7 @@ class OtelSpan implements Span {
  */
 export function createOtelTelemetry(options: OtelTelemetryOptions = {}): Telemetry {
   const tracer = options.tracer ?? trace.getTracer(TRACER_NAME, serviceVersion());
-  const { propagator } = options;
+  const { propagator, fetchTraced } = options;
   // The session's parent is stored as W3C trace context whatever the global propagator is.
   const w3c = new W3CTraceContextPropagator();
 
@@ -232,6 +238,11 @@ export function createOtelTelemetry(options: OtelTelemetryOptions = {}): Telemet
       // The span's own context, not the caller's: a run started from an HTTP request (or a queue that
       // freed up inside another run) must not inherit that context, only its span.
       return context.with(span.context, fn);
+    },
+
+    // A getter: an instrumentation can be disabled (or enabled) after the telemetry was made.
+    get tracesFetch() {
+      return fetchTraced?.() ?? false;
     },
   };
 }

@@ -4,7 +4,7 @@ import { OTLPTraceExporter as OtlpProtobufTraceExporter } from '@opentelemetry/e
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { createInstrumentations } from './instrumentations.ts';
+import { createInstrumentations, fetchTracedBy } from './instrumentations.ts';
 import { createOtelTelemetry } from './otel-telemetry.ts';
 import { tributaryResource } from './resource.ts';
 import type { OtelSettings, OtlpProtocol } from './settings.ts';
@@ -34,17 +34,21 @@ export interface StartOtelOptions {
 export function startOtelSdk(settings: OtelSettings, options: StartOtelOptions = {}): InstalledOtel {
   const processor = settings.tracing ? new BatchSpanProcessor(createTraceExporter(settings.protocol)) : null;
   const prometheus = settings.prometheus ? new PrometheusExporter({ preventServerStart: true }) : null;
+  const instrumentations = options.instrumentations ?? createInstrumentations();
   const sdk = new NodeSDK({
     resource: tributaryResource(),
     spanProcessors: processor ? [processor] : [],
     metricReaders: prometheus ? [prometheus] : [],
     logRecordProcessors: [],
-    instrumentations: options.instrumentations ?? createInstrumentations(),
+    instrumentations,
   });
   sdk.start();
   let stopped: Promise<void> | undefined;
   return {
-    telemetry: settings.tracing ? createOtelTelemetry() : null,
+    // With the undici instrumentation on, a tool's fetch gets a client span that carries the context.
+    telemetry: settings.tracing
+      ? createOtelTelemetry({ fetchTraced: fetchTracedBy(instrumentations) })
+      : null,
     prometheus,
     flush: async () => {
       await processor?.forceFlush();

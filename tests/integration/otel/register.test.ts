@@ -116,17 +116,20 @@ describe('node --import ./otel/register.ts', () => {
     expect(root.resource).toMatchObject({ 'service.name': 'tributary', 'service.version': serviceVersion() });
     expect(typeof root.resource['service.instance.id']).toBe('string');
 
-    // ctx.fetch sends the tool span's context, once; undici adds no client span (and no second header).
-    const traced = seen.find((request) => request.path === '/traced');
-    expect(traced?.traceparents).toEqual([`00-${result.trace_id}-${tool.spanId}-01`]);
-    // A plain fetch inside the tool gets an undici client span, a child of the tool span.
+    // ctx.fetch and a plain fetch inside the tool each get one undici client span under the tool
+    // span, and the backend gets one traceparent per request, naming that client span.
     const clients = spans.filter((span) => span.scope === '@opentelemetry/instrumentation-undici');
-    expect(clients).toHaveLength(1);
-    const client = clients[0]!;
-    expect(client.parentSpanId).toBe(tool.spanId);
-    expect(String(client.attributes['url.full'])).toMatch(/\/plain$/);
-    const plain = seen.find((request) => request.path === '/plain');
-    expect(plain?.traceparents).toEqual([`00-${result.trace_id}-${client.spanId}-01`]);
+    expect(clients).toHaveLength(2);
+    for (const path of ['/traced', '/plain']) {
+      const client = clients.find((span) => String(span.attributes['url.full']).endsWith(path));
+      expect(client?.parentSpanId).toBe(tool.spanId);
+      expect(client?.attributes).toMatchObject({
+        'http.request.method': 'GET',
+        'http.response.status_code': 200,
+      });
+      const request = seen.find((r) => r.path === path);
+      expect(request?.traceparents).toEqual([`00-${result.trace_id}-${client?.spanId}-01`]);
+    }
 
     // pino (patched through the ESM hook) stamps the active span on the tool's log line.
     const toolLine = logs.find((line) => line.msg === 'calling remote');

@@ -1,7 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { carriesTraceContext, createInstrumentations } from '../../../otel/index.ts';
+import {
+  carriesTraceContext,
+  createInstrumentations,
+  fetchTracedBy,
+  redactedUrlAttributes,
+} from '../../../otel/index.ts';
 
-describe('carriesTraceContext (undici requests that ctx.fetch already traced)', () => {
+describe('carriesTraceContext (undici requests that already carry a traceparent)', () => {
   it('finds traceparent in undici 6+ header arrays, whatever its case', () => {
     expect(
       carriesTraceContext({ headers: ['content-type', 'application/json', 'TraceParent', '00-a-b-01'] }),
@@ -35,13 +40,25 @@ describe('createInstrumentations', () => {
     ]);
   });
 
-  it('keeps pino lines on stdout only, traces Koa router layers only, and skips already-traced fetches', () => {
+  it('keeps pino lines on stdout only, traces Koa router layers only, skips already-traced fetches and redacts URLs', () => {
     const config = (name: string) =>
       instrumentations
         .find((i) => i.instrumentationName === `@opentelemetry/instrumentation-${name}`)
         ?.getConfig();
     expect(config('pino')).toMatchObject({ disableLogSending: true });
     expect(config('koa')).toMatchObject({ ignoreLayersType: ['middleware'] });
-    expect(config('undici')).toMatchObject({ ignoreRequestHook: carriesTraceContext });
+    expect(config('undici')).toMatchObject({
+      ignoreRequestHook: carriesTraceContext,
+      startSpanHook: redactedUrlAttributes,
+    });
+  });
+
+  it('tells the telemetry that fetch is traced while the undici instrumentation is enabled', () => {
+    const traced = fetchTracedBy(instrumentations);
+    expect(traced()).toBe(true);
+    const undici = instrumentations.find((i) => i.instrumentationName.endsWith('-undici'));
+    undici?.disable();
+    expect(traced()).toBe(false);
+    expect(fetchTracedBy([])()).toBe(false);
   });
 });
