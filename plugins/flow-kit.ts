@@ -1,11 +1,13 @@
 import { lastValueFrom } from 'rxjs';
 import { errorMessage, isTributaryError, type FlowContext, type FlowEmission } from '../core/index.ts';
 import type { Chunk, PlannerOutput, RagSearchOutput } from './contracts.ts';
+import { withoutUrls } from './http/http-errors.ts';
 
 /**
  * Calls a tool from a flow written as an async generator. On failure it emits the `tool_error`
- * step and a final assistant message that says in plain words what failed, then rethrows so the
- * run ends with `run.failed`. A cancel is rethrown untouched (the core emits `run.cancelled`).
+ * step and a final assistant message that says in plain words what failed (see {@link userFacingReason}),
+ * suggesting to try again only when the failure is retryable, then rethrows so the run ends with
+ * `run.failed`. A cancel is rethrown untouched (the core emits `run.cancelled`).
  *
  * @example
  * ```ts
@@ -22,8 +24,10 @@ export async function* useTool<O>(
     return await lastValueFrom(ctx.callTool<O>(tool, input));
   } catch (error) {
     if (ctx.signal.aborted) throw error;
-    const reason = errorMessage(error);
+    const reason = userFacingReason(error);
     const code = isTributaryError(error) ? error.code : 'TOOL_FAILED';
+    // Only a blip (timeout, refused connection, 502/503/504) may go away by itself; a 404 will not.
+    const retryable = isTributaryError(error) && error.retryable;
     yield {
       type: 'step',
       step: 'tool_error',
@@ -34,11 +38,29 @@ export async function* useTool<O>(
     yield {
       type: 'message',
       role: 'assistant',
-      content: `Sorry, I could not ${doing}: ${reason}. Please try again in a moment.`,
-      meta: { error: { tool, code } },
+      content: `Sorry, I could not ${doing}: ${reason}.${retryable ? ' Please try again in a moment.' : ''}`,
+      meta: { error: { tool, code, retryable } },
     };
     throw error;
   }
+}
+
+/**
+ * What a user may read about a failed tool call: the error's `details.user_message` when it has one (the
+ * HTTP kit's errors all do), else its message with every URL taken out. Service addresses are for
+ * operators, who find them in the `tool.failed` event, the error's `details.url` and the logs.
+ *
+ * @example
+ * ```ts
+ * userFacingReason(statusError(404, { tool: 'weather', url: 'http://10.0.0.5/forecast' }, 'no such city'));
+ * // 'the weather service answered HTTP 404: no such city'
+ * ```
+ */
+export function userFacingReason(error: unknown): string {
+  const given = isTributaryError(error) ? error.details?.user_message : undefined;
+  const reason = typeof given === 'string' ? given : withoutUrls(errorMessage(error));
+  // The message adds its own full stop.
+  return reason.replace(/[.\s]+$/, '');
 }
 
 /** A `step` emission. */

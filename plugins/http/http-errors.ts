@@ -1,6 +1,9 @@
 import { TributaryError } from '../../core/errors.ts';
 
-/** Who called what: every kit error names both. `url` is already safe to show (see `displayUrl`). */
+/**
+ * Who called what: every kit error names both. `url` is already safe to log (see `displayUrl`), but it is an
+ * internal address: it goes in the message and `details.url` for operators, never in `details.user_message`.
+ */
 export interface CallSite {
   readonly tool: string;
   readonly url: string;
@@ -12,6 +15,22 @@ export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([502, 503, 504]);
 /** Socket-level failures worth one more try. `UND_ERR_SOCKET` is how undici's fetch says "socket hang up". */
 const RETRYABLE_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'ECONNREFUSED', 'UND_ERR_SOCKET']);
 const RETRYABLE_MESSAGES: ReadonlySet<string> = new Set(['socket hang up', 'fetch failed']);
+
+/** An absolute URL (`http://rag.internal:8101/search`), to keep out of what users read. */
+const URL_PATTERN = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]*/gi;
+
+/**
+ * Text with every absolute URL replaced by `the service`: users see what failed, operators see where
+ * (in the error's message, the `tool.failed` event and the logs).
+ *
+ * @example
+ * ```ts
+ * withoutUrls('no index at http://rag.internal/v2'); // 'no index at the service'
+ * ```
+ */
+export function withoutUrls(text: string): string {
+  return text.replace(URL_PATTERN, 'the service');
+}
 
 /**
  * `TOOL_TIMEOUT` for a call that outlived its own time limit; retryable.
@@ -28,7 +47,11 @@ export function timeoutError(site: CallSite, timeoutMs: number): TributaryError 
     `timeout after ${timeoutMs} ms calling ${site.tool} at ${site.url}`,
     {
       retryable: true,
-      details: { url: site.url, timeout_ms: timeoutMs },
+      details: {
+        url: site.url,
+        timeout_ms: timeoutMs,
+        user_message: `the ${site.tool} service did not answer within ${timeoutMs} ms`,
+      },
     },
   );
 }
@@ -50,7 +73,8 @@ export function connectionError(error: unknown, site: CallSite): TributaryError 
     `connection failed calling ${site.tool} at ${site.url}: ${reason}`,
     {
       retryable: isTransientNetworkError(error),
-      details: { url: site.url, reason },
+      // The reason names the address (`connect ECONNREFUSED 10.0.0.5:8101`): operators only.
+      details: { url: site.url, reason, user_message: `the ${site.tool} service could not be reached` },
     },
   );
 }
@@ -70,14 +94,23 @@ export function statusError(status: number, site: CallSite, snippet: string): Tr
   const said = snippet === '' ? '' : `: ${snippet}`;
   return new TributaryError('TOOL_FAILED', `HTTP ${status} from ${site.url}${said}`, {
     retryable: RETRYABLE_STATUSES.has(status),
-    details: { url: site.url, status },
+    // A 4xx snippet says what was wrong with the request (`no such city: Atlantis`): worth showing.
+    details: {
+      url: site.url,
+      status,
+      user_message: `the ${site.tool} service answered HTTP ${status}${withoutUrls(said)}`,
+    },
   });
 }
 
 /** `TOOL_FAILED`, not retryable: the same request would get the same oversized answer. */
 export function tooLargeError(site: CallSite, maxBytes: number): TributaryError {
   return new TributaryError('TOOL_FAILED', `response from ${site.url} exceeds ${maxBytes} bytes`, {
-    details: { url: site.url, max_bytes: maxBytes },
+    details: {
+      url: site.url,
+      max_bytes: maxBytes,
+      user_message: `the ${site.tool} service answered with more than ${maxBytes} bytes`,
+    },
   });
 }
 
@@ -87,7 +120,10 @@ export function invalidJsonError(site: CallSite, why?: string): TributaryError {
     'TOOL_FAILED',
     `invalid JSON from ${site.url}${why === undefined ? '' : `: ${why}`}`,
     {
-      details: { url: site.url },
+      details: {
+        url: site.url,
+        user_message: `the ${site.tool} service answered with invalid JSON${why === undefined ? '' : `: ${why}`}`,
+      },
     },
   );
 }

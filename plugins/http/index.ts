@@ -8,7 +8,9 @@
  *   `timeout after 5000 ms calling rag_search at http://rag/search`, `HTTP 503 from http://rag/search`,
  *   `HTTP 404 from http://rag/search: <body snippet>`, `invalid JSON from http://rag/search`,
  *   `response from http://rag/search exceeds 1048576 bytes`,
- *   `connection failed calling rag_search at http://rag/search: <cause>`.
+ *   `connection failed calling rag_search at http://rag/search: <cause>`. Each also has `details.user_message`,
+ *   the same news without the URL (`the rag_search service answered HTTP 404: <body snippet>`), which is what
+ *   the flow kit's `useTool` tells the user: service addresses are for operators.
  * - The kit never retries by itself. It marks errors `retryable` (network errors, timeouts, 502/503/504;
  *   never a 4xx or a 500), and the core retries them: each HTTP tool spreads {@link httpToolPolicy}
  *   (`retries: 1`, `retryDelayMs: 200`) into its definition, so a blip costs one retry after 200 ms and every

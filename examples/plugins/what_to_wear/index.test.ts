@@ -73,8 +73,8 @@ describe('what_to_wear', () => {
     const events = await run(runtime, { city: 'Atlantis' });
     expect(shape(events).slice(-4)).toEqual(['tool.failed', 'step:tool_error', 'message', 'run.failed']);
     expect(events.find((e) => e.type === 'message')?.message).toBe(
-      'Sorry, I could not get the forecast for Atlantis: HTTP 404 from http://weather.test/forecast: ' +
-        'no such city: Atlantis. Please try again in a moment.',
+      'Sorry, I could not get the forecast for Atlantis: the weather service answered HTTP 404: ' +
+        'no such city: Atlantis.',
     );
   });
 });

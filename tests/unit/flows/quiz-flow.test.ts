@@ -114,7 +114,7 @@ describe('quiz flow', () => {
     });
     const message = events.filter((e) => e.type === 'message').at(-1)!;
     expect(message.message).toBe(
-      `Sorry, I could not search the course material: HTTP 500 from ${RAG}/search. Please try again in a moment.`,
+      'Sorry, I could not search the course material: the rag_search service answered HTTP 500.',
     );
     expect(events.at(-1)).toMatchObject({ type: 'run.failed', level: 'error' });
     expect(events.filter((e) => e.type === 'step').map((e) => e.step)).toEqual([
