@@ -63,7 +63,7 @@ export async function startPlatform(
     const demo =
       config.RAG_URL && config.EXAM_URL
         ? undefined
-        : await startDemoBackends({ logger: logger.child({ component: 'demo-backends' }) });
+        : await startDemoBackends({ env, logger: logger.child({ component: 'demo-backends' }) });
     if (demo) {
       undo.push(() => demo.close());
       logger.info(

@@ -1,13 +1,22 @@
 import { TributaryError } from '../../core/errors.ts';
-import { DEFAULT_DEMO_HOST } from './start.ts';
+
+/** Loopback by default: demo backends serve the local platform, not the network. */
+export const DEFAULT_DEMO_HOST = '127.0.0.1';
+
+/**
+ * How the demo backends misbehave, from `DEMO_LATENCY_MS` and `DEMO_FAILURE_RATE`: read by
+ * `npm run demo-backends` and by the demo backends `npm start` embeds alike.
+ */
+export interface DemoFaultEnv {
+  latencyMs: number;
+  failureRate: number;
+}
 
 /** The settings of `npm run demo-backends`, read from `DEMO_*` environment variables. */
-export interface DemoEnv {
+export interface DemoEnv extends DemoFaultEnv {
   host: string;
   ragPort: number;
   examPort: number;
-  latencyMs: number;
-  failureRate: number;
 }
 
 /** The longest injected latency: a minute is already far past any client's patience. */
@@ -39,9 +48,25 @@ export function readDemoEnv(env: Env): DemoEnv {
   if (examPort !== 0 && examPort === ragPort) {
     throw invalid('DEMO_EXAM_PORT', 'must differ from DEMO_RAG_PORT', String(examPort));
   }
-  const latencyMs = integer(env, 'DEMO_LATENCY_MS', 0, MAX_LATENCY_MS);
-  const failureRate = fraction(env, 'DEMO_FAILURE_RATE', 0);
-  return { host, ragPort, examPort, latencyMs, failureRate };
+  return { host, ragPort, examPort, ...readDemoFaults(env) };
+}
+
+/**
+ * Reads and checks `DEMO_LATENCY_MS` (0..60000, default 0) and `DEMO_FAILURE_RATE` (0..1, default 0).
+ * `npm start` passes its environment here for the demo backends it embeds (see `startDemoBackends`'s
+ * `env`), so a run can be slowed down enough to watch it, or cancel it, mid-way.
+ *
+ * @example
+ * ```ts
+ * readDemoFaults({ DEMO_LATENCY_MS: '2000' }); // { latencyMs: 2000, failureRate: 0 }
+ * readDemoFaults({ DEMO_LATENCY_MS: '2s' }); // throws CONFIG_INVALID: DEMO_LATENCY_MS must be an integer from 0 to 60000, got "2s"
+ * ```
+ */
+export function readDemoFaults(env: Env): DemoFaultEnv {
+  return {
+    latencyMs: integer(env, 'DEMO_LATENCY_MS', 0, MAX_LATENCY_MS),
+    failureRate: fraction(env, 'DEMO_FAILURE_RATE', 0),
+  };
 }
 
 type Env = Readonly<Record<string, string | undefined>>;

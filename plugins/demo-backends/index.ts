@@ -6,6 +6,8 @@
 export { DEMO_CORPUS } from './corpus.ts';
 export type { Passage } from './corpus.ts';
 export { DEMO_HEADER } from './demo-app.ts';
+export { readDemoEnv, readDemoFaults } from './demo-env.ts';
+export type { DemoEnv, DemoFaultEnv } from './demo-env.ts';
 export type { DemoAppOptions, DemoHealth, DemoService } from './demo-app.ts';
 export { createExamApp } from './exam-app.ts';
 export type { ExamAppOptions } from './exam-app.ts';

@@ -5,14 +5,20 @@ import type Koa from 'koa';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import type { DemoService } from './demo-app.ts';
+import { DEFAULT_DEMO_HOST, readDemoFaults } from './demo-env.ts';
 import { createExamApp } from './exam-app.ts';
 import type { FaultOptions } from './fault-injection.ts';
 import { createRagApp } from './rag-app.ts';
 
-/** Loopback by default: demo backends serve the local platform, not the network. */
-export const DEFAULT_DEMO_HOST = '127.0.0.1';
+export { DEFAULT_DEMO_HOST };
 
 export interface DemoBackendsOptions extends FaultOptions {
+  /**
+   * An environment to read `DEMO_LATENCY_MS` and `DEMO_FAILURE_RATE` from (see `readDemoFaults`; a bad
+   * value throws `CONFIG_INVALID` naming it), e.g. the one the platform gets. `latencyMs` and
+   * `failureRate` given here win over it.
+   */
+  env?: Readonly<Record<string, string | undefined>>;
   /** Interface to listen on; `127.0.0.1` by default. */
   host?: string;
   /** Port of the demo RAG backend; 0 (the default) picks a free one. */
@@ -39,12 +45,15 @@ export interface DemoBackends {
  * @example
  * ```ts
  * const demo = await startDemoBackends({ latencyMs: 100 });
+ * const slow = await startDemoBackends({ env: process.env }); // DEMO_LATENCY_MS, DEMO_FAILURE_RATE
  * await fetch(`${demo.ragUrl}/healthz`); // { ok: true, service: 'demo-rag' }
  * await demo.close();
  * ```
  */
 export async function startDemoBackends(options: DemoBackendsOptions = {}): Promise<DemoBackends> {
-  const { host = DEFAULT_DEMO_HOST, ragPort = 0, examPort = 0, logger: given, ...faults } = options;
+  const { host = DEFAULT_DEMO_HOST, ragPort = 0, examPort = 0, logger: given, env, ...explicit } = options;
+  // Checked before anything listens, so a bad DEMO_* value leaves nothing behind.
+  const faults: FaultOptions = { ...(env === undefined ? {} : readDemoFaults(env)), ...explicit };
   const logger = given ?? pino({ level: 'silent' });
   const rag = await listen('demo-rag', createRagApp({ ...faults, logger }), host, ragPort);
   let exam: Server;
@@ -56,8 +65,13 @@ export async function startDemoBackends(options: DemoBackendsOptions = {}): Prom
   }
   const ragUrl = baseUrl(host, rag);
   const examUrl = baseUrl(host, exam);
-  logger.info({ service: 'demo-rag', url: ragUrl }, 'demo backend listening');
-  logger.info({ service: 'demo-exam', url: examUrl }, 'demo backend listening');
+  // Said when set: a demo that answers slowly or fails on purpose should not look broken.
+  const injected = {
+    ...(faults.latencyMs ? { latency_ms: faults.latencyMs } : {}),
+    ...(faults.failureRate ? { failure_rate: faults.failureRate } : {}),
+  };
+  logger.info({ service: 'demo-rag', url: ragUrl, ...injected }, 'demo backend listening');
+  logger.info({ service: 'demo-exam', url: examUrl, ...injected }, 'demo backend listening');
   let closing: Promise<void> | undefined;
   return {
     ragUrl,
