@@ -21,6 +21,7 @@ export const ERROR_CATALOG = {
   SHUTTING_DOWN: { status: 503, title: 'Shutting down' },
   STORE_UNAVAILABLE: { status: 503, title: 'Store unavailable' },
   STORE_CORRUPT: { status: 500, title: 'Store file corrupt or unreadable' },
+  STORE_LOCKED: { status: 409, title: 'Store in use by another process' },
   CONFIG_INVALID: { status: 500, title: 'Invalid configuration' },
   PLUGIN_INVALID: { status: 500, title: 'Invalid plugin definition' },
   PLUGIN_DUPLICATE: { status: 500, title: 'Duplicate plugin name' },

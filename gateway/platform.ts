@@ -1,12 +1,17 @@
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { pino, type Logger } from 'pino';
 import {
   loadConfig,
   loadPlugins,
+  newId,
   openStore,
+  PluginRegistry,
   Runtime,
+  TributaryError,
+  unknownSettings,
   type Config,
+  type Plugin,
   type SessionStore,
   type Telemetry,
 } from '../core/index.ts';
@@ -14,6 +19,7 @@ import { builtinPlugins } from '../plugins/builtin.ts';
 import { startDemoBackends } from '../plugins/demo-backends/index.ts';
 import { createGateway } from './app.ts';
 import { instrumentPlatform, otelTelemetryIfEnabled } from '../otel/index.ts';
+import { HttpProblem, toProblem } from './http/problem.ts';
 import type { BridgeServer } from './socket/bridge-server.ts';
 import { attachSocketBridge } from './socket/socket-bridge.ts';
 
@@ -41,8 +47,12 @@ export interface PlatformOptions {
 }
 
 /**
- * Boots everything `npm start` runs: config, store, demo backends (when RAG_URL / EXAM_URL are unset),
- * built-in and external plugins, the core runtime and the HTTP gateway.
+ * Boots everything `npm start` runs, in this order, each step checked before the next one changes
+ * anything: config (unknown-looking names warned about), demo backends (when RAG_URL / EXAM_URL are
+ * unset), built-in and external plugins with DEFAULT_FLOW among them, the HTTP port (answering 503
+ * until ready), the store (SQLite: owned by this process, STORE_LOCKED if another holds it), the core
+ * runtime (which recovers interrupted runs), the gateway's routes and the Socket.IO bridge.
+ * A bad setting, plugin, host or port stops the start before the SQLite file is created or touched.
  *
  * @example
  * ```ts
@@ -57,22 +67,20 @@ export async function startPlatform(
 ): Promise<Platform> {
   const config = loadConfig(env);
   const logger = options.logger ?? pino({ level: config.LOG_LEVEL });
-  // What is started so far, undone in reverse if a later step fails, so a refused start leaks nothing.
-  const undo: Array<() => Promise<void>> = [];
+  for (const warning of unknownSettings(env)) logger.warn(warning);
+  const stops = new StopList(logger);
   try {
     const demo =
       config.RAG_URL && config.EXAM_URL
         ? undefined
         : await startDemoBackends({ env, logger: logger.child({ component: 'demo-backends' }) });
     if (demo) {
-      undo.push(() => demo.close());
+      stops.push('demo backends', () => demo.close());
       logger.info(
         { rag_url: demo.ragUrl, exam_url: demo.examUrl },
         'RAG_URL / EXAM_URL unset: using the bundled demo backends (demo data)',
       );
     }
-    const store = options.store ?? (await openStore(config));
-    undo.push(() => store.close());
     const plugins = [
       ...builtinPlugins({
         ragUrl: config.RAG_URL ?? demo!.ragUrl,
@@ -81,10 +89,34 @@ export async function startPlatform(
       }),
       ...(await loadPlugins(config.PLUGINS)),
     ];
+    assertDefaultFlow(plugins, config.DEFAULT_FLOW);
+
+    // The port is bound before the store is opened: a second start on a taken port stops here,
+    // before it could touch (recover) the runs of the process already serving.
+    let handle = answerStarting;
+    const server = createServer((request, response) => handle(request, response));
+    await listen(server, config.PORT, config.HOST);
+    const closed = new Promise<void>((resolve) => server.once('close', () => resolve()));
+    stops.push('HTTP server', async () => {
+      if (server.listening) server.close();
+      // Streams (SSE) stay open until told: by now everything is stored, so end them.
+      server.closeAllConnections();
+      await closed;
+    });
+
+    const store = options.store ?? (await openStore(config));
+    stops.push('store', () => store.close());
     const telemetry = options.telemetry ?? otelTelemetryIfEnabled();
     const runtime = await Runtime.start({ config, store, plugins, logger, telemetry });
-    // The runtime closes the store when it shuts down.
-    undo.splice(undo.length - 1, 1, () => runtime.shutdown());
+    // The runtime closes the store it was given.
+    stops.replaceLast('runtime', () => runtime.shutdown());
+    // Metrics (and `GET /metrics` with METRICS_PROMETHEUS); they stop, and buffered spans go out, after
+    // the runtime's last events.
+    const otel = instrumentPlatform(runtime, { prometheus: config.METRICS_PROMETHEUS });
+    stops.replaceLast('runtime and metrics', async () => {
+      await runtime.shutdown();
+      await otel.close();
+    });
     if (config.API_KEYS.size === 0)
       logger.warn('API_KEYS unset: the gateway is open to anyone who can reach it (fine for local use)');
     const app = createGateway({
@@ -98,16 +130,8 @@ export async function startPlatform(
       heartbeatMs: options.heartbeatMs,
       jaegerUiUrl: config.JAEGER_UI_URL,
     });
-    // Metrics (and `GET /metrics` with METRICS_PROMETHEUS); after the router, so only unmatched requests reach it.
-    const otel = instrumentPlatform(runtime, { prometheus: config.METRICS_PROMETHEUS });
-    undo.push(() => otel.close());
+    // After the router, so only unmatched requests reach `/metrics`.
     app.use(otel.middleware);
-    const server = app.listen(config.PORT, config.HOST);
-    await new Promise<void>((resolve, reject) => {
-      server.once('listening', resolve);
-      server.once('error', reject);
-    });
-    undo.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const sockets = attachSocketBridge(server, {
       runtime,
       logger,
@@ -115,27 +139,90 @@ export async function startPlatform(
       corsOrigins: config.CORS_ORIGINS,
       graceMs: options.socketGraceMs,
     });
-    undo.push(() => sockets.close());
+    // Sockets before the runtime: their core subscriptions end first.
+    stops.push('Socket.IO bridge', () => sockets.close());
+    stops.push('new requests', async () => {
+      server.close();
+      server.closeIdleConnections();
+    });
+    handle = app.callback();
+
     const { port } = server.address() as AddressInfo;
     const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
-    let closing: Promise<void> | undefined;
-    const close = () =>
-      (closing ??= (async () => {
-        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        // Sockets first: their core subscriptions end before the runtime does.
-        await sockets.close();
-        await runtime.shutdown();
-        // Stops the metrics and sends buffered spans before the process exits.
-        await otel.close();
-        // Streams (SSE) stay open until told: the runtime has stored everything, so end them now.
-        server.closeAllConnections();
-        await stopped;
-        await demo?.close();
-      })());
-    return { config, runtime, server, io: sockets.io, url, logger, close };
+    return { config, runtime, server, io: sockets.io, url, logger, close: () => stops.close() };
   } catch (error) {
-    for (const step of undo.reverse()) await step().catch(() => undefined);
+    await stops.close().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * What the platform started, in order; `close` stops it all in reverse, once, whether the start
+ * failed half way or the platform is shutting down gracefully (one list, one order).
+ */
+class StopList {
+  private readonly steps: { name: string; stop: () => Promise<void> }[] = [];
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly logger: Logger) {}
+
+  push(name: string, stop: () => Promise<void>): void {
+    this.steps.push({ name, stop });
+  }
+
+  /** The last step is superseded by one that stops it too (the runtime closes the store it owns). */
+  replaceLast(name: string, stop: () => Promise<void>): void {
+    this.steps.splice(-1, 1, { name, stop });
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      let failure: unknown;
+      for (const { name, stop } of [...this.steps].reverse()) {
+        try {
+          await stop();
+        } catch (error) {
+          // The other steps still run: a failed one must not leave the port or the store file held.
+          this.logger.error({ err: error, step: name }, 'stopping failed');
+          failure ??= error;
+        }
+      }
+      if (failure !== undefined) throw failure;
+    })();
+    return this.closing;
+  }
+}
+
+/** The flow of runs that name none must exist, or every such run would fail later. */
+function assertDefaultFlow(plugins: readonly Plugin[], defaultFlow: string): void {
+  // Registering validates every plugin (schemas, duplicates, dependencies) before anything is written.
+  const registry = new PluginRegistry().register(...plugins).validate();
+  if (!registry.hasFlow(defaultFlow)) {
+    const flows = registry.flows().map((flow) => flow.name);
+    throw new TributaryError(
+      'CONFIG_INVALID',
+      `DEFAULT_FLOW: no flow named ${JSON.stringify(defaultFlow)} is registered (flows: ${flows.join(', ')})`,
+      { field: 'DEFAULT_FLOW' },
+    );
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** Requests that arrive while the store opens and interrupted runs are recovered. */
+function answerStarting(_request: IncomingMessage, response: ServerResponse): void {
+  const problem = toProblem(
+    new HttpProblem('STARTING', 'the server is starting; try again in a moment'),
+    newId(),
+  );
+  response.writeHead(503, { 'Content-Type': 'application/problem+json', 'Retry-After': '1' });
+  response.end(JSON.stringify(problem));
 }

@@ -5,7 +5,8 @@ import { MemoryStore } from './memory-store.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
 /**
- * Opens the store `STORE` names: `sqlite` (the default, a file at `SQLITE_PATH`) or `memory`.
+ * Opens the store `STORE` names: `sqlite` (the default, a file at `SQLITE_PATH`, owned by this process
+ * for the store's life: STORE_LOCKED while another process runs on it) or `memory`.
  *
  * @example
  * ```ts
@@ -17,7 +18,8 @@ export async function openStore(config: Pick<Config, 'STORE' | 'SQLITE_PATH'>): 
     case 'memory':
       return new MemoryStore();
     case 'sqlite':
-      return SqliteStore.open({ path: config.SQLITE_PATH });
+      // The process's own store: no second process may run on the same file.
+      return SqliteStore.open({ path: config.SQLITE_PATH, exclusive: true });
     case 'redis':
       throw new TributaryError(
         'CONFIG_INVALID',

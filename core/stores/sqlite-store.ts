@@ -29,6 +29,7 @@ import {
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { EQUALITY_FILTERS, filterStates } from './session-filter.ts';
 import { openDatabase, toStoreError } from './sqlite-connection.ts';
+import { lockDatabase, type ProcessLock } from './sqlite-lock.ts';
 import {
   checkpointToRow,
   eventFromValues,
@@ -96,6 +97,7 @@ export class SqliteStore implements SessionStore {
   private constructor(
     private readonly db: Database.Database,
     private readonly path: string,
+    private readonly lock?: ProcessLock,
   ) {
     this.statements = prepareStatements(db);
     this.writeTransaction = db.transaction((batches: readonly WriteBatch[]) => {
@@ -114,15 +116,21 @@ export class SqliteStore implements SessionStore {
   /**
    * Opens or creates the file at `path` (its folder too; `':memory:'` for a throwaway database)
    * and migrates it. Throws `STORE_CORRUPT` when the path holds something that is not a usable
-   * SQLite database, without writing to it.
+   * SQLite database, without writing to it. With `exclusive`, this process takes the file for its
+   * life first (see {@link lockDatabase}): STORE_LOCKED while another process holds it.
    */
-  static open({ path }: { path: string }): SqliteStore {
-    const db = openDatabase(path);
+  static open({ path, exclusive = false }: { path: string; exclusive?: boolean }): SqliteStore {
+    // Owned before it is opened, migrated or read: a second process must not recover the first one's runs.
+    const lock = exclusive && path !== ':memory:' ? lockDatabase(path) : undefined;
+    let db: Database.Database | undefined;
     try {
+      db = openDatabase(path);
       // Preparing reads the schema, so a file damaged past its header is caught here too.
-      return new SqliteStore(db, path);
+      return new SqliteStore(db, path, lock);
     } catch (cause) {
-      db.close();
+      db?.close();
+      lock?.release();
+      if (!db) throw cause;
       throw new TributaryError('STORE_CORRUPT', `${path}: ${errorMessage(cause)}`, { cause });
     }
   }
@@ -266,6 +274,7 @@ export class SqliteStore implements SessionStore {
     if (this.closed) return;
     this.closed = true;
     this.db.close();
+    this.lock?.release();
   }
 
   /** One batch, inside the write transaction: any throw rolls back every batch of the call. */

@@ -26,6 +26,7 @@ const HTTP_CODES = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
   INVALID_JSON: { status: 400, title: 'Malformed JSON' },
   INTERNAL: { status: 500, title: 'Internal server error' },
+  STARTING: { status: 503, title: 'Starting' },
   RESPONSE_INVALID: { status: 500, title: 'Response does not match the spec' },
 } as const;
 
