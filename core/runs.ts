@@ -593,6 +593,16 @@ export class Runs {
     const liveRun = this.live.get(runId);
     return liveRun !== undefined && !liveRun.ended && liveRun.run.session_id === sessionId;
   }
+
+  /** `queued` and `running`, counting only runs of `userId`'s sessions. */
+  countsOf(userId: string): { queued: number; running: number } {
+    const counts = { queued: 0, running: 0 };
+    for (const { run, session, ended } of this.live.values()) {
+      if (ended || session.user_id !== userId) continue;
+      counts[run.status === 'running' ? 'running' : 'queued'] += 1;
+    }
+    return counts;
+  }
 }
 
 function userMessage(run: Run): Message[] {

@@ -10,7 +10,7 @@ import { PluginRegistry } from './plugin-registry.ts';
 import type { RunStatus } from './run.ts';
 import { Runs } from './runs.ts';
 import type { SessionPolicy } from './session-policy.ts';
-import type { SessionStore } from './session-store.ts';
+import type { SessionStore, StatsQuery } from './session-store.ts';
 import { Sessions } from './sessions.ts';
 import { Sweeper } from './sweeper.ts';
 import { noopTelemetry, type Telemetry } from './telemetry.ts';
@@ -42,7 +42,7 @@ export interface RuntimeOptions {
   sweep?: boolean;
 }
 
-/** `GET /v1/stats`. */
+/** `GET /v1/stats`: of every user, or of one (`Runtime.stats({ user_id })`). */
 export interface Stats {
   total_sessions: number;
   active_sessions: number;
@@ -140,9 +140,17 @@ export class Runtime {
     return runtime;
   }
 
-  async stats(): Promise<Stats> {
-    const stats = await this.store.stats();
+  /**
+   * Sessions, runs and the scheduler now. With `user_id`, only that user's: their sessions, those
+   * sessions' runs, and their runs queued or running in this process.
+   */
+  async stats(query: StatsQuery = {}): Promise<Stats> {
+    const stats = await this.store.stats(query);
     const byState = stats.sessions_by_state;
+    const live =
+      query.user_id === undefined
+        ? { queued: this.runs.queued, running: this.runs.running }
+        : this.runs.countsOf(query.user_id);
     return {
       total_sessions: byState.active + byState.idle + byState.archived + byState.expired,
       active_sessions: byState.active,
@@ -150,8 +158,8 @@ export class Runtime {
       expired_sessions: byState.expired,
       avg_session_duration_s: stats.avg_session_duration_s,
       runs_by_status: stats.runs_by_status,
-      queue_depth: this.runs.queued,
-      running_runs: this.runs.running,
+      queue_depth: live.queued,
+      running_runs: live.running,
     };
   }
 

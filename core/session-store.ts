@@ -49,9 +49,15 @@ export interface SweepCandidates {
   toExpire: SweepCandidate[];
 }
 
+/** Which sessions `stats` counts. */
+export interface StatsQuery {
+  /** Only this user's sessions and their runs; every session when omitted. */
+  user_id?: string;
+}
+
 export interface StoreStats {
   sessions_by_state: Record<SessionState, number>;
-  /** Mean of `last_active_at - created_at` over all sessions, in seconds. */
+  /** Mean of `last_active_at - created_at` over the sessions counted, in seconds. */
   avg_session_duration_s: number;
   runs_by_status: Record<RunStatus, number>;
 }
@@ -104,7 +110,8 @@ export interface SessionStore {
   /** Deletes one checkpoint (or all of the session's when `checkpointId` is omitted); returns how many. */
   deleteCheckpoints(sessionId: string, checkpointId?: string): Promise<number>;
 
-  stats(): Promise<StoreStats>;
+  /** Sessions by state, their mean duration and their runs by status: of every session, or one user's. */
+  stats(query?: StatsQuery): Promise<StoreStats>;
   /** Resolves when the store answers; rejects with STORE_UNAVAILABLE otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -8,6 +8,7 @@ import type {
   EventBounds,
   ListSessionsQuery,
   SessionStore,
+  StatsQuery,
   StoreStats,
   SweepCandidate,
   SweepCandidates,
@@ -210,13 +211,14 @@ export class MemoryStore implements SessionStore {
     return count;
   }
 
-  async stats(): Promise<StoreStats> {
+  async stats(query: StatsQuery = {}): Promise<StoreStats> {
     this.assertOpen();
     const sessions_by_state = countBy<SessionState>(SESSION_STATES);
     const runs_by_status = countBy<RunStatus>(RUN_STATUSES);
     let totalSeconds = 0;
     let timed = 0;
     for (const { session, runs } of this.records.values()) {
+      if (query.user_id !== undefined && session.user_id !== query.user_id) continue;
       sessions_by_state[session.state] += 1;
       for (const { value } of runs?.values() ?? []) runs_by_status[value.status] += 1;
       const seconds = (Date.parse(session.last_active_at) - Date.parse(session.created_at)) / 1000;

@@ -134,6 +134,17 @@ export function prepareStatements(db: Database.Database) {
       SELECT AVG(unixepoch(last_active_at, 'subsec') - unixepoch(created_at, 'subsec')) AS avg
       FROM sessions`),
     runsByStatus: db.prepare<[], KeyCount>('SELECT status AS key, COUNT(*) AS n FROM runs GROUP BY status'),
+    // One user's (`GET /v1/stats` with API keys): through sessions_by_user, and runs by their primary key.
+    userSessionsByState: db.prepare<[string], KeyCount>(
+      'SELECT state AS key, COUNT(*) AS n FROM sessions WHERE user_id = ? GROUP BY state',
+    ),
+    userAvgSessionDuration: db.prepare<[string], { avg: number | null }>(`
+      SELECT AVG(unixepoch(last_active_at, 'subsec') - unixepoch(created_at, 'subsec')) AS avg
+      FROM sessions WHERE user_id = ?`),
+    userRunsByStatus: db.prepare<[string], KeyCount>(`
+      SELECT runs.status AS key, COUNT(*) AS n
+      FROM sessions JOIN runs ON runs.session_id = sessions.id
+      WHERE sessions.user_id = ? GROUP BY runs.status`),
   };
 }
 

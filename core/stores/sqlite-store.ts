@@ -9,6 +9,7 @@ import type {
   EventBounds,
   ListSessionsQuery,
   SessionStore,
+  StatsQuery,
   StoreStats,
   SweepCandidates,
   SweepQuery,
@@ -252,12 +253,21 @@ export class SqliteStore implements SessionStore {
     );
   }
 
-  stats(): Promise<StoreStats> {
-    return this.withDb((s) => ({
-      sessions_by_state: countsFor(SESSION_STATES, s.sessionsByState.all()),
-      avg_session_duration_s: s.avgSessionDuration.get()?.avg ?? 0,
-      runs_by_status: countsFor(RUN_STATUSES, s.runsByStatus.all()),
-    }));
+  stats(query: StatsQuery = {}): Promise<StoreStats> {
+    const user = query.user_id;
+    return this.withDb((s) =>
+      user === undefined
+        ? {
+            sessions_by_state: countsFor(SESSION_STATES, s.sessionsByState.all()),
+            avg_session_duration_s: s.avgSessionDuration.get()?.avg ?? 0,
+            runs_by_status: countsFor(RUN_STATUSES, s.runsByStatus.all()),
+          }
+        : {
+            sessions_by_state: countsFor(SESSION_STATES, s.userSessionsByState.all(user)),
+            avg_session_duration_s: s.userAvgSessionDuration.get(user)?.avg ?? 0,
+            runs_by_status: countsFor(RUN_STATUSES, s.userRunsByStatus.all(user)),
+          },
+    );
   }
 
   ping(): Promise<void> {

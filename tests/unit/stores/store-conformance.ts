@@ -809,6 +809,50 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         });
         expect(stats.avg_session_duration_s).toBeCloseTo((10 + 20 + 30.5 + 0) / 4, 3);
       });
+
+      it("counts only one user's sessions and their runs when asked for that user", async () => {
+        const ann = await seedSession({ user_id: 'ann', created_at: isoAt(0), last_active_at: isoAt(10) });
+        await seedSession({ user_id: 'ann', state: 'idle', created_at: isoAt(0), last_active_at: isoAt(30) });
+        const bob = await seedSession({ user_id: 'bob', created_at: isoAt(0), last_active_at: isoAt(100) });
+        const nobody = await seedSession({ state: 'expired' });
+        await store.write({
+          session_id: ann.id,
+          runs: [makeRun(ann.id, { status: 'completed' }), makeRun(ann.id, { status: 'failed' })],
+        });
+        await store.write({
+          session_id: bob.id,
+          runs: [makeRun(bob.id, { status: 'running' }), makeRun(bob.id, { status: 'completed' })],
+        });
+        await store.write({ session_id: nobody.id, runs: [makeRun(nobody.id, { status: 'cancelled' })] });
+        const runs = (counts: Partial<Record<string, number>>) => ({
+          queued: 0,
+          running: 0,
+          completed: 0,
+          failed: 0,
+          cancelled: 0,
+          ...counts,
+        });
+
+        const annStats = await store.stats({ user_id: 'ann' });
+        expect(annStats.sessions_by_state).toEqual({ active: 1, idle: 1, archived: 0, expired: 0 });
+        expect(annStats.runs_by_status).toEqual(runs({ completed: 1, failed: 1 }));
+        expect(annStats.avg_session_duration_s).toBeCloseTo(20, 3);
+        const bobStats = await store.stats({ user_id: 'bob' });
+        expect(bobStats.sessions_by_state).toEqual({ active: 1, idle: 0, archived: 0, expired: 0 });
+        expect(bobStats.runs_by_status).toEqual(runs({ running: 1, completed: 1 }));
+        expect(bobStats.avg_session_duration_s).toBeCloseTo(100, 3);
+        expect(await store.stats({ user_id: 'carol' })).toEqual({
+          sessions_by_state: { active: 0, idle: 0, archived: 0, expired: 0 },
+          avg_session_duration_s: 0,
+          runs_by_status: runs({}),
+        });
+
+        // No user asked for: every session, those without a user too.
+        const all = await store.stats();
+        expect(all.sessions_by_state).toEqual({ active: 2, idle: 1, archived: 0, expired: 1 });
+        expect(all.runs_by_status).toEqual(runs({ running: 1, completed: 2, failed: 1, cancelled: 1 }));
+        expect(await store.stats({})).toEqual(all);
+      });
     });
 
     describe('lifecycle', () => {
