@@ -123,6 +123,7 @@ export function createGateway(options: GatewayOptions): Koa {
     runtime: options.runtime,
     spec,
     heartbeatMs: options.heartbeatMs ?? 15_000,
+    internalToken: options.internalToken,
   });
   bindOpenApi(router, {
     spec,

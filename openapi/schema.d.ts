@@ -373,6 +373,12 @@ export interface paths {
         /**
          * Get statistics
          * @description Session counts by state, average session duration, runs by status and the scheduler's queue.
+         *
+         *     With `API_KEYS` set, every number is the caller's own: the sessions of the key's user, their
+         *     runs, and the runs of those sessions queued or running now (`scope: user`). The totals of every
+         *     user are for operators: `?scope=all` with the server's `INTERNAL_TOKEN` in `X-Internal-Token`,
+         *     besides the API key (`scope: all`); without the token that is 403. With no `API_KEYS` (open
+         *     mode) every caller gets the totals.
          */
         get: operations["getStats"];
         put?: never;
@@ -1206,6 +1212,7 @@ export interface components {
         };
         /**
          * @example {
+         *       "scope": "all",
          *       "total_sessions": 42,
          *       "active_sessions": 7,
          *       "idle_sessions": 5,
@@ -1223,6 +1230,11 @@ export interface components {
          *     }
          */
         Stats: {
+            /**
+             * @description `user`: the caller's sessions and runs only (API keys); `all`: every user's.
+             * @enum {string}
+             */
+            scope: "user" | "all";
             total_sessions: number;
             active_sessions: number;
             idle_sessions: number;
@@ -2475,14 +2487,23 @@ export interface operations {
     };
     getStats: {
         parameters: {
-            query?: never;
-            header?: never;
+            query?: {
+                /**
+                 * @description `all` asks for the totals of every user (see above); leave it out for your own.
+                 * @example all
+                 */
+                scope?: "all";
+            };
+            header?: {
+                /** @description The server's `INTERNAL_TOKEN`; read only with `scope=all` when `API_KEYS` is set. */
+                "X-Internal-Token"?: string;
+            };
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Current statistics. */
+            /** @description Current statistics, of the caller's user or of every user (`scope`). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2491,7 +2512,9 @@ export interface operations {
                     "application/json": components["schemas"]["Stats"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             405: components["responses"]["MethodNotAllowed"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

@@ -10,6 +10,8 @@ export interface HandlerDeps {
   spec: OpenApiDocument;
   /** Milliseconds between SSE heartbeat comments. */
   heartbeatMs: number;
+  /** `INTERNAL_TOKEN`: with API keys, what `GET /v1/stats?scope=all` asks of an operator. */
+  internalToken?: string;
 }
 
 export type SessionResource = components['schemas']['Session'];

@@ -1,11 +1,30 @@
+import { timingSafeEqual } from 'node:crypto';
 import { errorMessage, TributaryError } from '../../core/index.ts';
+import { secretDigest } from '../http/api-key-lookup.ts';
 import type { Handlers } from '../http/operation-types.ts';
+import { HttpProblem } from '../http/problem.ts';
 import type { HandlerDeps } from './context.ts';
 
 type OpsHandlers = Pick<Handlers, 'listTools' | 'listFlows' | 'getStats' | 'health' | 'ready' | 'getSpec'>;
 
 export function opsHandlers(deps: HandlerDeps): OpsHandlers {
   const { runtime } = deps;
+  const operatorToken = deps.internalToken === undefined ? undefined : secretDigest(deps.internalToken);
+
+  /** Refuses a keyed caller's `scope=all` unless it presents the internal token (compared in constant time). */
+  function assertOperator(presented: string | undefined): void {
+    if (operatorToken === undefined)
+      throw new HttpProblem('FORBIDDEN', 'scope=all is disabled: the server has no INTERNAL_TOKEN');
+    if (!presented)
+      throw new HttpProblem('FORBIDDEN', 'scope=all needs the X-Internal-Token header', [
+        { field: 'headers.X-Internal-Token', message: 'missing' },
+      ]);
+    if (!timingSafeEqual(secretDigest(presented), operatorToken))
+      throw new HttpProblem('FORBIDDEN', 'invalid X-Internal-Token', [
+        { field: 'headers.X-Internal-Token', message: 'not the internal token' },
+      ]);
+  }
+
   return {
     async listTools() {
       const items = runtime.registry
@@ -22,8 +41,13 @@ export function opsHandlers(deps: HandlerDeps): OpsHandlers {
         }));
       return { status: 200, body: { items } };
     },
-    async getStats() {
-      return { status: 200, body: await runtime.stats() };
+    async getStats({ user, query, headers }) {
+      // Open mode (no user) has nothing to scope by; a keyed caller sees their own unless an operator asks for all.
+      if (user === null || query.scope === 'all') {
+        if (user !== null) assertOperator(headers['X-Internal-Token']);
+        return { status: 200, body: { scope: 'all', ...(await runtime.stats()) } };
+      }
+      return { status: 200, body: { scope: 'user', ...(await runtime.stats({ user_id: user })) } };
     },
     async health() {
       return { status: 200, body: { status: 'ok' } };

@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+import type { TributaryClient } from '../../../gateway/client.ts';
+import {
+  ANN_KEY,
+  API_KEYS,
+  BOB_KEY,
+  expectProblem,
+  INTERNAL_TOKEN,
+  newSession,
+  runToEnd,
+  TEST_PLUGINS,
+  useGateway,
+} from './platform.ts';
+
+const runs = (counts: Partial<Record<'queued' | 'running' | 'completed' | 'failed', number>>) => ({
+  queued: 0,
+  running: 0,
+  completed: 0,
+  failed: 0,
+  cancelled: 0,
+  ...counts,
+});
+
+/** Starts a run of `ask` and returns it as created (`running` or `queued`). */
+async function startRun(api: TributaryClient, sessionId: string, input: Record<string, unknown>) {
+  const { data, response } = await api.POST('/v1/sessions/{session_id}/runs', {
+    params: { path: { session_id: sessionId } },
+    body: { input: { question: 'q', ...input }, flow: 'ask' },
+  });
+  expect(response.status).toBe(202);
+  return data!;
+}
+
+describe('GET /v1/stats with API keys: scoped to the caller, totals for an operator', () => {
+  const gw = useGateway({ API_KEYS, INTERNAL_TOKEN, PLUGINS: TEST_PLUGINS, DEFAULT_FLOW: 'ask' });
+  const ann = () => gw().client(ANN_KEY);
+  const bob = () => gw().client(BOB_KEY);
+
+  it("each key sees only its user's sessions, runs, queue and running runs; the operator sees all", async () => {
+    // ann: two sessions; a completed and a failed run, one run holding a session and one queued behind it.
+    const annFirst = await newSession(ann());
+    const annSecond = await newSession(ann());
+    for (const input of [{}, { fail: true }]) {
+      const run = await startRun(ann(), annFirst, input);
+      await runToEnd(ann(), annFirst, run.id);
+    }
+    const holding = await startRun(ann(), annSecond, { delayMs: 60_000 });
+    const waiting = await startRun(ann(), annSecond, {});
+    expect([holding.status, waiting.status]).toEqual(['running', 'queued']);
+    // bob: one session, one completed run.
+    const bobs = await newSession(bob());
+    await runToEnd(bob(), bobs, (await startRun(bob(), bobs, {})).id);
+
+    const { data: annStats } = await ann().GET('/v1/stats');
+    expect(annStats).toEqual({
+      scope: 'user',
+      total_sessions: 2,
+      active_sessions: 2,
+      idle_sessions: 0,
+      expired_sessions: 0,
+      avg_session_duration_s: expect.any(Number),
+      runs_by_status: runs({ queued: 1, running: 1, completed: 1, failed: 1 }),
+      queue_depth: 1,
+      running_runs: 1,
+    });
+    const { data: bobStats } = await bob().GET('/v1/stats');
+    expect(bobStats).toMatchObject({
+      scope: 'user',
+      total_sessions: 1,
+      active_sessions: 1,
+      runs_by_status: runs({ completed: 1 }),
+      queue_depth: 0,
+      running_runs: 0,
+    });
+
+    const { data: all, response } = await bob().GET('/v1/stats', {
+      params: { query: { scope: 'all' }, header: { 'X-Internal-Token': INTERNAL_TOKEN } },
+    });
+    expect(response.status).toBe(200);
+    expect(all).toMatchObject({
+      scope: 'all',
+      total_sessions: 3,
+      active_sessions: 3,
+      runs_by_status: runs({ queued: 1, running: 1, completed: 2, failed: 1 }),
+      queue_depth: 1,
+      running_runs: 1,
+    });
+
+    for (const id of [waiting.id, holding.id]) {
+      await ann().POST('/v1/sessions/{session_id}/runs/{run_id}/cancel', {
+        params: { path: { session_id: annSecond, run_id: id } },
+      });
+    }
+  });
+
+  it('refuses scope=all to a key without the internal token, or with a wrong one (403)', async () => {
+    const asAnn = { Authorization: `Bearer ${ANN_KEY}` };
+    expectProblem(
+      await gw().call('GET', '/v1/stats?scope=all', { headers: asAnn }),
+      403,
+      'FORBIDDEN',
+      'scope=all needs the X-Internal-Token header',
+    );
+    expectProblem(
+      await gw().call('GET', '/v1/stats?scope=all', {
+        headers: { ...asAnn, 'X-Internal-Token': `${INTERNAL_TOKEN}x` },
+      }),
+      403,
+      'FORBIDDEN',
+      'invalid X-Internal-Token',
+    );
+    // The token is an operator's on top of a key, not instead of one.
+    expectProblem(
+      await gw().call('GET', '/v1/stats?scope=all', { headers: { 'X-Internal-Token': INTERNAL_TOKEN } }),
+      401,
+      'UNAUTHORIZED',
+    );
+    expectProblem(
+      await gw().call('GET', '/v1/stats?scope=mine', { headers: asAnn }),
+      400,
+      'INVALID_ARGUMENT',
+    );
+  });
+});
+
+describe('GET /v1/stats?scope=all when the server has no INTERNAL_TOKEN', () => {
+  const gw = useGateway({ API_KEYS, PLUGINS: TEST_PLUGINS, DEFAULT_FLOW: 'ask' });
+
+  it('is 403 for every key, and a key still gets its own stats', async () => {
+    const asAnn = { Authorization: `Bearer ${ANN_KEY}` };
+    expectProblem(
+      await gw().call('GET', '/v1/stats?scope=all', {
+        headers: { ...asAnn, 'X-Internal-Token': INTERNAL_TOKEN },
+      }),
+      403,
+      'FORBIDDEN',
+      'scope=all is disabled: the server has no INTERNAL_TOKEN',
+    );
+    expect((await gw().client(ANN_KEY).GET('/v1/stats')).data).toMatchObject({
+      scope: 'user',
+      total_sessions: 0,
+    });
+  });
+});
+
+describe('GET /v1/stats in open mode (no API_KEYS)', () => {
+  const gw = useGateway({ PLUGINS: TEST_PLUGINS, DEFAULT_FLOW: 'ask' });
+
+  it('gives every caller the totals of every user, with or without scope=all', async () => {
+    await newSession(gw().api, { user_id: 'ann' });
+    await newSession(gw().api, { user_id: 'bob' });
+    await newSession(gw().api);
+    const totals = { scope: 'all', total_sessions: 3, active_sessions: 3 };
+    expect((await gw().api.GET('/v1/stats')).data).toMatchObject(totals);
+    const { data } = await gw().api.GET('/v1/stats', { params: { query: { scope: 'all' } } });
+    expect(data).toMatchObject(totals);
+  });
+});
