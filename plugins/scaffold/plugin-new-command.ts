@@ -1,6 +1,7 @@
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { errorMessage } from '../../core/index.ts';
-import { scaffoldPlugin } from './scaffold-plugin.ts';
+import { pluginsPath, scaffoldPlugin } from './scaffold-plugin.ts';
 
 /** Where the command writes; `process.stdout` and `process.stderr` fit. */
 export interface TextSink {
@@ -46,18 +47,26 @@ export async function pluginNewCommand(
     return 1;
   }
   try {
-    const { files } = await scaffoldPlugin({ name, dir, cwd });
+    const result = await scaffoldPlugin({ name, dir, cwd });
+    const { files, insideRepo } = result;
     const folder = files[0]?.replace(/\/index\.ts$/, '') ?? name;
     const envVar = `${name.toUpperCase()}_URL`;
+    const plugins = pluginsPath(join(result.folder, 'index.ts'), insideRepo);
+    // Outside the repo there is no `npx vitest` and no `npm start`: name the repo's own.
+    const repo = result.repo.replace(/[\\/]$/, '');
+    const test = insideRepo
+      ? `npx vitest run ${folder}`
+      : `${join(repo, 'node_modules', '.bin', 'vitest')} run --root ${result.folder}`;
+    const start = insideRepo ? 'npm start' : `npm --prefix ${repo} start`;
     io.stdout.write(
       [
         ...files.map((file) => `wrote ${file}`),
         '',
         'Next:',
         `  1. Describe your tool: the types, schemas and execute in ${folder}/index.ts`,
-        `  2. Test it:  npx vitest run ${folder}`,
-        `  3. Load it:  ${envVar}=http://… PLUGINS=./${folder}/index.ts npm start`,
-        'The guide: docs/plugins.md',
+        `  2. Test it:  ${test}`,
+        `  3. Load it:  ${envVar}=http://… PLUGINS=${plugins} ${start}`,
+        `The guide: ${insideRepo ? 'docs/plugins.md' : join(repo, 'docs', 'plugins.md')}`,
         '',
       ].join('\n'),
     );

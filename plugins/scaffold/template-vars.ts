@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import { relativeImport } from './relative-import.ts';
 
 /** Everything the templates fill in for one plugin. */
@@ -17,17 +17,40 @@ export interface TemplateVars {
   readonly testHost: string;
   /** What to put in `PLUGINS` to load it, from the working directory, e.g. `./plugins/stock_quote/index.ts`. */
   readonly pluginsPath: string;
-  /** Relative imports from the plugin's folder to the repo's modules it uses. */
+  /**
+   * Imports of the repo's modules it uses: relative inside the repo, absolute outside it (where a relative
+   * path would climb out to the file system's root and back, and break when the folder moves).
+   */
   readonly imports: {
     readonly core: string;
     readonly http: string;
     readonly conformance: string;
     readonly harness: string;
+    /**
+     * Outside the repo only: `plugins/scaffold/test-kit.ts`, which the test imports `vitest` and `nock`
+     * through, since neither resolves by name out there.
+     */
+    readonly testKit: string | undefined;
   };
 }
 
 /**
- * Works out the template variables for a plugin named `name` written to `targetDir` in the repo at `repoRoot`.
+ * Whether `dir` is `repoRoot` or inside it.
+ *
+ * @example
+ * ```ts
+ * isInside('/repo/plugins/x', '/repo'); // true
+ * isInside('/tmp/x', '/repo'); // false
+ * ```
+ */
+export function isInside(dir: string, repoRoot: string): boolean {
+  const path = relative(repoRoot, dir);
+  return path === '' || (!path.startsWith(`..${sep}`) && path !== '..' && !isAbsolute(path));
+}
+
+/**
+ * Works out the template variables for a plugin named `name` written to `targetDir`, for the repo at `repoRoot`
+ * (`targetDir` may be inside it or anywhere else).
  *
  * @example
  * ```ts
@@ -43,7 +66,9 @@ export function templateVars(
 ): TemplateVars {
   const words = name.split('_').filter((word) => word !== '');
   const typeName = words.map((word) => word[0]?.toUpperCase() + word.slice(1)).join('');
-  const from = (path: string) => relativeImport(targetDir, join(repoRoot, path));
+  const inside = isInside(targetDir, repoRoot);
+  const from = (path: string) =>
+    inside ? relativeImport(targetDir, join(repoRoot, path)) : join(repoRoot, path).split(sep).join('/');
   return {
     name,
     // Always suffixed: a bare `delete` or `process` would be a syntax error or shadow a global.
@@ -58,6 +83,7 @@ export function templateVars(
       http: from('plugins/http/index.ts'),
       conformance: from('tests/conformance/tool-conformance.ts'),
       harness: from('tests/conformance/tool-harness.ts'),
+      testKit: inside ? undefined : from('plugins/scaffold/test-kit.ts'),
     },
   };
 }

@@ -10,10 +10,15 @@ import type { TemplateVars } from './template-vars.ts';
  * ```
  */
 export function toolTestTemplate(v: TemplateVars): string {
-  return `import nock from 'nock';
+  const imports =
+    v.imports.testKit === undefined
+      ? `import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { describeToolConformance } from '${v.imports.conformance}';
-import { toolHarness } from '${v.imports.harness}';
+import { toolHarness } from '${v.imports.harness}';`
+      : `// Outside the Tributary repo: vitest, nock and the conformance suite come from the repo's copies.
+import { afterEach, beforeEach, describe, describeToolConformance, expect, it, nock, toolHarness } from '${v.imports.testKit}';`;
+  return `${imports}
 import { ${v.factory} } from './index.ts';
 
 /** A made-up host: nock answers for it, and nothing ever reaches the network. */
