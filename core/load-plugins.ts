@@ -6,6 +6,9 @@ import { assertPlugin } from './plugin-validation.ts';
 
 /**
  * Imports the external plugins `PLUGINS` names: module paths (relative to `cwd`) or package names.
+ * `cwd` is the process's working directory, as for every relative path in the settings (`SQLITE_PATH`):
+ * under `npm start` that is the package root, not the directory the command was typed in (`INIT_CWD`),
+ * which would make `PLUGINS` and `SQLITE_PATH` disagree and follow npm into nested processes.
  * A module's default export is a tool, a flow or an array of them (or it exports `plugins`).
  * Anything else stops the start with PLUGIN_INVALID naming the module and what is wrong.
  *
