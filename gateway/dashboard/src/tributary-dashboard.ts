@@ -1,4 +1,7 @@
 import { html, LitElement, nothing, type TemplateResult } from 'lit';
+// The boxes are cleared from code after the user typed in them: compare with the live DOM value.
+import { live } from 'lit/directives/live.js';
+import { answersPlaceholder, latestQuiz, readAnswers, takesAnswers } from './answers-field.ts';
 import { createApi, describeFailure } from './api-client.ts';
 import { loadApiKey, saveApiKey } from './api-key.ts';
 import { finalAnswer } from './final-answer.ts';
@@ -14,6 +17,8 @@ import { SESSION_STATES, type Flow, type Session, type SessionState } from './ty
 const LIST_REFRESH_MS = 3000;
 const REFRESH_DEBOUNCE_MS = 150;
 const SESSION_HASH = /^#\/sessions\/([0-9a-f-]{36})$/i;
+/** The question sent with answers when the question box is left empty: the grade flow needs one. */
+const GRADE_QUESTION = 'Grade my answers';
 
 /** Events after which the session record (state, active run, trace id) is worth fetching again. */
 const RECORD_CHANGES = new Set([
@@ -27,7 +32,8 @@ const RECORD_CHANGES = new Set([
 
 /**
  * The dashboard page: sessions on the left (filter, create), the selected session on the right
- * (run controls, approvals, final answer, live timeline). The selected session is in the URL hash
+ * (run controls, approvals, final answer, live timeline). A flow that takes `input.answers` (grade)
+ * gets an answers field, one answer per line by question number, sent as `input.answers`. The selected session is in the URL hash
  * (`#/sessions/<id>`), so a reload comes back to it and replays its history from seq 1.
  *
  * State lives in private fields and every change calls `requestUpdate()`: Lit batches the renders.
@@ -43,6 +49,7 @@ export class TributaryDashboard extends LitElement {
   #flows: Flow[] = [];
   #flow = '';
   #question = '';
+  #answers = '';
   #selectedId: string | null = null;
   #session: Session | null = null;
   #notice = '';
@@ -146,6 +153,8 @@ export class TributaryDashboard extends LitElement {
     const active = isActive(run);
     const traceId = this.#session?.trace_id ?? events.findLast((event) => event.trace_id)?.trace_id ?? null;
     const feedError = this.#feed.error(sessionId);
+    const withAnswers = takesAnswers(this.#flows.find((flow) => flow.name === this.#flow));
+    const answersHint = withAnswers ? answersPlaceholder(latestQuiz(events)) : '';
     return html`<h2>
         ${this.#session?.name || 'Session'} <code data-testid="session-id">${sessionId}</code>
       </h2>
@@ -207,12 +216,28 @@ export class TributaryDashboard extends LitElement {
           >Question
           <textarea
             rows="2"
-            required
+            ?required=${!withAnswers}
+            placeholder=${withAnswers ? GRADE_QUESTION : ''}
             data-testid="question"
-            .value=${this.#question}
+            .value=${live(this.#question)}
             @input=${this.#onQuestion}
           ></textarea>
         </label>
+        ${
+          withAnswers
+            ? html`<label class="answers"
+                >Answers
+                <textarea
+                  rows=${Math.max(2, answersHint.split('\n').length)}
+                  data-testid="answers"
+                  title="One per line by question number: a letter, the option's text or your own words. Or a JSON object."
+                  placeholder=${answersHint}
+                  .value=${live(this.#answers)}
+                  @input=${this.#onAnswers}
+                ></textarea>
+              </label>`
+            : nothing
+        }
         <button type="submit" data-testid="start-run">Start run</button>
       </form>
       ${renderApprovals(pendingApprovals(events), (approval, approve) => void this.#decide(approval, approve))}
@@ -228,6 +253,8 @@ export class TributaryDashboard extends LitElement {
     if (this.#selectedId) this.#feed.unfollow(this.#selectedId);
     this.#selectedId = id;
     this.#session = null;
+    // Answers belong to the quiz of the session they were written for.
+    this.#answers = '';
     this.#seenSeq = 0;
     if (id) {
       this.#feed.follow(id);
@@ -326,13 +353,29 @@ export class TributaryDashboard extends LitElement {
   readonly #onStartRun = async (event: SubmitEvent): Promise<void> => {
     event.preventDefault();
     const sessionId = this.#selectedId;
-    const question = this.#question.trim();
-    if (!sessionId || !question) return;
+    if (!sessionId) return;
+    let question = this.#question.trim();
+    let answers: Readonly<Record<string, string>> | undefined;
+    if (takesAnswers(this.#flows.find((flow) => flow.name === this.#flow))) {
+      const read = readAnswers(this.#answers);
+      if (!read.ok) return this.#say(read.error);
+      answers = read.answers;
+      if (!answers && !question)
+        return this.#say('Write your answers, one per line by question number, e.g. "1: b".');
+      question ||= GRADE_QUESTION;
+    }
+    if (!question) return;
     const { data, error, response } = await this.#api.POST('/v1/sessions/{session_id}/runs', {
       params: { path: { session_id: sessionId } },
-      body: { input: { question }, ...(this.#flow ? { flow: this.#flow } : {}) },
+      body: {
+        input: { question, ...(answers ? { answers } : {}) },
+        ...(this.#flow ? { flow: this.#flow } : {}),
+      },
     });
     if (!data) return this.#say(`Could not start the run: ${describeFailure(error, response)}`);
+    // Sent: the next run (a grade after a quiz) starts from an empty box, not this run's question.
+    // The answers stay, to be corrected if the grade run cannot read them.
+    this.#question = '';
     this.#say('');
   };
 
@@ -379,10 +422,16 @@ export class TributaryDashboard extends LitElement {
 
   readonly #onFlow = (event: Event): void => {
     this.#flow = (event.target as HTMLSelectElement).value;
+    // The answers field comes and goes with the flow.
+    this.requestUpdate();
   };
 
   readonly #onQuestion = (event: Event): void => {
     this.#question = (event.target as HTMLTextAreaElement).value;
+  };
+
+  readonly #onAnswers = (event: Event): void => {
+    this.#answers = (event.target as HTMLTextAreaElement).value;
   };
 
   #say(notice: string): void {

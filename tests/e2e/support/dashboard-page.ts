@@ -69,6 +69,16 @@ export class DashboardPage {
     await this.page.getByTestId('start-run').click();
   }
 
+  /**
+   * Picks `flow` (grade), which shows the answers field, writes `answers` in it (one per line,
+   * e.g. `1: b`) and starts the run; the question box is left as it is.
+   */
+  async startRunWithAnswers(answers: string, flow = 'grade'): Promise<void> {
+    await this.page.getByLabel('Flow').selectOption(flow);
+    await this.page.getByLabel('Answers').fill(answers);
+    await this.page.getByTestId('start-run').click();
+  }
+
   entries(): Locator {
     return this.page.getByTestId('timeline-entry');
   }
