@@ -225,6 +225,10 @@ export interface paths {
          *     when it reconnects), else the `after` query parameter, else 0 (the whole log). A comment line
          *     (`: heartbeat`) is sent every 15 s to keep proxies from closing an idle stream. The stream ends
          *     when the session expires or is deleted.
+         *
+         *     Stored events are sent at the client's pace. Live events are not held back for a slow client: when
+         *     more than 1 MiB is still queued for a stream as its next frame is due, the server closes that
+         *     connection (a client that falls this far behind resumes with `Last-Event-ID`).
          */
         get: operations["streamEvents"];
         put?: never;

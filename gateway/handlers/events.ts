@@ -4,6 +4,9 @@ import { ownedSession, type HandlerDeps } from './context.ts';
 
 type EventHandlers = Pick<Handlers, 'listEvents' | 'streamEvents' | 'listMessages' | 'postProgress'>;
 
+/** Stored events per read while a stream catches up (each page is sent with back-pressure). */
+const CATCH_UP_PAGE = 100;
+
 export function eventHandlers(deps: HandlerDeps): EventHandlers {
   const { runtime } = deps;
   return {
@@ -19,12 +22,17 @@ export function eventHandlers(deps: HandlerDeps): EventHandlers {
       const session = await ownedSession(deps, user, params.session_id);
       const resumeAt = headers['Last-Event-ID'];
       const after = resumeAt !== undefined ? Number(resumeAt) : (query.after ?? 0);
-      // An expired session gets no more events: send what is stored and end.
-      const events$ =
-        session.state === 'expired'
-          ? runtime.events.stored$(session.id, after)
-          : runtime.events.events$(session.id, after);
-      streamSse(ctx, events$, deps.heartbeatMs);
+      const { id } = session;
+      streamSse(
+        ctx,
+        {
+          page: (from) => runtime.store.listEvents(id, { after: from, limit: CATCH_UP_PAGE }),
+          // An expired session gets no more events: send what is stored and end.
+          follow: (from) =>
+            session.state === 'expired' ? runtime.events.stored$(id, from) : runtime.events.events$(id, from),
+        },
+        { sessionId: id, after, heartbeatMs: deps.heartbeatMs, logger: runtime.logger },
+      );
       return undefined;
     },
     async listMessages({ params, user }) {
