@@ -192,7 +192,9 @@ export interface paths {
          * Read a session's events
          * @description Stored events with `seq > after`, in `seq` order, at most `limit` of them. `last_seq` is the
          *     session's latest `seq`: when the last item's `seq` is below it, more remain; ask again with
-         *     `after` set to the last item's `seq`.
+         *     `after` set to the last item's `seq`. `after` equal to `last_seq` gives an empty page; `after`
+         *     past it was never issued and is refused with `400 INVALID_CURSOR` (`query.after`), as on the
+         *     SSE stream and Socket.IO.
          */
         get: operations["listEvents"];
         put?: never;
@@ -222,9 +224,12 @@ export interface paths {
          *     ```
          *
          *     followed by a blank line. The resume point is the `Last-Event-ID` header (sent by `EventSource`
-         *     when it reconnects), else the `after` query parameter, else 0 (the whole log). A comment line
-         *     (`: heartbeat`) is sent every 15 s to keep proxies from closing an idle stream. The stream ends
-         *     when the session expires or is deleted.
+         *     when it reconnects), else the `after` query parameter, else 0 (the whole log). A resume point past
+         *     the session's last event (`last_seq`) was never issued: it is refused with `400 INVALID_CURSOR`
+         *     naming `headers.Last-Event-ID` or `query.after`, before the stream starts (the rule of
+         *     `GET …/events?after=` and Socket.IO's `subscribe {after_seq}` too); `last_seq` itself waits for
+         *     the next event. A comment line (`: heartbeat`) is sent every 15 s to keep proxies from closing an
+         *     idle stream. The stream ends when the session expires or is deleted.
          *
          *     Stored events are sent at the client's pace. Live events are not held back for a slow client: when
          *     more than 1 MiB is still queued for a stream as its next frame is due, the server closes that
@@ -274,6 +279,11 @@ export interface paths {
          *     `meta` redacted) and is returned. Needs `X-Internal-Token` equal to the server's
          *     `INTERNAL_TOKEN` (401 when missing or wrong); with no `INTERNAL_TOKEN` configured every call is
          *     refused with 403. API keys play no part here.
+         *
+         *     A `run_id` must name a queued or running run of the session, so that a run's terminal event
+         *     stays its last: 404 `RUN_NOT_FOUND` when the session has no such run (unknown, or another
+         *     session's), 409 `RUN_FINISHED` when it has ended; both name `run_id`. Leave `run_id` out to
+         *     report progress of the session itself.
          */
         post: operations["postProgress"];
         delete?: never;
@@ -298,7 +308,10 @@ export interface paths {
         /**
          * Save a checkpoint
          * @description Saves `state` as a new checkpoint of the session (encrypted at rest when `CHECKPOINT_KEY` is set)
-         *     and emits `checkpoint.saved`. An expired session cannot take checkpoints (409).
+         *     and emits `checkpoint.saved`. An expired session cannot take checkpoints (409). A `run_id` must
+         *     name a queued or running run of the session, so that a run's terminal event stays its last:
+         *     404 `RUN_NOT_FOUND` when the session has no such run, 409 `RUN_FINISHED` when it has ended;
+         *     both name `run_id`.
          */
         post: operations["createCheckpoint"];
         delete?: never;
@@ -906,7 +919,7 @@ export interface components {
             session_id: string;
             /**
              * Format: uuid
-             * @description The run this progress belongs to, if any.
+             * @description The run this progress belongs to, if any; a queued or running run of the session.
              */
             run_id?: string;
             step: string;
@@ -1025,7 +1038,10 @@ export interface components {
                 [key: string]: unknown;
             };
             label?: string;
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The run this checkpoint belongs to, if any; a queued or running run of the session.
+             */
             run_id?: string;
         };
         /**
@@ -2245,7 +2261,18 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
-            400: components["responses"]["BadRequest"];
+            /**
+             * @description The request does not match this document (each field at fault is in `errors`), or the resume
+             *     point is past the session's last event (`INVALID_CURSOR`).
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];

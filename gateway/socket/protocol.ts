@@ -17,7 +17,10 @@ export type Ack<T extends object = object> = ({ ok: true } & T) | { ok: false; e
 
 export interface SubscribePayload {
   session_id: string;
-  /** Deliver stored events with `seq > after_seq` first (default 0: the whole history). */
+  /**
+   * Deliver stored events with `seq > after_seq` first (default 0: the whole history). Past the
+   * session's last seq it is `INVALID_CURSOR`, as the SSE stream's `Last-Event-ID` / `after` (docs/streaming.md).
+   */
   after_seq?: number;
 }
 

@@ -32,6 +32,21 @@ async function settleSubscribers(gw: Gateway, sessionId: string | undefined, cou
   }
 }
 
+/** The status a stream request gets; a stream that opens (200) is closed at once instead of read. */
+async function streamStatus(
+  gw: Gateway,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<number> {
+  const controller = new AbortController();
+  const response = await fetch(`${gw.url}${path}`, {
+    headers: { Accept: 'text/event-stream', ...headers },
+    signal: controller.signal,
+  });
+  controller.abort();
+  return response.status;
+}
+
 describe('events: paged, streamed (SSE), resumed', () => {
   // Slow backends: each tool call of the quiz takes 150 ms, so its events arrive over time.
   const demo = useDemoBackends({ latencyMs: 150 });
@@ -117,6 +132,46 @@ describe('events: paged, streamed (SSE), resumed', () => {
     expect(problemFields(bad)).toEqual(['headers.Last-Event-ID']);
     const negative = await gw().call('GET', `/v1/sessions/${id}/events/stream?after=-2`);
     expectProblem(negative, 400, 'INVALID_ARGUMENT');
+    await settleSubscribers(gw(), id, 0);
+  });
+
+  it('a cursor past the last event is 400 INVALID_CURSOR naming its field, before any stream, as over REST and Socket.IO', async () => {
+    const id = await newSession(gw().api);
+    await gw().api.PATCH('/v1/sessions/{session_id}', {
+      params: { path: { session_id: id } },
+      body: { data: { n: 1 } },
+    });
+    const path = `/v1/sessions/${id}/events/stream`;
+    // Before the fix these opened a 200 stream that waited in silence: fail on the status, not a hang.
+    expect(await streamStatus(gw(), path, { 'Last-Event-ID': '3' })).toBe(400);
+    const byHeader = await gw().call('GET', path, { headers: { 'Last-Event-ID': '3' } });
+    expectProblem(
+      byHeader,
+      400,
+      'INVALID_CURSOR',
+      `Last-Event-ID 3 is past the last event of session ${id} (seq 2)`,
+    );
+    expect(problemFields(byHeader)).toEqual(['headers.Last-Event-ID']);
+    expect(await streamStatus(gw(), `${path}?after=7`)).toBe(400);
+    const byQuery = await gw().call('GET', `${path}?after=7`);
+    expectProblem(byQuery, 400, 'INVALID_CURSOR', `after 7 is past the last event of session ${id} (seq 2)`);
+    expect(problemFields(byQuery)).toEqual(['query.after']);
+    // Only the cursor in use counts: Last-Event-ID wins over after, for the refusal too.
+    expect(await streamStatus(gw(), `${path}?after=1`, { 'Last-Event-ID': '9' })).toBe(400);
+    const headerWins = await stream(id, { 'Last-Event-ID': '1' }, '?after=9');
+    expect(seqs(await headerWins.until((events) => events.length === 1))).toEqual([2]);
+    // A cursor at the last event is a reader that is caught up: it waits for the next one.
+    const caughtUp = await stream(id, {}, '?after=2');
+    await gw().api.PATCH('/v1/sessions/{session_id}', {
+      params: { path: { session_id: id } },
+      body: { data: { n: 2 } },
+    });
+    expect(seqs(await caughtUp.until((events) => events.length === 1))).toEqual([3]);
+    for (const s of [headerWins, caughtUp]) s.close();
+    // The same rule on the paged log.
+    const paged = await gw().call('GET', `/v1/sessions/${id}/events?after=4`);
+    expectProblem(paged, 400, 'INVALID_CURSOR', `after 4 is past the last event of session ${id} (seq 3)`);
+    expect(problemFields(paged)).toEqual(['query.after']);
     await settleSubscribers(gw(), id, 0);
   });
 
@@ -206,10 +261,10 @@ describe('events: paged, streamed (SSE), resumed', () => {
       after = data!.items.at(-1)!.seq;
     }
     expect(seqs(paged)).toEqual(range(1, total));
-    const beyond = await gw().api.GET('/v1/sessions/{session_id}/events', {
-      params: { path: { session_id: id }, query: { after: total + 100 } },
+    const atEnd = await gw().api.GET('/v1/sessions/{session_id}/events', {
+      params: { path: { session_id: id }, query: { after: total } },
     });
-    expect(beyond.data).toEqual({ items: [], last_seq: total });
+    expect(atEnd.data).toEqual({ items: [], last_seq: total });
     const { data: messages } = await gw().api.GET('/v1/sessions/{session_id}/messages', {
       params: { path: { session_id: id } },
     });
