@@ -8,6 +8,7 @@ import { touch } from './session-policy.ts';
 import type { SessionStore } from './session-store.ts';
 import type { Sessions } from './sessions.ts';
 import { newId, nowIso } from './uuid.ts';
+import { wellFormed } from './well-formed.ts';
 
 export interface CheckpointsDeps {
   store: SessionStore;
@@ -46,8 +47,9 @@ export class Checkpoints {
       id,
       session_id: sessionId,
       run_id: options.run_id ?? null,
-      label: options.label ?? null,
-      payload: this.deps.cipher.seal(redact(state), aad(sessionId, id)),
+      label: wellFormed(options.label ?? null),
+      // Sealed here, so the log cannot see into it: its strings are made well-formed first.
+      payload: this.deps.cipher.seal(wellFormed(redact(state)), aad(sessionId, id)),
       created_at: nowIso(),
     };
     await this.deps.log.commit({

@@ -7,6 +7,7 @@ import type { SessionStore, UnnumberedEvent, WriteBatch } from './session-store.
 import { applyPatch } from './stores/batch.ts';
 import { copyData, deepFreeze } from './stores/copy.ts';
 import { newId, nowIso } from './uuid.ts';
+import { wellFormed } from './well-formed.ts';
 
 /** A change to one session and the events that tell of it, before the log numbers them. */
 export interface Commit extends Omit<WriteBatch, 'events' | 'patch'> {
@@ -316,19 +317,20 @@ function toBatch(change: Commit, ts: string, current: Session | null | undefined
     session_id,
     events: (change.events ?? []).map((draft) => envelope(session_id, trace_id, draft, ts)),
   };
-  if (change.create) batch.create = change.create;
-  if (change.runs) batch.runs = change.runs;
-  if (change.messages) batch.messages = change.messages;
-  if (change.checkpoints) batch.checkpoints = change.checkpoints;
+  // Every string stored is well-formed (see `wellFormed`): what a store reads back is what was sent live.
+  if (change.create) batch.create = wellFormed(change.create);
+  if (change.runs) batch.runs = wellFormed(change.runs);
+  if (change.messages) batch.messages = wellFormed(change.messages);
+  if (change.checkpoints) batch.checkpoints = wellFormed(change.checkpoints);
   if (typeof patch === 'function') {
     if (!current)
       throw new TributaryError('SESSION_NOT_FOUND', `session ${session_id} not found`, {
         field: 'session_id',
       });
     // A copy, as a store read would give: the function may change it without touching other batches.
-    batch.patch = patch(copyData(current));
+    batch.patch = wellFormed(patch(copyData(current)));
   } else if (patch) {
-    batch.patch = patch;
+    batch.patch = wellFormed(patch);
   }
   return batch;
 }
@@ -347,7 +349,10 @@ function isStoreFailure(error: unknown): boolean {
   return isTributaryError(error) && (error.code === 'STORE_UNAVAILABLE' || error.code === 'STORE_CORRUPT');
 }
 
-/** Builds the envelope of DESIGN.md for a draft; `seq` is the store's to give. */
+/**
+ * Builds the envelope of DESIGN.md for a draft; `seq` is the store's to give. Its text is made
+ * well-formed here, once, so the live event and the stored one are the same bytes on every transport.
+ */
 export function envelope(
   sessionId: string,
   traceId: string | null,
@@ -360,11 +365,11 @@ export function envelope(
     session_id: sessionId,
     run_id: draft.run_id ?? null,
     type: draft.type,
-    step: draft.step ?? null,
-    tool: draft.tool ?? null,
+    step: wellFormed(draft.step ?? null),
+    tool: wellFormed(draft.tool ?? null),
     level: draft.level ?? (draft.type === 'run.failed' || draft.type === 'tool.failed' ? 'error' : 'info'),
-    message: draft.message ?? '',
-    meta: redact(draft.meta ?? {}),
+    message: wellFormed(draft.message ?? ''),
+    meta: wellFormed(redact(draft.meta ?? {})),
     trace_id: traceId,
   };
 }

@@ -9,6 +9,7 @@ import type { SessionStore } from './session-store.ts';
 import type { Telemetry } from './telemetry.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import { newId, nowIso } from './uuid.ts';
+import { wellFormed } from './well-formed.ts';
 
 export interface CreateSessionInput {
   user_id?: string | null;
@@ -62,7 +63,9 @@ export class Sessions {
 
   constructor(private readonly deps: SessionsDeps) {}
 
-  create(input: CreateSessionInput = {}): Promise<Session> {
+  create(given: CreateSessionInput = {}): Promise<Session> {
+    // Made well-formed up front, so the session returned is the one stored (the log does it too).
+    const input = wellFormed(given);
     const user = input.user_id ?? null;
     // Without a user there is no cap to check, so nothing to serialise.
     if (user === null) return this.createNow(input, null);
