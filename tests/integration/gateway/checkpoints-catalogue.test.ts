@@ -16,7 +16,7 @@ describe('checkpoints over HTTP (encrypted at rest with CHECKPOINT_KEY)', () => 
       params: { path },
       body: {
         label: 'after quiz',
-        state: { last_exam_id: 'exam-42', secret_word: 'platypus', password: 'pw' },
+        state: { last_exam_id: 'exam-42', animal: 'platypus', password: 'pw', secret_key: 'sk' },
       },
     });
     expect(first.response.status).toBe(201);
@@ -24,7 +24,12 @@ describe('checkpoints over HTTP (encrypted at rest with CHECKPOINT_KEY)', () => 
       session_id: id,
       run_id: null,
       label: 'after quiz',
-      state: { last_exam_id: 'exam-42', secret_word: 'platypus', password: '[redacted]' },
+      state: {
+        last_exam_id: 'exam-42',
+        animal: 'platypus',
+        password: '[redacted]',
+        secret_key: '[redacted]',
+      },
     });
     const second = await gw().api.POST('/v1/sessions/{session_id}/checkpoints', {
       params: { path },

@@ -13,68 +13,180 @@ import { fakePlugins } from '../../fixtures/fake-plugins.ts';
 import { startRuntime, terminalOf } from '../../fixtures/runtime.ts';
 
 /**
- * What the key rule covers (core/redact.ts): a key is secret when it ends, case-insensitively, in
- * `api_key`/`api-key`/`apikey`, `password`/`passwd`, `token`, `authorization`, `auth`, `secret(s)`,
- * `cookie`, `credential(s)` or `private_key`, and that word starts the key or follows `-`, `_`, `.`
- * or a camelCase boundary. So `tokens_in`, `max_tokens`, `keyword` and `author` stay visible.
+ * The key rule (core/redact.ts, docs/core.md "Redaction"): a key is read as words in any case style
+ * (snake, camel, kebab, upper, dotted) and is secret when a secret word stands anywhere in it, not only
+ * at its end. Decided: `pwd`, `passphrase`, `access_key`, `private_key`, `cookie`/`set-cookie` and
+ * session credentials (`session_token`, `session_secret`) are secret; a bare `session` or
+ * `session_id` is core data and stays; token counters (`tokens_in`, `max_tokens`, `token_count`) and
+ * words that merely contain a secret word's letters (`keyword`, `monkey`, `secretary`) stay.
  */
+const MUST_REDACT = [
+  // from issue 9: secret words not at the end of the key
+  'secret_key',
+  'secretKey',
+  'SECRET_KEY',
+  'secret-key',
+  'secret.key',
+  'aws_secret_access_key',
+  'AWS_SECRET_ACCESS_KEY',
+  'awsSecretAccessKey',
+  'client_secret_key',
+  'clientSecretKey',
+  'api_keys',
+  'apiKeys',
+  'API_KEYS',
+  // api keys in every spelling
+  'api_key',
+  'api-key',
+  'apikey',
+  'apiKey',
+  'APIKey',
+  'APIKEY',
+  'X-API-Key',
+  'x_api_key',
+  'openai.api_key',
+  'api_key_id',
+  // decided in issue 9
+  'passphrase',
+  'gpg_passphrase',
+  'pwd',
+  'PWD',
+  'db_pwd',
+  'access_key',
+  'accessKey',
+  'ACCESS_KEY',
+  'aws_access_key_id',
+  'private_key',
+  'privateKey',
+  'PRIVATE_KEY',
+  'private-key.pem',
+  'cookie',
+  'Cookie',
+  'cookies',
+  'Set-Cookie',
+  'set_cookie',
+  'session_cookie',
+  'session_token',
+  'sessionToken',
+  'SESSION_TOKEN',
+  'session_secret',
+  'session_key',
+  // passwords, tokens, secrets, credentials, authorization
+  'password',
+  'PASSWORD',
+  'db_password',
+  'dbPassword',
+  'password_hash',
+  'passwd',
+  'token',
+  'access_token',
+  'refresh-token',
+  'session.token',
+  'accessToken',
+  'refreshToken',
+  'id_token',
+  'x-auth-token',
+  'token_secret',
+  'access_tokens',
+  'secret',
+  'secrets',
+  'secret_word',
+  'client_secret',
+  'clientSecret',
+  'clientsecret',
+  'credentials',
+  'credential',
+  'aws_credentials',
+  'Authorization',
+  'proxy-authorization',
+  'authorization_header',
+  'auth',
+  'basic_auth',
+  'proxyAuth',
+  'auth_header',
+];
+
+const MUST_STAY = [
+  // usage counters
+  'tokens_in',
+  'tokens_out',
+  'max_tokens',
+  'maxTokens',
+  'inputTokens',
+  'input_tokens',
+  'total_tokens',
+  'token_count',
+  'tokenCount',
+  'token_usage',
+  'tokenizer',
+  // words that only contain a secret word's letters
+  'keyword',
+  'keywords',
+  'key_terms',
+  'keyTerms',
+  'monkey',
+  'author',
+  'authored_by',
+  'oauth_provider',
+  'secretary',
+  'passport',
+  // keys that are not credentials
+  'key',
+  'keys',
+  'primary_key',
+  'public_key',
+  'publicKey',
+  'sort_key',
+  'cache_key',
+  'auth_type',
+  'auth_method',
+  'pass',
+  // session ids are core data
+  'session',
+  'session_id',
+  'sessionId',
+  'SESSION_ID',
+  // the envelope's fields and the meta keys the core writes
+  'id',
+  'seq',
+  'ts',
+  'run_id',
+  'type',
+  'step',
+  'tool',
+  'level',
+  'message',
+  'meta',
+  'trace_id',
+  'checkpoint_id',
+  'message_id',
+  'approval_id',
+  'data_keys',
+  'duration_ms',
+  'queue_wait_ms',
+  'encrypted',
+  'label',
+  'role',
+  'reason',
+  'question',
+  'user_id',
+  '',
+];
+
 describe('isSecretKey', () => {
-  it.each([
-    'api_key',
-    'api-key',
-    'apikey',
-    'apiKey',
-    'APIKEY',
-    'X-API-Key',
-    'x_api_key',
-    'openai.api_key',
-    'Authorization',
-    'proxy-authorization',
-    'auth',
-    'password',
-    'PASSWORD',
-    'db_password',
-    'passwd',
-    'token',
-    'access_token',
-    'refresh-token',
-    'session.token',
-    'accessToken',
-    'refreshToken',
-    'secret',
-    'secrets',
-    'client_secret',
-    'clientSecret',
-    'cookie',
-    'Set-Cookie',
-    'credentials',
-    'credential',
-    'private_key',
-    'privateKey',
-  ])('%s is secret', (key) => {
+  it.each(MUST_REDACT)('%s is secret', (key) => {
     expect(isSecretKey(key)).toBe(true);
   });
 
-  it.each([
-    'tokens_in',
-    'tokens_out',
-    'max_tokens',
-    'maxTokens',
-    'inputTokens',
-    'token_count',
-    'keyword',
-    'keys',
-    'author',
-    'authored_by',
-    'oauth_provider',
-    'secretary',
-    'passport',
-    'api_key_id',
-    'question',
-    'user_id',
-    '',
-  ])('%s stays visible', (key) => {
+  it.each(MUST_STAY)('%s stays visible', (key) => {
     expect(isSecretKey(key)).toBe(false);
+  });
+
+  it('gives the same verdict for a key judged again (the memo) and for a very long key', () => {
+    for (const key of [...MUST_REDACT, ...MUST_STAY])
+      expect(isSecretKey(key)).toBe(MUST_REDACT.includes(key));
+    expect(isSecretKey(`${'x_'.repeat(100)}secret_key`)).toBe(true);
+    expect(isSecretKey(`${'x_'.repeat(100)}keyword`)).toBe(false);
   });
 });
 
@@ -141,6 +253,12 @@ describe('redact', () => {
       children: [{ parent: '[circular]', name: 'child' }],
     });
     expect(redact(list)).toEqual([1, '[circular]']);
+  });
+
+  it('keeps an own "__proto__" key (JSON.parse makes those) as a plain, redacted property', () => {
+    const out = redact(JSON.parse('{"__proto__": {"password": "p", "ok": 1}}') as Record<string, unknown>);
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    expect(JSON.stringify(out)).toBe('{"__proto__":{"password":"[redacted]","ok":1}}');
   });
 
   it('copies an object shared by siblings in full (shared is not circular)', () => {
@@ -241,5 +359,45 @@ describe('secrets in events are stored redacted', () => {
     expect(meta('tool.completed')).toMatchObject({ output: { rows: 3, session_token: REDACTED } });
     expect(meta('progress')).toEqual({ 'X-API-Key': REDACTED });
     expect(JSON.stringify(events)).not.toMatch(/tok-out-4|cs-5|pw-6|xk-7/);
+  });
+  it('secret words anywhere in a key: event meta and checkpoint state come back redacted', async () => {
+    runtime = await startRuntime();
+    const session = await runtime.sessions.create();
+    const secrets = {
+      secret_key: 's-1',
+      secretKey: 's-2',
+      SECRET_KEY: 's-3',
+      aws_secret_access_key: 's-4',
+      client_secret_key: 's-5',
+      api_keys: ['s-6'],
+      passphrase: 's-7',
+      pwd: 's-8',
+      access_key: 's-9',
+      private_key: 's-10',
+      'set-cookie': 's-11',
+      session_token: 's-12',
+    };
+    const visible = {
+      session_id: session.id,
+      tokens_in: 3,
+      max_tokens: 100,
+      keyword: 'rxjs',
+      key_terms: ['mergeMap'],
+      monkey: 'see',
+    };
+    const redacted = Object.fromEntries(Object.keys(secrets).map((key) => [key, REDACTED]));
+    const given = { ...secrets, nested: [{ ...secrets, ...visible }], ...visible };
+    const expected = { ...redacted, nested: [{ ...redacted, ...visible }], ...visible };
+
+    const event = await runtime.sessions.recordProgress(session.id, { step: 's', message: 'm', meta: given });
+    expect(event.meta).toEqual(expected);
+    const checkpoint = await runtime.checkpoints.save(session.id, given);
+    expect(checkpoint.state).toEqual(expected);
+
+    const stored = await runtime.store.listEvents(session.id, { after: 0, limit: 10 });
+    expect(stored.find((e) => e.type === 'progress')?.meta).toEqual(expected);
+    expect((await runtime.checkpoints.latest(session.id)).state).toEqual(expected);
+    const everything = JSON.stringify([stored, await runtime.store.listCheckpoints(session.id)]);
+    expect(everything).not.toMatch(/"s-\d+"/);
   });
 });
