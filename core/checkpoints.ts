@@ -3,6 +3,7 @@ import type { CheckpointCipher } from './checkpoint-cipher.ts';
 import { TributaryError } from './errors.ts';
 import type { EventLog } from './event-log.ts';
 import { redact } from './redact.ts';
+import { closedRunError, type IsRunLive } from './run-guard.ts';
 import type { SessionPolicy } from './session-policy.ts';
 import { touch } from './session-policy.ts';
 import type { SessionStore } from './session-store.ts';
@@ -16,11 +17,14 @@ export interface CheckpointsDeps {
   sessions: Sessions;
   cipher: CheckpointCipher;
   policy: SessionPolicy;
+  /** Whether a run may still take a checkpoint (`Runs.isLive`). */
+  isRunLive: IsRunLive;
 }
 
 /**
  * Saved flow state per session: save, list, get, latest, delete, clear.
- * State is redacted of secrets, then sealed (AES-256-GCM when `CHECKPOINT_KEY` is set).
+ * State is redacted of secrets, then sealed (AES-256-GCM when `CHECKPOINT_KEY` is set). A checkpoint
+ * naming a run needs that run live: RUN_NOT_FOUND or RUN_FINISHED otherwise.
  *
  * @example
  * ```ts
@@ -42,11 +46,16 @@ export class Checkpoints {
       });
     }
     const session = await this.deps.sessions.getWritable(sessionId);
+    const runId = options.run_id ?? null;
+    // A run that is not live has ended: its terminal event must stay its last (see run-guard.ts).
+    if (runId !== null && !this.deps.isRunLive(sessionId, runId))
+      throw await closedRunError(this.deps.store, sessionId, runId);
+    // No await from the check to the commit, so a live run's terminal event is queued after this one.
     const id = newId();
     const stored: StoredCheckpoint = {
       id,
       session_id: sessionId,
-      run_id: options.run_id ?? null,
+      run_id: runId,
       label: wellFormed(options.label ?? null),
       // Sealed here, so the log cannot see into it: its strings are made well-formed first.
       payload: this.deps.cipher.seal(wellFormed(redact(state)), aad(sessionId, id)),

@@ -96,13 +96,16 @@ export class Runtime {
     this.events = new EventHub(store, config.HISTORY_LIMIT);
     this.log = new EventLog(store, this.events);
     this.approvals = new ApprovalBook();
-    this.sessions = new Sessions({ store, log: this.log, hub: this.events, telemetry, policy });
+    // Called only once requests come in, by when `runs` exists.
+    const isRunLive = (sessionId: string, runId: string) => this.runs.isLive(sessionId, runId);
+    this.sessions = new Sessions({ store, log: this.log, hub: this.events, telemetry, policy, isRunLive });
     this.checkpoints = new Checkpoints({
       store,
       log: this.log,
       sessions: this.sessions,
       cipher: new CheckpointCipher(config.CHECKPOINT_KEY),
       policy,
+      isRunLive,
     });
     this.runs = new Runs({
       store,

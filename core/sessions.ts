@@ -2,6 +2,7 @@ import { TributaryError } from './errors.ts';
 import type { EventDraft, SessionEvent } from './event.ts';
 import type { EventHub } from './event-hub.ts';
 import type { EventLog } from './event-log.ts';
+import { closedRunError, type IsRunLive } from './run-guard.ts';
 import type { Page, Session, SessionFilter, SessionPatch, SessionState } from './session.ts';
 import { SESSION_STATES } from './session.ts';
 import { expiresAt, touch, type SessionPolicy } from './session-policy.ts';
@@ -43,6 +44,8 @@ export interface SessionsDeps {
   hub: EventHub;
   telemetry: Telemetry;
   policy: SessionPolicy;
+  /** Whether a run may still take progress events (`Runs.isLive`). */
+  isRunLive: IsRunLive;
 }
 
 /**
@@ -184,10 +187,15 @@ export class Sessions {
 
   /**
    * Appends a `progress` event posted from outside (an agent, a worker) and records the activity.
-   * Expired sessions refuse it.
+   * Expired sessions refuse it; a `run_id` must name a live run of the session (RUN_NOT_FOUND,
+   * RUN_FINISHED), so a run's terminal event stays its last.
    */
   async recordProgress(id: string, draft: Omit<EventDraft, 'type'>): Promise<SessionEvent> {
     const session = await this.getWritable(id);
+    const runId = draft.run_id ?? null;
+    if (runId !== null && !this.deps.isRunLive(id, runId))
+      throw await closedRunError(this.deps.store, id, runId);
+    // No await from the check to the commit: a live run's terminal event is queued after this one.
     const [event] = await this.deps.log.commit({
       session_id: id,
       trace_id: session.trace_id,

@@ -1,13 +1,22 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { allEvents, expectProblem, newSession, problemFields, runToEnd, useGateway } from './platform.ts';
+import { endRun, startLiveRun } from './live-run.ts';
+import {
+  allEvents,
+  expectProblem,
+  newSession,
+  problemFields,
+  runToEnd,
+  TEST_PLUGINS,
+  useGateway,
+} from './platform.ts';
 
 const UNKNOWN = '00000000-0000-4000-8000-000000000000';
 const CHECKPOINT_KEY = 'a'.repeat(64);
 
 describe('checkpoints over HTTP (encrypted at rest with CHECKPOINT_KEY)', () => {
-  const gw = useGateway({ CHECKPOINT_KEY });
+  const gw = useGateway({ CHECKPOINT_KEY, PLUGINS: TEST_PLUGINS });
 
   it('createCheckpoint 201, listCheckpoints oldest first, getLatestCheckpoint the newest; secrets redacted', async () => {
     const id = await newSession(gw().api);
@@ -61,18 +70,36 @@ describe('checkpoints over HTTP (encrypted at rest with CHECKPOINT_KEY)', () => 
     }
   });
 
-  it('a checkpoint may name a run of the session', async () => {
+  it('a checkpoint may name a live run of the session, not an unknown (404) or ended (409) one', async () => {
     const id = await newSession(gw().api);
-    const { data: run } = await gw().api.POST('/v1/sessions/{session_id}/runs', {
+    const other = await newSession(gw().api);
+    const run = await startLiveRun(gw().api, id);
+    const foreign = await startLiveRun(gw().api, other);
+    const save = (runId: string) =>
+      gw().call('POST', `/v1/sessions/${id}/checkpoints`, {
+        json: { state: { done: true }, run_id: runId, label: 'mid-run' },
+      });
+    const live = await save(run.id);
+    expect(live.status).toBe(201);
+    expect(live.body).toMatchObject({ run_id: run.id, label: 'mid-run' });
+
+    for (const runId of [UNKNOWN, foreign.id]) {
+      const reply = await save(runId);
+      expectProblem(reply, 404, 'RUN_NOT_FOUND', `run ${runId} not found in session ${id}`);
+      expect(problemFields(reply)).toEqual(['run_id']);
+    }
+    await endRun(gw().api, id, run.id);
+    const late = await save(run.id);
+    expectProblem(late, 409, 'RUN_FINISHED', `run ${run.id} has ended (cancelled)`);
+    expect(problemFields(late)).toEqual(['run_id']);
+    // Nothing was written for the refused ones: one checkpoint, and the run ends with its terminal event.
+    const { data } = await gw().api.GET('/v1/sessions/{session_id}/checkpoints', {
       params: { path: { session_id: id } },
-      body: { input: { question: 'Quiz me on mergeMap concurrency' } },
     });
-    await runToEnd(gw().api, id, run!.id);
-    const { data } = await gw().api.POST('/v1/sessions/{session_id}/checkpoints', {
-      params: { path: { session_id: id } },
-      body: { state: { done: true }, run_id: run!.id, label: 'post-run' },
-    });
-    expect(data).toMatchObject({ run_id: run!.id, label: 'post-run' });
+    expect(data!.items.map((checkpoint) => checkpoint.run_id)).toEqual([run.id]);
+    const events = (await allEvents(gw().api, id)).filter((event) => event.run_id === run.id);
+    expect(events.at(-1)?.type).toBe('run.cancelled');
+    await endRun(gw().api, other, foreign.id);
   });
 
   it('refuses: no checkpoint yet (404), unknown session (404), bad bodies (400), expired session (409)', async () => {

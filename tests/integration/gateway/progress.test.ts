@@ -7,10 +7,10 @@ import {
   INTERNAL_TOKEN,
   newSession,
   problemFields,
-  runToEnd,
   TEST_PLUGINS,
   useGateway,
 } from './platform.ts';
+import { endRun, startLiveRun } from './live-run.ts';
 
 const UNKNOWN = '00000000-0000-4000-8000-000000000000';
 
@@ -56,21 +56,43 @@ describe('POST /v1/progress with INTERNAL_TOKEN configured', () => {
     expect(plain.body).toMatchObject({ seq: 3, level: 'info', tool: null, meta: {} });
   });
 
-  it('carries a run id when given; the typed client sends it with a header', async () => {
+  it('carries the id of a live run of the session; the typed client sends it with a header', async () => {
     const api = gw().client(ANN_KEY);
     const id = await newSession(api);
-    const { data: run } = await api.POST('/v1/sessions/{session_id}/runs', {
-      params: { path: { session_id: id } },
-      body: { input: { question: 'q' }, flow: 'ask' },
-    });
-    await runToEnd(api, id, run!.id);
+    const run = await startLiveRun(api, id);
     const typed = gw().client();
     const { data, response } = await typed.POST('/v1/progress', {
-      body: { session_id: id, run_id: run!.id, step: 'post-process', message: 'done' },
+      body: { session_id: id, run_id: run.id, step: 'post-process', message: 'half way' },
       headers: { 'X-Internal-Token': INTERNAL_TOKEN },
     });
     expect(response.status).toBe(202);
-    expect(data).toMatchObject({ run_id: run!.id, step: 'post-process' });
+    expect(data).toMatchObject({ run_id: run.id, step: 'post-process' });
+    await endRun(api, id, run.id);
+  });
+
+  it("refuses a run id that does not exist in the session (404) or has ended (409): the terminal event stays the run's last", async () => {
+    const api = gw().client(ANN_KEY);
+    const id = await newSession(api);
+    const other = await newSession(api);
+    const foreign = await startLiveRun(api, other);
+    const run = await startLiveRun(api, id);
+    const progress = (runId: string) => withToken({ session_id: id, run_id: runId, step: 's', message: 'm' });
+    const before = await allEvents(api, id);
+    for (const runId of [UNKNOWN, foreign.id]) {
+      const reply = await progress(runId);
+      expectProblem(reply, 404, 'RUN_NOT_FOUND', `run ${runId} not found in session ${id}`);
+      expect(problemFields(reply)).toEqual(['run_id']);
+    }
+    expect(await allEvents(api, id)).toEqual(before);
+
+    await endRun(api, id, run.id);
+    const late = await progress(run.id);
+    expectProblem(late, 409, 'RUN_FINISHED', `run ${run.id} has ended (cancelled)`);
+    expect(problemFields(late)).toEqual(['run_id']);
+    const events = (await allEvents(api, id)).filter((event) => event.run_id === run.id);
+    expect(events.at(-1)?.type).toBe('run.cancelled');
+    // The other session's run was live all along: the refusal is about the session, not the run's state.
+    await endRun(api, other, foreign.id);
   });
 
   it('without the token or with a wrong one: 401, nothing written', async () => {
