@@ -133,6 +133,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     });
   }
   const valid = withDefaults as RawConfig;
+  const duplicate = duplicateKeyUser(valid.API_KEYS);
+  if (duplicate) {
+    // The key itself is a secret: name the users it was given to instead.
+    throw new TributaryError(
+      'CONFIG_INVALID',
+      `API_KEYS: one key is given twice (to ${duplicate.join(' and ')}); each key must belong to one user`,
+      { field: 'API_KEYS' },
+    );
+  }
   return {
     ...valid,
     API_KEYS: parseApiKeys(valid.API_KEYS),
@@ -156,6 +165,69 @@ function list(value: string): string[] {
     .split(',')
     .map((entry) => entry.trim())
     .filter(Boolean);
+}
+
+/** The users of the first key listed twice in API_KEYS, if one is. */
+function duplicateKeyUser(value: string | undefined): [string, string] | undefined {
+  const seen = new Map<string, string>();
+  for (const pair of value ? value.split(',') : []) {
+    const at = pair.indexOf(':');
+    const [key, user] = [pair.slice(0, at), pair.slice(at + 1)];
+    const earlier = seen.get(key);
+    if (earlier !== undefined) return [earlier, user];
+    seen.set(key, user);
+  }
+  return undefined;
+}
+
+/**
+ * Variables Tributary reads outside {@link ConfigSchema}: the demo backends', the CLI's and
+ * OpenTelemetry's (`OTEL_*`, read by the SDK itself).
+ */
+const OTHER_SETTINGS = [
+  'DEMO_LATENCY_MS',
+  'DEMO_HOST',
+  'DEMO_RAG_PORT',
+  'DEMO_EXAM_PORT',
+  'TRIBUTARY_URL',
+  'TRIBUTARY_API_KEY',
+];
+
+/**
+ * Warnings for variables that look like settings but are none: a `TRIBUTARY_` name the platform does
+ * not read, or a near miss of a setting's name (`CONCURENCY_LIMIT`), which would otherwise be
+ * ignored in silence while the default applies.
+ *
+ * @example
+ * ```ts
+ * unknownSettings({ CONCURENCY_LIMIT: '8' });
+ * // ['CONCURENCY_LIMIT is not a setting (did you mean CONCURRENCY_LIMIT?); it is ignored']
+ * ```
+ */
+export function unknownSettings(env: Readonly<Record<string, string | undefined>>): string[] {
+  const known = [...Object.keys(ConfigSchema.properties), ...OTHER_SETTINGS];
+  const warnings: string[] = [];
+  for (const name of Object.keys(env)) {
+    if (!/^[A-Z][A-Z0-9_]*$/.test(name) || known.includes(name) || name.startsWith('OTEL_')) continue;
+    const near = known.find((setting) => name.length >= 5 && editDistance(name, setting) <= 2);
+    if (near) warnings.push(`${name} is not a setting (did you mean ${near}?); it is ignored`);
+    else if (name.startsWith('TRIBUTARY_')) warnings.push(`${name} is not a setting; it is ignored`);
+  }
+  return warnings;
+}
+
+/** Levenshtein distance, for names of a few dozen characters. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
 }
 
 function parseApiKeys(value: string | undefined): Map<string, string> {

@@ -1,3 +1,6 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
 import { startPlatform, type Platform } from './platform.ts';
 
 /**
@@ -11,7 +14,7 @@ import { startPlatform, type Platform } from './platform.ts';
  * ```
  */
 export async function serve(env: Readonly<Record<string, string | undefined>>): Promise<number> {
-  const platform = await startPlatform(env);
+  const platform = await startPlatform(withDotEnv(env));
   const stopped = stopOnSignals(platform);
   const { config, logger, url } = platform;
   logger.info(
@@ -25,6 +28,23 @@ export async function serve(env: Readonly<Record<string, string | undefined>>): 
     `tributary running at ${url} (API reference: ${url}/docs); press Ctrl-C to stop`,
   );
   return stopped;
+}
+
+/**
+ * `env` over the settings of `.env` in the working directory (the package root under `npm start`),
+ * when there is one: what is set in the environment wins, as with `node --env-file`.
+ *
+ * @example
+ * ```ts
+ * withDotEnv(process.env).PORT; // '4000' from .env unless PORT is exported
+ * ```
+ */
+export function withDotEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  path = resolve('.env'),
+): Record<string, string | undefined> {
+  if (!existsSync(path)) return { ...env };
+  return { ...parseEnv(readFileSync(path, 'utf8')), ...env };
 }
 
 /** Closes the platform on the first of `signals`; later signals are ignored while it closes. */
