@@ -28,9 +28,9 @@ export const ConfigSchema = Type.Object({
     'How long shutdown lets running runs finish before cancelling them',
   ),
   DEFAULT_FLOW: Type.String({
-    default: 'quiz',
+    default: 'auto',
     pattern: '^[a-z][a-z0-9_]{0,63}$',
-    description: 'Flow of runs that name none',
+    description: 'Flow of runs that name none (auto: the planner’s intent picks quiz, answer or grade)',
     hint: 'a flow name (lowercase letters, digits, _)',
   }),
   STORE: Type.Union([Type.Literal('sqlite'), Type.Literal('memory'), Type.Literal('redis')], {

@@ -1,13 +1,15 @@
 import type { Plugin } from '../core/index.ts';
 import { answerFlow } from './answer/index.ts';
+import { autoFlow } from './auto/index.ts';
 import { builtinTools, type BuiltinToolsOptions } from './builtin-tools.ts';
 import { gradeFlow } from './grade/index.ts';
 import { quizFlow } from './quiz/index.ts';
 
-export const builtinFlows = [quizFlow, answerFlow, gradeFlow];
+export const builtinFlows = [quizFlow, answerFlow, gradeFlow, autoFlow];
 
 /**
- * Every built-in plugin: the four tools (bound to their backends) and the quiz, answer and grade flows.
+ * Every built-in plugin: the four tools (bound to their backends), the quiz, answer and grade flows, and
+ * `auto`, which runs the one the planner's intent names.
  *
  * @example
  * ```ts

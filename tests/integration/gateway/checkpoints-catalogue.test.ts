@@ -161,7 +161,7 @@ describe('catalogue and stats', () => {
   it('listFlows: quiz, answer and grade with their input schemas and the tools they call', async () => {
     const { data, response } = await gw().api.GET('/v1/flows');
     expect(response.status).toBe(200);
-    expect(data!.items.map((flow) => flow.name)).toEqual(['answer', 'grade', 'quiz']);
+    expect(data!.items.map((flow) => flow.name)).toEqual(['answer', 'auto', 'grade', 'quiz']);
     const quiz = data!.items.find((flow) => flow.name === 'quiz')!;
     expect(quiz).toMatchObject({ version: '1.0.0', tools: ['planner', 'rag_search', 'generate_exam'] });
     expect(quiz.input).toMatchObject({ required: ['question'] });

@@ -30,7 +30,7 @@ describe('loadConfig defaults', () => {
       MAX_SESSIONS_PER_USER: 100,
       SESSION_CAP_POLICY: 'reject',
       SHUTDOWN_TIMEOUT_MS: 10_000,
-      DEFAULT_FLOW: 'quiz',
+      DEFAULT_FLOW: 'auto',
       STORE: 'sqlite',
       SQLITE_PATH: './data/tributary.db',
       REDIS_URL: 'redis://127.0.0.1:6379',
