@@ -11,7 +11,8 @@ export interface ClientOptions {
 }
 
 /**
- * A typed client of the gateway, generated from `openapi/openapi.yaml` (openapi-fetch).
+ * A typed client of the gateway, generated from `openapi/openapi.yaml` (openapi-fetch). A whole script
+ * that runs a quiz with it, and runs outside the repo too, is `examples/client/quiz.mts`.
  *
  * @example
  * ```ts
