@@ -26,9 +26,11 @@ interface RunOptions {
 export function runCommand(parent: Command, ctx: CliContext): Command {
   return parent
     .command('run')
-    .description('start a run (the quiz flow by default) and print its run and session ids')
+    .description(
+      "start a run (by default the flow the planner's intent picks: quiz, answer or grade) and print its run and session ids",
+    )
     .argument('<question>', 'what to ask, e.g. "Quiz me on RxJS operators"')
-    .option('--flow <name>', "the flow to run (default: the gateway's DEFAULT_FLOW, quiz)")
+    .option('--flow <name>', "the flow to run (default: the gateway's DEFAULT_FLOW, auto)")
     .option('--session <id>', 'run in this session (default: a new session)')
     .addOption(
       new Option('--input <json>', 'more input fields as a JSON object, merged with the question').argParser(

@@ -27,7 +27,8 @@ describe('tributary run, against the real quiz flow and demo backends', () => {
     expect(code).toBe(0);
     const [first] = stdout.split('\n');
     expect(first).toMatch(
-      new RegExp(`^run (${UUID.source}) running in session (${UUID.source}) \\(flow quiz\\)$`),
+      // No --flow: DEFAULT_FLOW=auto, whose planner picks the quiz for this question.
+      new RegExp(`^run (${UUID.source}) running in session (${UUID.source}) \\(flow auto\\)$`),
     );
     expect(eventLines(stdout, 'step').map((columns) => columns[1])).toEqual(QUIZ_STEPS);
     for (const tool of ['planner', 'rag_search', 'generate_exam'])
