@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SessionEvent } from '../../../core/index.ts';
+import type { Exam } from '../../../plugins/contracts.ts';
 import {
   ansi,
   cli,
@@ -46,6 +47,43 @@ describe('tributary run, against the real quiz flow and demo backends', () => {
       new RegExp(`^run (${UUID.source}) running in session (${UUID.source})`),
     )!;
     expect(await runStatus(gw().api, sessionId!, runId!)).toBe('completed');
+  });
+
+  it('quiz, then "grade my answers: 1 b; …" in the same session, as the quiz message invites: the score', async () => {
+    const quiz = await cli(['--url', gw().url, 'run', QUESTION, '--follow']);
+    expect(quiz.code).toBe(0);
+    const sessionId = quiz.stdout.match(new RegExp(`in session (${UUID.source})`))![1]!;
+    // The learner answers from the quiz as printed: the letter next to the right option, own words.
+    const { data: session } = await gw().api.GET('/v1/sessions/{session_id}', {
+      params: { path: { session_id: sessionId } },
+    });
+    const exam = (session!.data as { last_exam: Exam }).last_exam;
+    const answers = exam.questions.map((question, index) => {
+      if (question.kind === 'open') return `${index + 1}: it is about ${question.answer}`;
+      const letter = String.fromCharCode(97 + question.choices!.indexOf(question.answer));
+      expect(quiz.stdout).toContain(`   ${letter}) ${question.answer}\n`);
+      return `${index + 1}: ${letter}`;
+    });
+
+    // No --flow: the planner reads "grade" and the answers come from the question itself.
+    const graded = await cli([
+      '--url',
+      gw().url,
+      'run',
+      `grade my answers: ${answers.join('; ')}`,
+      '--session',
+      sessionId,
+      '--follow',
+    ]);
+    expect(graded.code).toBe(0);
+    const n = exam.questions.length;
+    expect(eventLines(graded.stdout, 'step').map((columns) => columns[1])).toEqual([
+      'intent_determined',
+      'start_grading',
+      'grading_done',
+      'final_answer',
+    ]);
+    expect(graded.stdout).toMatch(new RegExp(`\nScore: ${n} / ${n}\n\n✓ 1\\. `));
   });
 
   it('--json --follow prints one JSON event per line: the run, in seq order, ending with run.completed', async () => {
