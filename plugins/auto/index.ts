@@ -30,9 +30,11 @@ export const autoFlow = defineFlow<{ question: string }>({
   version: '1.0.0',
   description: 'Runs the flow the planner’s intent names: quiz, answer or grade',
   tools: ['planner', 'rag_search', 'generate_exam', 'grade_exam'],
+  // Every field any of the flows takes, with its own rules, so whatever the planner picks gets
+  // input validated before the run starts; `question` is what the planner reads.
   input: {
     type: 'object',
-    properties: { question: { type: 'string', minLength: 1, maxLength: 4000 } },
+    properties: Object.assign({}, ...Object.values(FLOW_OF).map(propertiesOf)) as Record<string, unknown>,
     required: ['question'],
   },
   async *execute(input, ctx): AsyncGenerator<FlowEmission> {
@@ -51,6 +53,10 @@ export const autoFlow = defineFlow<{ question: string }>({
     yield* asGenerator(flow.execute(input as never, planned));
   },
 });
+
+function propertiesOf(flow: FlowDefinition<never>): Record<string, unknown> {
+  return (flow.input as { properties?: Record<string, unknown> }).properties ?? {};
+}
 
 /** The built-in flows are async generators: delegated to with `yield*`. */
 function asGenerator(output: ReturnType<FlowDefinition['execute']>): AsyncIterable<FlowEmission> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SessionEvent } from '../../../core/index.ts';
 import { QUIZ_STEPS } from '../../fixtures/quiz-steps.ts';
-import { allEvents, newSession, runToEnd, useGateway } from './platform.ts';
+import { allEvents, expectProblem, newSession, problemFields, runToEnd, useGateway } from './platform.ts';
 
 /** The step names and planner calls of one run. */
 async function shape(events: SessionEvent[], runId: string) {
@@ -46,5 +46,14 @@ describe('a run that names no flow runs the flow of the planner’s intent (DEFA
     const { steps, intent } = await shape(await allEvents(api, id), run!.id);
     expect(intent).toBe('answer');
     expect(steps).toEqual([...QUIZ_STEPS]);
+  });
+
+  it('takes what the flows take, each field checked before the run: bad answers are a 400 naming them', async () => {
+    const id = await newSession(gw().api);
+    const reply = await gw().call('POST', `/v1/sessions/${id}/runs`, {
+      json: { input: { question: 'grade my answers', answers: 5 } },
+    });
+    expectProblem(reply, 400, 'INVALID_ARGUMENT');
+    expect(problemFields(reply)).toEqual(['input.answers']);
   });
 });
