@@ -91,7 +91,8 @@ describe('deploy/Dockerfile', () => {
   it('starts the gateway the way npm start does, with the OpenTelemetry hook', () => {
     const cmd = instructions.filter((line) => line.startsWith('CMD ')).at(-1) ?? '';
     const args = JSON.parse(cmd.slice('CMD '.length)) as string[];
-    expect(['node', ...args.slice(1)].join(' ')).toBe(packageJson.scripts.start);
+    // npm start execs node (so signals reach it); the container runs node as PID 1 directly.
+    expect(['exec', 'node', ...args.slice(1)].join(' ')).toBe(packageJson.scripts.start);
     expect(args).toEqual(['node', '--import', 'tsx', '--import', './otel/register.ts', 'gateway/main.ts']);
     for (const path of ['otel/register.ts', 'gateway/main.ts'])
       expect(existsSync(`${ROOT}${path}`)).toBe(true);
