@@ -186,6 +186,7 @@ function duplicateKeyUser(value: string | undefined): [string, string] | undefin
  */
 const OTHER_SETTINGS = [
   'DEMO_LATENCY_MS',
+  'DEMO_FAILURE_RATE',
   'DEMO_HOST',
   'DEMO_RAG_PORT',
   'DEMO_EXAM_PORT',

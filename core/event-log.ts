@@ -350,7 +350,7 @@ function isStoreFailure(error: unknown): boolean {
 }
 
 /**
- * Builds the envelope of DESIGN.md for a draft; `seq` is the store's to give. Its text is made
+ * Builds the envelope of docs/contract.md for a draft; `seq` is the store's to give. Its text is made
  * well-formed here, once, so the live event and the stored one are the same bytes on every transport.
  */
 export function envelope(

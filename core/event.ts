@@ -1,4 +1,4 @@
-/** Every event type a session can carry (DESIGN.md, "Session event"). */
+/** Every event type a session can carry (docs/contract.md, "Session event"). */
 export const EVENT_TYPES = [
   'session.created',
   'session.updated',

@@ -1,7 +1,7 @@
 import type { SessionEvent } from '../../core/index.ts';
 
 /**
- * The Socket.IO protocol of DESIGN.md, as typed event maps shared by the server, the dashboard,
+ * The Socket.IO protocol of docs/contract.md, as typed event maps shared by the server, the dashboard,
  * the CLI and the tests. Every client command has an ack; every ack says `ok`, and `error` when not.
  */
 

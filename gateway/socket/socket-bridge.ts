@@ -36,7 +36,7 @@ export interface SocketBridge {
 }
 
 /**
- * Bridges session events to Socket.IO rooms on the gateway's HTTP server (DESIGN.md, "Socket.IO
+ * Bridges session events to Socket.IO rooms on the gateway's HTTP server (docs/contract.md, "Socket.IO
  * protocol"): `subscribe` replays then joins room `session:<id>`, `unsubscribe` leaves it, `cancel`
  * cancels a run; every command is acked. With API keys, the handshake needs `auth: { token }` and a
  * socket reads only its user's sessions. Connection state recovery is on, so a client whose

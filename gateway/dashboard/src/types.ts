@@ -1,7 +1,7 @@
 import type { components } from '../../../openapi/schema.d.ts';
 import type { ServerToClientEvents } from '../../socket/protocol.ts';
 
-/** The envelope of DESIGN.md, as the socket protocol delivers it. */
+/** The envelope of docs/contract.md, as the socket protocol delivers it. */
 export type SessionEvent = Parameters<ServerToClientEvents['session_event']>[0];
 
 export type Session = components['schemas']['Session'];

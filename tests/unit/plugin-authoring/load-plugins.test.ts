@@ -23,7 +23,13 @@ describe('loadPlugins: the worked example', () => {
     ]);
     const registry = withBuiltins().register(loaded).validate();
     expect(registry.tools().map((tool) => tool.name)).toContain('weather');
-    expect(registry.flows().map((flow) => flow.name)).toEqual(['answer', 'auto', 'grade', 'quiz', 'what_to_wear']);
+    expect(registry.flows().map((flow) => flow.name)).toEqual([
+      'answer',
+      'auto',
+      'grade',
+      'quiz',
+      'what_to_wear',
+    ]);
   });
 
   it('takes an absolute path too', async () => {
