@@ -5,8 +5,13 @@ export default defineConfig({
     include: [
       'tests/**/*.test.ts',
       'core/**/*.test.ts',
+      'stores/**/*.test.ts',
       'plugins/**/*.test.ts',
       'gateway/**/*.test.ts',
+      'clients/**/*.test.ts',
+      'platform/**/*.test.ts',
+      'demo-backends/**/*.test.ts',
+      'scaffold/**/*.test.ts',
       'otel/**/*.test.ts',
       'examples/**/*.test.ts',
     ],

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventDraft, Runtime, SessionEvent } from '../core/index.ts';
 import { sessionRoom } from '../gateway/socket/protocol.ts';
-import { startPlatform } from '../gateway/platform.ts';
+import { startPlatform } from '../platform/platform.ts';
 import { startBareSocketServer, type BareSocketServer } from './fanout/bare-socket-server.ts';
 import { ClientPool, epochNow, type RoundResult } from './fanout/client-pool.ts';
 import { stepDraft, stepEvent } from './lib/fixtures.ts';

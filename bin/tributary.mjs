@@ -21,4 +21,4 @@ function commandName(args) {
 // The client commands never trace.
 if (commandName(process.argv.slice(2)) === 'serve')
   await import(new URL('../otel/register.ts', import.meta.url).href);
-await import(new URL('../gateway/cli/main.ts', import.meta.url).href);
+await import(new URL('../clients/cli/main.ts', import.meta.url).href);

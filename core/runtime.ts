@@ -1,18 +1,18 @@
 import { pino, type Logger } from 'pino';
-import { ApprovalBook } from './approvals.ts';
-import { CheckpointCipher } from './checkpoint-cipher.ts';
-import { Checkpoints } from './checkpoints.ts';
+import { ApprovalBook } from './runs/approvals.ts';
+import { CheckpointCipher } from './checkpoints/checkpoint-cipher.ts';
+import { Checkpoints } from './checkpoints/checkpoints.ts';
 import type { Config } from './config.ts';
-import { EventHub } from './event-hub.ts';
-import { EventLog } from './event-log.ts';
-import type { Plugin } from './plugin.ts';
-import { PluginRegistry } from './plugin-registry.ts';
-import type { RunStatus } from './run.ts';
-import { Runs } from './runs.ts';
-import type { SessionPolicy } from './session-policy.ts';
-import type { SessionStore, StatsQuery } from './session-store.ts';
-import { Sessions } from './sessions.ts';
-import { Sweeper } from './sweeper.ts';
+import { EventHub } from './events/event-hub.ts';
+import { EventLog } from './events/event-log.ts';
+import type { Plugin } from './plugins/plugin.ts';
+import { PluginRegistry } from './plugins/plugin-registry.ts';
+import type { RunStatus } from './runs/run.ts';
+import { Runs } from './runs/runs.ts';
+import type { SessionPolicy } from './sessions/session-policy.ts';
+import type { SessionStore, StatsQuery } from './store/session-store.ts';
+import { Sessions } from './sessions/sessions.ts';
+import { Sweeper } from './sessions/sweeper.ts';
 import { noopTelemetry, type Telemetry } from './telemetry.ts';
 
 /** The settings the core reads; a full {@link Config} fits. */

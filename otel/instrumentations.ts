@@ -8,7 +8,7 @@ import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { SocketIoInstrumentation } from '@opentelemetry/instrumentation-socket.io';
 import { UndiciInstrumentation, type UndiciRequest } from '@opentelemetry/instrumentation-undici';
 // Straight from the file, not core/index.ts: `register.ts` loads this before the app (and pino).
-import { isSecretKey } from '../core/redact.ts';
+import { isSecretKey } from '../core/events/redact.ts';
 
 /** Paths probed often and worth no trace: health checks and the Prometheus scrape. */
 const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
@@ -59,7 +59,7 @@ function secretParam(name: string): boolean {
 /**
  * `url.full` and `url.query` for a fetch's client span with secrets replaced by `REDACTED`: userinfo,
  * and the values of query parameters named like secrets (`api_key`, `access_token`, `password`, …, see
- * `core/redact.ts`) or credentials (`key`, `sig`, `X-Amz-Signature`, …). Empty when there is nothing
+ * `core/events/redact.ts`) or credentials (`key`, `sig`, `X-Amz-Signature`, …). Empty when there is nothing
  * to hide, so the instrumentation's own values stand; the URL's other parameters stay as sent.
  */
 export function redactedUrlAttributes(request: Pick<UndiciRequest, 'origin' | 'path'>): Attributes {

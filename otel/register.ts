@@ -1,7 +1,7 @@
 /**
  * The OpenTelemetry entry point, loaded before the app with `node --import`:
  *
- *     node --import tsx --import ./otel/register.ts gateway/main.ts      (what `npm start` runs)
+ *     node --import tsx --import ./otel/register.ts platform/main.ts      (what `npm start` runs)
  *
  * Under ESM, libraries can only be instrumented if a loader hook is in place before they are first
  * imported, and the SDK must be started before the app loads them; a module the app imports cannot

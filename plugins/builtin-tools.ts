@@ -1,4 +1,4 @@
-import type { ToolDefinition } from '../core/plugin.ts';
+import type { ToolDefinition } from '../core/plugins/plugin.ts';
 import { generateExam } from './generate_exam/index.ts';
 import { gradeExam } from './grade_exam/index.ts';
 import { planner } from './planner/index.ts';

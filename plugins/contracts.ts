@@ -1,6 +1,6 @@
 /**
  * The data the built-in tools exchange with their backends and with the flows.
- * The demo backends (`plugins/demo-backends/`) serve exactly these shapes, and so must a real
+ * The demo backends (`demo-backends/`) serve exactly these shapes, and so must a real
  * RAG or exam service set through `RAG_URL` / `EXAM_URL`:
  *
  * | backend | request | response |

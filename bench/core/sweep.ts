@@ -1,4 +1,5 @@
-import { envelope, MemoryStore, type SessionStore, type WriteBatch } from '../../core/index.ts';
+import { envelope, type SessionStore, type WriteBatch } from '../../core/index.ts';
+import { MemoryStore } from '../../stores/index.ts';
 import { idleSessionBatches, liveSessionBatches } from '../lib/fixtures.ts';
 import { compare, timeMs, type Compared } from '../lib/measure.ts';
 import { openSqliteCopy, sqliteTemplate, startRuntime, type StoreKind } from '../lib/runtime.ts';

@@ -2,7 +2,8 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { loadConfig, MemoryStore, Runtime, SqliteStore, type SessionStore } from '../../core/index.ts';
+import { loadConfig, Runtime, type SessionStore } from '../../core/index.ts';
+import { MemoryStore, SqliteStore } from '../../stores/index.ts';
 
 export type StoreKind = 'memory' | 'sqlite';
 export const STORE_KINDS: readonly StoreKind[] = ['memory', 'sqlite'];

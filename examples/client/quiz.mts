@@ -1,6 +1,6 @@
 // A quiz run through the typed client, start to finish. `.mts`: an ES module wherever the file is saved,
-// so top-level await works. Outside the repo, import the client from your checkout's gateway/client.ts.
-import { createTributaryClient } from '../../gateway/client.ts';
+// so top-level await works. Outside the repo, import the client from your checkout's clients/api-client.ts.
+import { createTributaryClient } from '../../clients/api-client.ts';
 
 const api = createTributaryClient({
   baseUrl: process.env.TRIBUTARY_URL ?? 'http://127.0.0.1:3000',

@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { lastValueFrom, takeWhile, tap } from 'rxjs';
-import { defineFlow, defineTool, loadConfig, MemoryStore, Runtime } from '../../core/index.ts';
+import { defineFlow, defineTool, loadConfig, Runtime } from '../../core/index.ts';
+import { MemoryStore } from '../../stores/index.ts';
 
 const shout = defineTool<{ text: string }, { upper: string }>({
   name: 'shout',

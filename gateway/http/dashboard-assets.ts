@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import type { RouterContext } from '@koa/router';
 import type Router from '@koa/router';
-import { DASHBOARD_DIST } from '../dashboard/paths.ts';
+import { DASHBOARD_DIST } from '../../clients/dashboard/paths.ts';
 
 export interface DashboardOptions {
   /**
@@ -10,7 +10,7 @@ export interface DashboardOptions {
    * passes `JAEGER_UI_URL`; Jaeger's local default otherwise.
    */
   jaegerUiUrl?: string;
-  /** The built dashboard; `gateway/dashboard/dist` by default. */
+  /** The built dashboard; `clients/dashboard/dist` by default. */
   distDir?: string;
 }
 
@@ -39,7 +39,7 @@ const NOT_BUILT = `<!doctype html>
 <head><meta charset="utf-8" /><title>Tributary dashboard not built</title></head>
 <body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto; line-height: 1.5">
   <h1>The dashboard is not built</h1>
-  <p>This gateway has no <code>gateway/dashboard/dist</code>. Build it once, then reload this page:</p>
+  <p>This gateway has no <code>clients/dashboard/dist</code>. Build it once, then reload this page:</p>
   <pre><code>npm run build:dashboard</code></pre>
   <p>(<code>npm install</code> builds it too, when dev dependencies are installed.)
   The API works meanwhile: see <a href="/docs">/docs</a>.</p>

@@ -1,4 +1,4 @@
-import type { JsonSchema } from '../../core/plugin.ts';
+import type { JsonSchema } from '../../core/plugins/plugin.ts';
 import { chunkSchema } from '../rag_search/schema.ts';
 
 export const DEFAULT_NUM_QUESTIONS = 3;

@@ -1,4 +1,4 @@
-import type { JsonSchema } from '../../core/plugin.ts';
+import type { JsonSchema } from '../../core/plugins/plugin.ts';
 import { examSchema } from '../generate_exam/schema.ts';
 
 /** `GradeExamInput`: the exam as `generate_exam` made it, and the user's answers. */

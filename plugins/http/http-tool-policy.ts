@@ -1,5 +1,5 @@
 import { TributaryError } from '../../core/errors.ts';
-import type { ToolDefinition } from '../../core/plugin.ts';
+import type { ToolDefinition } from '../../core/plugins/plugin.ts';
 import { DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_MS } from './request-json.ts';
 
 /** What every HTTP tool factory takes. */

@@ -1,5 +1,5 @@
 import { TributaryError } from '../../core/errors.ts';
-import type { ToolContext } from '../../core/plugin.ts';
+import type { ToolContext } from '../../core/plugins/plugin.ts';
 import { bodySnippet } from './body-snippet.ts';
 import { displayUrl } from './display-url.ts';
 import type { CallSite } from './http-errors.ts';

@@ -1,6 +1,6 @@
 import { errorMessage } from '../../core/errors.ts';
-import { defineTool } from '../../core/plugin.ts';
-import type { ToolDefinition } from '../../core/plugin.ts';
+import { defineTool } from '../../core/plugins/plugin.ts';
+import type { ToolDefinition } from '../../core/plugins/plugin.ts';
 import type { PlannerInput, PlannerOutput } from '../contracts.ts';
 import { httpToolPolicy, toolEndpoint } from '../http/index.ts';
 import { planByLlm } from './plan-by-llm.ts';

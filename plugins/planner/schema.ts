@@ -1,4 +1,4 @@
-import type { JsonSchema } from '../../core/plugin.ts';
+import type { JsonSchema } from '../../core/plugins/plugin.ts';
 import { INTENTS } from '../contracts.ts';
 
 /** `PlannerInput` */

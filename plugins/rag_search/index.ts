@@ -1,5 +1,5 @@
-import { defineTool } from '../../core/plugin.ts';
-import type { ToolDefinition } from '../../core/plugin.ts';
+import { defineTool } from '../../core/plugins/plugin.ts';
+import type { ToolDefinition } from '../../core/plugins/plugin.ts';
 import type { RagSearchInput, RagSearchOutput, SearchRequest, SearchResponse } from '../contracts.ts';
 import { httpToolPolicy, postJson, toolEndpoint } from '../http/index.ts';
 import type { HttpToolOptions } from '../http/index.ts';

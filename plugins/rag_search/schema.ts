@@ -1,4 +1,4 @@
-import type { JsonSchema } from '../../core/plugin.ts';
+import type { JsonSchema } from '../../core/plugins/plugin.ts';
 
 export const DEFAULT_TOP_K = 4;
 export const MAX_TOP_K = 20;

@@ -1,8 +1,8 @@
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LEVELS } from '../../core/event.ts';
-import type { ToolDefinition } from '../../core/plugin.ts';
-import { PluginRegistry } from '../../core/plugin-registry.ts';
+import { LEVELS } from '../../core/events/event.ts';
+import type { ToolDefinition } from '../../core/plugins/plugin.ts';
+import { PluginRegistry } from '../../core/plugins/plugin-registry.ts';
 import { toolHarness } from './tool-harness.ts';
 import type { ToolHarness } from './tool-harness.ts';
 

@@ -1,11 +1,11 @@
 import type { Observable } from 'rxjs';
 import { lastValueFrom } from 'rxjs';
-import { ApprovalBook } from '../../core/approvals.ts';
+import { ApprovalBook } from '../../core/runs/approvals.ts';
 import { TributaryError } from '../../core/errors.ts';
-import type { ToolDefinition } from '../../core/plugin.ts';
-import { PluginRegistry } from '../../core/plugin-registry.ts';
-import { callTool } from '../../core/tool-call.ts';
-import type { ToolCallDeps } from '../../core/tool-call.ts';
+import type { ToolDefinition } from '../../core/plugins/plugin.ts';
+import { PluginRegistry } from '../../core/plugins/plugin-registry.ts';
+import { callTool } from '../../core/plugins/tool-call.ts';
+import type { ToolCallDeps } from '../../core/plugins/tool-call.ts';
 import { testScope } from '../unit/registry/scope.ts';
 import type { TestScope } from '../unit/registry/scope.ts';
 import { recordingFetch } from './recording-fetch.ts';

@@ -11,8 +11,8 @@ import type {
   RagResponse,
   SearchResponse,
 } from '../../plugins/contracts.ts';
-import { createRagApp, startDemoBackends } from '../../plugins/demo-backends/index.ts';
-import type { DemoBackends } from '../../plugins/demo-backends/index.ts';
+import { createRagApp, startDemoBackends } from '../../demo-backends/index.ts';
+import type { DemoBackends } from '../../demo-backends/index.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

@@ -64,7 +64,7 @@ describe('docs/contract.md', () => {
     }
   });
 
-  it('describes exactly the event types of core/event.ts', () => {
+  it('describes exactly the event types of core/events/event.ts', () => {
     const listed = tableAfter('### Event types').map(([type = '']) => code(type));
     expect(listed).toEqual([...EVENT_TYPES]);
   });

@@ -2,9 +2,9 @@ import { pino } from 'pino';
 import { filter, firstValueFrom } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SessionEvent } from '../../core/index.ts';
-import { createTributaryClient } from '../../gateway/client.ts';
-import { startPlatform, type Platform } from '../../gateway/platform.ts';
-import { readDemoFaults } from '../../plugins/demo-backends/index.ts';
+import { createTributaryClient } from '../../clients/api-client.ts';
+import { startPlatform, type Platform } from '../../platform/platform.ts';
+import { readDemoFaults } from '../../demo-backends/index.ts';
 
 /**
  * `DEMO_LATENCY_MS` and `DEMO_FAILURE_RATE` as `.env.example` and the README document them: they reach the

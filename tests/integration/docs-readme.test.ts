@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPlatform, type Platform } from '../../gateway/platform.ts';
+import { startPlatform, type Platform } from '../../platform/platform.ts';
 
 /**
  * The README, followed as a user would: its examples are files that run (the README shows them as they
@@ -74,9 +74,9 @@ describe('README examples', () => {
 
     it('runs a quiz to the end as a .mts file importing the checkout’s client, and exits 0', async () => {
       const source = await readFile(join(REPO, 'examples/client/quiz.mts'), 'utf8');
-      const client = join(REPO, 'gateway/client.ts');
-      expect(source).toContain("from '../../gateway/client.ts'");
-      await writeFile(join(outside, 'quiz.mts'), source.replace('../../gateway/client.ts', client));
+      const client = join(REPO, 'clients/api-client.ts');
+      expect(source).toContain("from '../../clients/api-client.ts'");
+      await writeFile(join(outside, 'quiz.mts'), source.replace('../../clients/api-client.ts', client));
       const { stdout } = await run(join(REPO, 'node_modules/.bin/tsx'), ['quiz.mts'], {
         cwd: outside,
         env: { ...process.env, TRIBUTARY_URL: platform.url, TRIBUTARY_API_KEY: '' },

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { isFinished, unknownSettings, type Run, type SessionEvent } from '../../core/index.ts';
-import { startPlatform } from '../../gateway/platform.ts';
-import { withDotEnv } from '../../gateway/serve.ts';
+import { startPlatform } from '../../platform/platform.ts';
+import { withDotEnv } from '../../platform/serve.ts';
 import { TEST_PLUGINS } from './gateway/platform.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
@@ -58,7 +58,7 @@ async function running(server: Started): Promise<{ url: string; pid: number }> {
 }
 
 const gatewayEntry = (env: Record<string, string>) =>
-  spawnServer(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], env);
+  spawnServer(process.execPath, ['--import', 'tsx', 'platform/main.ts'], env);
 
 async function json<T>(url: string, init?: RequestInit): Promise<T> {
   const response = await fetch(url, {

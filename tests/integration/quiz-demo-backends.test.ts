@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Runtime } from '../../core/index.ts';
-import { startDemoBackends } from '../../plugins/demo-backends/index.ts';
+import { startDemoBackends } from '../../demo-backends/index.ts';
 import { runFlow, startFlowRuntime } from '../unit/flows/flow-runtime.ts';
 import { QUIZ_STEPS } from '../fixtures/quiz-steps.ts';
 

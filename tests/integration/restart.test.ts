@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqliteStore, type Runtime } from '../../core/index.ts';
+import { type Runtime } from '../../core/index.ts';
+import { SqliteStore } from '../../stores/index.ts';
 import { startRuntime, terminalOf } from '../fixtures/runtime.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));

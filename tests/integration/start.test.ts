@@ -12,7 +12,7 @@ afterEach(() => dir && rmSync(dir, { recursive: true, force: true }));
 it('`npm start`’s entry boots on the SQLite default and stops gracefully on SIGTERM', async () => {
   dir = mkdtempSync(join(tmpdir(), 'tributary-start-'));
   const path = join(dir, 'nested', 'tributary.db');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'platform/main.ts'], {
     cwd: repo,
     env: { ...process.env, SQLITE_PATH: path, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { noopTelemetry, type Telemetry } from '../../../core/index.ts';
-import { startPlatform, type Platform } from '../../../gateway/platform.ts';
-import { startDemoBackends, type DemoBackendsOptions } from '../../../plugins/demo-backends/index.ts';
+import { startPlatform, type Platform } from '../../../platform/platform.ts';
+import { startDemoBackends, type DemoBackendsOptions } from '../../../demo-backends/index.ts';
 
 /** The flow with an approval the e2e tests answer from the dashboard. */
 export const APPROVAL_PLUGINS = fileURLToPath(new URL('./approval-plugins.ts', import.meta.url));

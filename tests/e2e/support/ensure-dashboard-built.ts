@@ -1,4 +1,4 @@
-import { buildDashboard, dashboardIsStale } from '../../../gateway/dashboard/build-dashboard.ts';
+import { buildDashboard, dashboardIsStale } from '../../../clients/dashboard/build-dashboard.ts';
 
 /**
  * Builds the dashboard when `dist/` is missing or older than its sources, so the browser tests

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
 import type { SessionEvent } from '../../../core/index.ts';
-import { createTributaryClient, type TributaryClient } from '../../../gateway/client.ts';
-import { startPlatform, type Platform } from '../../../gateway/platform.ts';
+import { createTributaryClient, type TributaryClient } from '../../../clients/api-client.ts';
+import { startPlatform, type Platform } from '../../../platform/platform.ts';
 
 /** The CLI as installed: `tributary` is this file run by node. */
 export const BIN = fileURLToPath(new URL('../../../bin/tributary.mjs', import.meta.url));
@@ -219,7 +219,7 @@ export async function cliInProcess(
   args: readonly string[],
   env: Record<string, string | undefined> = { NO_COLOR: '1' },
 ): Promise<Omit<CliResult, 'signal'>> {
-  const { runCli } = await import('../../../gateway/cli/run-cli.ts');
+  const { runCli } = await import('../../../clients/cli/run-cli.ts');
   let stdout = '';
   let stderr = '';
   const code = await runCli(args, {

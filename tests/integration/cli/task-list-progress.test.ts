@@ -2,10 +2,10 @@ import { clearLine, cursorTo, moveCursor } from 'node:readline';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { SessionEvent } from '../../../core/index.ts';
-import type { CliIo } from '../../../gateway/cli/cli-io.ts';
-import { createColors } from '../../../gateway/cli/colors.ts';
-import { createRunProgress } from '../../../gateway/cli/create-run-progress.ts';
-import { taskListProgress } from '../../../gateway/cli/task-list-progress.ts';
+import type { CliIo } from '../../../clients/cli/cli-io.ts';
+import { createColors } from '../../../clients/cli/colors.ts';
+import { createRunProgress } from '../../../clients/cli/create-run-progress.ts';
+import { taskListProgress } from '../../../clients/cli/task-list-progress.ts';
 import { ansi, ESC, FAKE_PLUGINS, QUIZ_STEPS, runStatus, storedEvents, usePlatform } from './cli.ts';
 
 /** A terminal that keeps what is written to it (ora moves the cursor through these methods). */

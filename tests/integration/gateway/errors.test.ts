@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { MemoryStore } from '../../../core/index.ts';
+import { MemoryStore } from '../../../stores/index.ts';
 import {
   expectProblem,
   newSession,

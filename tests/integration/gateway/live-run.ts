@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import type { Run } from '../../../core/index.ts';
-import type { TributaryClient } from '../../../gateway/client.ts';
+import type { TributaryClient } from '../../../clients/api-client.ts';
 
 /** A `tick` run (TEST_PLUGINS) whose first tick is an hour away: live and silent until cancelled. */
 const QUIET = { input: { question: 'wait', everyMs: 3_600_000 }, flow: 'tick' } as const;

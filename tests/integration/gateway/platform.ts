@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { isFinished, type Run, type SessionEvent } from '../../../core/index.ts';
-import { createTributaryClient, type TributaryClient } from '../../../gateway/client.ts';
-import { startPlatform, type Platform, type PlatformOptions } from '../../../gateway/platform.ts';
+import { createTributaryClient, type TributaryClient } from '../../../clients/api-client.ts';
+import { startPlatform, type Platform, type PlatformOptions } from '../../../platform/platform.ts';
 import {
   startDemoBackends,
   type DemoBackends,
   type DemoBackendsOptions,
-} from '../../../plugins/demo-backends/index.ts';
+} from '../../../demo-backends/index.ts';
 import { assertConforms, conformingFetch } from './spec-conformance.ts';
 import { SseStream } from './sse.ts';
 

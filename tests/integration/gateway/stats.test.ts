@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TributaryClient } from '../../../gateway/client.ts';
+import type { TributaryClient } from '../../../clients/api-client.ts';
 import {
   ANN_KEY,
   API_KEYS,

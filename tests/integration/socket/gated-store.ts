@@ -1,10 +1,5 @@
-import {
-  MemoryStore,
-  TributaryError,
-  type EventBounds,
-  type Session,
-  type SessionEvent,
-} from '../../../core/index.ts';
+import { TributaryError, type EventBounds, type Session, type SessionEvent } from '../../../core/index.ts';
+import { MemoryStore } from '../../../stores/index.ts';
 
 /** A hold on the next `listEvents` read: `reached` once it started, `release()` lets it answer. */
 export interface Hold {

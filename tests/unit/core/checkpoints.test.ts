@@ -3,11 +3,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   CheckpointCipher,
   isTributaryError,
-  MemoryStore,
   REDACTED,
   type Runtime,
   type StoredCheckpoint,
 } from '../../../core/index.ts';
+import { MemoryStore } from '../../../stores/index.ts';
 import { startRuntime } from '../../fixtures/runtime.ts';
 
 const KEY_A = 'a1'.repeat(32);

@@ -217,7 +217,7 @@ describe('loadConfig parses list-like values', () => {
 
 describe('npm start with a bad setting', () => {
   it('exits 1 with a message naming the variable', () => {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'platform/main.ts'], {
       cwd: REPO_ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', STORE: 'memory', PORT: 'abc' },
       encoding: 'utf8',

@@ -2,14 +2,8 @@ import { firstValueFrom, take, toArray } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  EventHub,
-  EventLog,
-  MemoryStore,
-  replayThenLive,
-  type EventBounds,
-  type Runtime,
-} from '../../../core/index.ts';
+import { EventHub, EventLog, replayThenLive, type EventBounds, type Runtime } from '../../../core/index.ts';
+import { MemoryStore } from '../../../stores/index.ts';
 import { startRuntime } from '../../fixtures/runtime.ts';
 
 let runtime: Runtime | undefined;

@@ -3,14 +3,13 @@ import {
   EventHub,
   EventLog,
   MAX_GROUP,
-  MemoryStore,
-  SqliteStore,
   TributaryError,
   type Commit,
   type SessionEvent,
   type SessionStore,
   type WriteBatch,
 } from '../../../core/index.ts';
+import { MemoryStore, SqliteStore } from '../../../stores/index.ts';
 import { makeRun, makeSession } from '../stores/fixtures.ts';
 
 /** A MemoryStore that records the size of every writeMany call, and can be told to fail some. */

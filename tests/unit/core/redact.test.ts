@@ -13,7 +13,7 @@ import { fakePlugins } from '../../fixtures/fake-plugins.ts';
 import { startRuntime, terminalOf } from '../../fixtures/runtime.ts';
 
 /**
- * The key rule (core/redact.ts, docs/core.md "Redaction"): a key is read as words in any case style
+ * The key rule (core/events/redact.ts, docs/core.md "Redaction"): a key is read as words in any case style
  * (snake, camel, kebab, upper, dotted) and is secret when a secret word stands anywhere in it, not only
  * at its end. Decided: `pwd`, `passphrase`, `access_key`, `private_key`, `cookie`/`set-cookie` and
  * session credentials (`session_token`, `session_secret`) are secret; a bare `session` or

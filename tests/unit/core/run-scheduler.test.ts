@@ -1,9 +1,9 @@
 import { Subject, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import { RunScheduler, type SchedulerJob } from '../../../core/run-scheduler.ts';
+import { RunScheduler, type SchedulerJob } from '../../../core/runs/run-scheduler.ts';
 import type { RunEnd } from '../../../core/operators/until-cancelled.ts';
-import type { MultitaskStrategy } from '../../../core/run.ts';
+import type { MultitaskStrategy } from '../../../core/runs/run.ts';
 import { isTributaryError } from '../../../core/errors.ts';
 
 interface Job extends SchedulerJob {

@@ -1,12 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { firstValueFrom, filter, take, toArray } from 'rxjs';
-import {
-  isTributaryError,
-  MemoryStore,
-  type Runtime,
-  type SessionEvent,
-  type WriteBatch,
-} from '../../../core/index.ts';
+import { isTributaryError, type Runtime, type SessionEvent, type WriteBatch } from '../../../core/index.ts';
+import { MemoryStore } from '../../../stores/index.ts';
 import { seenSignals, sleep } from '../../fixtures/fake-plugins.ts';
 import { eventWhere, startRuntime, terminalOf } from '../../fixtures/runtime.ts';
 

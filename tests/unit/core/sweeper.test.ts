@@ -2,12 +2,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { pino } from 'pino';
 import {
   isTributaryError,
-  MemoryStore,
   type Runtime,
   type SessionEvent,
   type SweepCandidates,
   type SweepQuery,
 } from '../../../core/index.ts';
+import { MemoryStore } from '../../../stores/index.ts';
 import { startRuntime } from '../../fixtures/runtime.ts';
 
 // Captured before any test fakes timers: lets the runtime's promise chains settle without moving the clock.

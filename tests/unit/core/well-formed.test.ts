@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../../core/index.ts';
-import { wellFormed } from '../../../core/well-formed.ts';
+import { wellFormed } from '../../../core/events/well-formed.ts';
 import { startRuntime } from '../../fixtures/runtime.ts';
 
 describe('wellFormed', () => {

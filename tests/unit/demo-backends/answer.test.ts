@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { composeAnswer } from '../../../plugins/demo-backends/answer.ts';
-import { DEMO_CORPUS } from '../../../plugins/demo-backends/corpus.ts';
-import { SearchIndex } from '../../../plugins/demo-backends/search.ts';
+import { composeAnswer } from '../../../demo-backends/answer.ts';
+import { DEMO_CORPUS } from '../../../demo-backends/corpus.ts';
+import { SearchIndex } from '../../../demo-backends/search.ts';
 
 describe('composeAnswer', () => {
   const index = new SearchIndex(DEMO_CORPUS);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isTributaryError } from '../../../core/errors.ts';
-import { readDemoEnv } from '../../../plugins/demo-backends/demo-env.ts';
+import { readDemoEnv } from '../../../demo-backends/demo-env.ts';
 
 describe('readDemoEnv', () => {
   it('has defaults for everything', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Chunk, Exam, GenerateRequest } from '../../../plugins/contracts.ts';
-import { DEMO_CORPUS } from '../../../plugins/demo-backends/corpus.ts';
-import { ExamInputError, generateExam, gradeExam } from '../../../plugins/demo-backends/exam.ts';
+import { DEMO_CORPUS } from '../../../demo-backends/corpus.ts';
+import { ExamInputError, generateExam, gradeExam } from '../../../demo-backends/exam.ts';
 
 /** Demo corpus passages as retrieved chunks. */
 function chunks(...ids: string[]): Chunk[] {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { DEMO_CORPUS } from '../../../plugins/demo-backends/corpus.ts';
-import type { Passage } from '../../../plugins/demo-backends/corpus.ts';
-import { SearchIndex } from '../../../plugins/demo-backends/search.ts';
-import { tokenize } from '../../../plugins/demo-backends/text.ts';
+import { DEMO_CORPUS } from '../../../demo-backends/corpus.ts';
+import type { Passage } from '../../../demo-backends/corpus.ts';
+import { SearchIndex } from '../../../demo-backends/search.ts';
+import { tokenize } from '../../../demo-backends/text.ts';
 
 describe('tokenize', () => {
   it('lowercases, splits on punctuation, drops stopwords and folds plurals', () => {

@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { filter, firstValueFrom } from 'rxjs';
-import { loadConfig, MemoryStore, Runtime, type SessionEvent } from '../../../core/index.ts';
+import { loadConfig, Runtime, type SessionEvent } from '../../../core/index.ts';
+import { MemoryStore } from '../../../stores/index.ts';
 import { builtinPlugins } from '../../../plugins/builtin.ts';
 
 /** A runtime with the built-in tools and flows, bound to the given backend URLs. */

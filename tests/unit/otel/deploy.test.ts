@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../../../core/index.ts';
-import { readDemoEnv } from '../../../plugins/demo-backends/demo-env.ts';
+import { readDemoEnv } from '../../../demo-backends/demo-env.ts';
 import { readOtelSettings } from '../../../otel/index.ts';
 
 // Docker cannot run here, so the deploy files are checked by reading them.
@@ -93,8 +93,8 @@ describe('deploy/Dockerfile', () => {
     const args = JSON.parse(cmd.slice('CMD '.length)) as string[];
     // npm start execs node (so signals reach it); the container runs node as PID 1 directly.
     expect(['exec', 'node', ...args.slice(1)].join(' ')).toBe(packageJson.scripts.start);
-    expect(args).toEqual(['node', '--import', 'tsx', '--import', './otel/register.ts', 'gateway/main.ts']);
-    for (const path of ['otel/register.ts', 'gateway/main.ts'])
+    expect(args).toEqual(['node', '--import', 'tsx', '--import', './otel/register.ts', 'platform/main.ts']);
+    for (const path of ['otel/register.ts', 'platform/main.ts'])
       expect(existsSync(`${ROOT}${path}`)).toBe(true);
   });
 

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { pluginNewCommand } from '../../../plugins/scaffold/index.ts';
+import { pluginNewCommand } from '../../../scaffold/index.ts';
 import { REPO, scaffoldOut } from './scaffold-out.ts';
 
 const run = promisify(execFile);
@@ -58,7 +58,7 @@ describe('plugin:new', () => {
   );
 
   it('runs as a script: `npm run plugin:new` exits 1 on a bad name', async () => {
-    const script = ['--import', 'tsx', 'plugins/scaffold/main.ts', 'Stock-Quote', '--dir', out.dir];
+    const script = ['--import', 'tsx', 'scaffold/main.ts', 'Stock-Quote', '--dir', out.dir];
     const failed = await run(process.execPath, script, { cwd: REPO }).catch((error: unknown) => error);
     expect(failed).toMatchObject({
       code: 1,

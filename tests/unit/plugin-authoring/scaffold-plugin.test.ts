@@ -8,7 +8,7 @@ import * as prettier from 'prettier';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPlugins, PluginRegistry } from '../../../core/index.ts';
 import { builtinPlugins } from '../../../plugins/builtin.ts';
-import { scaffoldPlugin } from '../../../plugins/scaffold/index.ts';
+import { scaffoldPlugin } from '../../../scaffold/index.ts';
 import { REPO, scaffoldOut } from './scaffold-out.ts';
 
 const run = promisify(execFile);

@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { startPlatform } from '../../../gateway/platform.ts';
-import type * as DemoBackendsModule from '../../../plugins/demo-backends/index.ts';
-import type { DemoBackends } from '../../../plugins/demo-backends/index.ts';
+import { startPlatform } from '../../../platform/platform.ts';
+import type * as DemoBackendsModule from '../../../demo-backends/index.ts';
+import type { DemoBackends } from '../../../demo-backends/index.ts';
 
 /** Every demo backend pair `startPlatform` starts, so a test can see whether a failed start left them running. */
 const demos = vi.hoisted((): DemoBackends[] => []);
 
-vi.mock('../../../plugins/demo-backends/index.ts', async (importOriginal) => {
+vi.mock('../../../demo-backends/index.ts', async (importOriginal) => {
   const original = await importOriginal<typeof DemoBackendsModule>();
   return {
     ...original,

@@ -1,6 +1,6 @@
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
-import { PluginRegistry } from '../../../core/plugin-registry.ts';
+import { PluginRegistry } from '../../../core/plugins/plugin-registry.ts';
 import { builtinTools } from '../../../plugins/builtin-tools.ts';
 import { generateExam } from '../../../plugins/generate_exam/index.ts';
 import { gradeExam } from '../../../plugins/grade_exam/index.ts';

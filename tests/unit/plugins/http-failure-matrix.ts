@@ -1,6 +1,6 @@
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
-import type { ToolDefinition } from '../../../core/plugin.ts';
+import type { ToolDefinition } from '../../../core/plugins/plugin.ts';
 import type { HttpToolOptions } from '../../../plugins/http/index.ts';
 import { toolHarness } from '../../conformance/tool-harness.ts';
 import { useNock } from './nock-lifecycle.ts';

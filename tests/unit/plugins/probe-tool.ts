@@ -1,5 +1,5 @@
-import { defineTool } from '../../../core/plugin.ts';
-import type { ToolDefinition } from '../../../core/plugin.ts';
+import { defineTool } from '../../../core/plugins/plugin.ts';
+import type { ToolDefinition } from '../../../core/plugins/plugin.ts';
 import { httpToolPolicy, postJson, toolEndpoint } from '../../../plugins/http/index.ts';
 import type { HttpToolOptions } from '../../../plugins/http/index.ts';
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPlugins } from '../../../core/index.ts';
-import { pluginNewCommand } from '../../../plugins/scaffold/index.ts';
+import { pluginNewCommand } from '../../../scaffold/index.ts';
 
 /**
  * `tributary plugin new <name> --dir <somewhere outside the repo>`: the files written there must resolve

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApprovalBook } from '../../../core/approvals.ts';
+import { ApprovalBook } from '../../../core/runs/approvals.ts';
 import { TributaryError } from '../../../core/errors.ts';
 
 const ask = { session_id: 's1', run_id: 'r1', tool: 'send_mail', input: { to: 'ann' } };

@@ -2,10 +2,10 @@ import { of } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import type { ErrorCode } from '../../../core/errors.ts';
 import { TributaryError } from '../../../core/errors.ts';
-import { defineFlow, defineTool } from '../../../core/plugin.ts';
-import type { FlowDefinition, Plugin } from '../../../core/plugin.ts';
-import { PluginRegistry, TOOL_DEFAULTS } from '../../../core/plugin-registry.ts';
-import { assertPlugin } from '../../../core/plugin-validation.ts';
+import { defineFlow, defineTool } from '../../../core/plugins/plugin.ts';
+import type { FlowDefinition, Plugin } from '../../../core/plugins/plugin.ts';
+import { PluginRegistry, TOOL_DEFAULTS } from '../../../core/plugins/plugin-registry.ts';
+import { assertPlugin } from '../../../core/plugins/plugin-validation.ts';
 import { shoutTool } from './scope.ts';
 
 function quizFlow(overrides: Partial<Omit<FlowDefinition, 'kind'>> = {}): FlowDefinition {

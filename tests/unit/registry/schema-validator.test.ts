@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TributaryError } from '../../../core/errors.ts';
-import { compileSchema, createAjv, validationError } from '../../../core/schema-validator.ts';
-import type { JsonSchema } from '../../../core/plugin.ts';
+import { compileSchema, createAjv, validationError } from '../../../core/plugins/schema-validator.ts';
+import type { JsonSchema } from '../../../core/plugins/plugin.ts';
 
 /** Validates `data` against `schema` and returns the error `validationError` makes of the failures. */
 function failure(schema: JsonSchema, data: unknown, prefix = 'input'): TributaryError {

@@ -1,12 +1,12 @@
 import { pino } from 'pino';
-import { ApprovalBook } from '../../../core/approvals.ts';
-import type { EventDraft, EventType } from '../../../core/event.ts';
-import { defineTool } from '../../../core/plugin.ts';
-import type { ToolDefinition } from '../../../core/plugin.ts';
-import { PluginRegistry } from '../../../core/plugin-registry.ts';
-import type { RunScope } from '../../../core/run-scope.ts';
+import { ApprovalBook } from '../../../core/runs/approvals.ts';
+import type { EventDraft, EventType } from '../../../core/events/event.ts';
+import { defineTool } from '../../../core/plugins/plugin.ts';
+import type { ToolDefinition } from '../../../core/plugins/plugin.ts';
+import { PluginRegistry } from '../../../core/plugins/plugin-registry.ts';
+import type { RunScope } from '../../../core/runs/run-scope.ts';
 import type { Span, SpanAttributes, SpanEnd, Telemetry } from '../../../core/telemetry.ts';
-import type { ToolCallDeps } from '../../../core/tool-call.ts';
+import type { ToolCallDeps } from '../../../core/plugins/tool-call.ts';
 
 /** A span as the recording telemetry saw it: how it started and every `end` call (there must be exactly one). */
 export interface RecordedSpan {

@@ -1,7 +1,7 @@
 import { lastValueFrom } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import type { EventDraft } from '../../../core/event.ts';
-import { callTool } from '../../../core/tool-call.ts';
+import type { EventDraft } from '../../../core/events/event.ts';
+import { callTool } from '../../../core/plugins/tool-call.ts';
 import { shoutTool, testScope, toolDeps } from './scope.ts';
 import type { TestScope } from './scope.ts';
 

@@ -2,7 +2,7 @@ import { catchError, of, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { isTributaryError } from '../../../core/errors.ts';
-import { callTool } from '../../../core/tool-call.ts';
+import { callTool } from '../../../core/plugins/tool-call.ts';
 import { flaky, shoutTool, testScope, toolDeps } from './scope.ts';
 
 /**

@@ -2,8 +2,8 @@ import type { Observable } from 'rxjs';
 import { interval, lastValueFrom, map, take } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { TributaryError } from '../../../core/errors.ts';
-import type { ToolContext } from '../../../core/plugin.ts';
-import { callTool } from '../../../core/tool-call.ts';
+import type { ToolContext } from '../../../core/plugins/plugin.ts';
+import { callTool } from '../../../core/plugins/tool-call.ts';
 import { flaky, shoutTool, testScope, toolDeps } from './scope.ts';
 
 /** Subscribes and waits for the call to end; returns its one value or its error. */

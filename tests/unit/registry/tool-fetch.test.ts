@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { lastValueFrom } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { callTool } from '../../../core/tool-call.ts';
+import { callTool } from '../../../core/plugins/tool-call.ts';
 import { shoutTool, testScope, toolDeps } from './scope.ts';
 
 /** A real HTTP server on port 0: `/echo` answers with the headers it got, `/hang` never answers. */

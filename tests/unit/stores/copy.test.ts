@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { copyData, deepFreeze, flat } from '../../../core/stores/copy.ts';
+import { copyData, deepFreeze, flat } from '../../../core/store/copy.ts';
 
 describe('copyData', () => {
   it('copies plain JSON-like data deeply, as structuredClone does', () => {

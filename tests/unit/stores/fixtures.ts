@@ -1,8 +1,8 @@
-import type { StoredCheckpoint } from '../../../core/checkpoint.ts';
-import type { Message } from '../../../core/message.ts';
-import type { Run } from '../../../core/run.ts';
-import type { UnnumberedEvent } from '../../../core/session-store.ts';
-import type { Session } from '../../../core/session.ts';
+import type { StoredCheckpoint } from '../../../core/checkpoints/checkpoint.ts';
+import type { Message } from '../../../core/events/message.ts';
+import type { Run } from '../../../core/runs/run.ts';
+import type { UnnumberedEvent } from '../../../core/store/session-store.ts';
+import type { Session } from '../../../core/sessions/session.ts';
 import { newId } from '../../../core/uuid.ts';
 
 /** A fixed origin for test clocks, so timestamps are readable and ordering is explicit. */

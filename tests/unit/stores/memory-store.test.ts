@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryStore } from '../../../core/stores/memory-store.ts';
+import { MemoryStore } from '../../../stores/memory/memory-store.ts';
 import { makeEvent, makeSession } from './fixtures.ts';
 import { describeStoreConformance } from './store-conformance.ts';
 

@@ -3,7 +3,7 @@
  * the signal `'go'`, appends `count` events to one session, one write (one transaction) each.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { SqliteStore } from '../../../core/stores/sqlite-store.ts';
+import { SqliteStore } from '../../../stores/sqlite/sqlite-store.ts';
 import { makeEvent } from './fixtures.ts';
 
 export interface WriterJob {

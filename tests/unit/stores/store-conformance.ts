@@ -1,13 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ErrorCode } from '../../../core/errors.ts';
-import type { SessionEvent } from '../../../core/event.ts';
+import type { SessionEvent } from '../../../core/events/event.ts';
 import type {
   SessionStore,
   SweepCandidate,
   UnnumberedEvent,
   WriteBatch,
-} from '../../../core/session-store.ts';
-import type { Session, SessionFilter, SessionPatch } from '../../../core/session.ts';
+} from '../../../core/store/session-store.ts';
+import type { Session, SessionFilter, SessionPatch } from '../../../core/sessions/session.ts';
 import { newId } from '../../../core/uuid.ts';
 import { isoAt, makeCheckpoint, makeEvent, makeMessage, makeRun, makeSession } from './fixtures.ts';
 

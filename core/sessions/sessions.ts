@@ -1,0 +1,324 @@
+import { TributaryError } from '../errors.ts';
+import type { EventDraft, SessionEvent } from '../events/event.ts';
+import type { EventHub } from '../events/event-hub.ts';
+import type { EventLog } from '../events/event-log.ts';
+import { closedRunError, type IsRunLive } from '../runs/run-guard.ts';
+import type { Page, Session, SessionFilter, SessionPatch, SessionState } from './session.ts';
+import { SESSION_STATES } from './session.ts';
+import { expiresAt, touch, type SessionPolicy } from './session-policy.ts';
+import type { SessionStore } from '../store/session-store.ts';
+import type { Telemetry } from '../telemetry.ts';
+import { KeyedQueue } from '../events/keyed-queue.ts';
+import { newId, nowIso } from '../uuid.ts';
+import { wellFormed } from '../events/well-formed.ts';
+
+export interface CreateSessionInput {
+  user_id?: string | null;
+  agent_id?: string | null;
+  team_id?: string | null;
+  workflow_id?: string | null;
+  name?: string | null;
+  metadata?: Record<string, unknown>;
+  data?: Record<string, unknown>;
+}
+
+export interface UpdateSessionInput {
+  name?: string | null;
+  metadata?: Record<string, unknown>;
+  data?: Record<string, unknown>;
+  /** Only `active` and `archived` may be set; `idle` and `expired` are the sweeper's. */
+  state?: SessionState;
+}
+
+export interface ListSessionsInput extends SessionFilter {
+  limit?: number;
+  cursor?: string | null;
+}
+
+export const DEFAULT_PAGE_LIMIT = 100;
+export const MAX_PAGE_LIMIT = 1000;
+
+export interface SessionsDeps {
+  store: SessionStore;
+  log: EventLog;
+  hub: EventHub;
+  telemetry: Telemetry;
+  policy: SessionPolicy;
+  /** Whether a run may still take progress events (`Runs.isLive`). */
+  isRunLive: IsRunLive;
+}
+
+/**
+ * Session lifecycle: create (with the per-user cap), read, list, update, delete, expire.
+ * Runs are the scheduler's business; this class only keeps the records and their events.
+ *
+ * @example
+ * ```ts
+ * const s = await sessions.create({ user_id: 'ann', agent_id: 'quiz', metadata: { course: 'rxjs' } });
+ * const page = await sessions.list({ user_id: 'ann', state: 'active', limit: 20 });
+ * ```
+ */
+export class Sessions {
+  /** Creates of one user are serialised so concurrent creates cannot pass the cap together. */
+  private readonly creates = new KeyedQueue();
+  /** Called before sessions are deleted, so their runs can be cancelled first. */
+  beforeRemove: (ids: readonly string[]) => Promise<void> = async () => {};
+
+  constructor(private readonly deps: SessionsDeps) {}
+
+  create(given: CreateSessionInput = {}): Promise<Session> {
+    // Made well-formed up front, so the session returned is the one stored (the log does it too).
+    const input = wellFormed(given);
+    const user = input.user_id ?? null;
+    // Without a user there is no cap to check, so nothing to serialise.
+    if (user === null) return this.createNow(input, null);
+    return this.creates.run(user, async () => {
+      await this.enforceCap(user);
+      return this.createNow(input, user);
+    });
+  }
+
+  /** Writes the new session with its `session.created` event and returns it as written. */
+  private async createNow(input: CreateSessionInput, user: string | null): Promise<Session> {
+    const id = newId();
+    const ts = nowIso();
+    const trace = this.deps.telemetry.startSession(id, {
+      'session.id': id,
+      'user.id': user ?? undefined,
+      'agent.id': input.agent_id ?? undefined,
+    });
+    const session: Session = {
+      id,
+      user_id: user,
+      agent_id: input.agent_id ?? null,
+      team_id: input.team_id ?? null,
+      workflow_id: input.workflow_id ?? null,
+      name: input.name ?? null,
+      state: 'active',
+      metadata: input.metadata ?? {},
+      data: input.data ?? {},
+      created_at: ts,
+      updated_at: ts,
+      last_active_at: ts,
+      expires_at: null,
+      trace_id: trace.traceId,
+      trace_parent: trace.parent,
+      last_seq: 0,
+      active_run_id: null,
+      run_count: 0,
+      usage: { tokens_in: 0, tokens_out: 0 },
+    };
+    session.expires_at = expiresAt(this.deps.policy, session, ts);
+    const written = await this.deps.log.commit({
+      session_id: id,
+      trace_id: session.trace_id,
+      create: session,
+      events: [
+        {
+          type: 'session.created',
+          message: 'session created',
+          meta: { user_id: user, agent_id: session.agent_id },
+        },
+      ],
+    });
+    // The store kept its own copy; no need to read back what was just written.
+    return { ...session, last_seq: written.at(-1)?.seq ?? 0 };
+  }
+
+  /** The session, or SESSION_NOT_FOUND. */
+  async get(id: string): Promise<Session> {
+    const session = await this.deps.store.getSession(id);
+    if (!session)
+      throw new TributaryError('SESSION_NOT_FOUND', `session ${id} not found`, { field: 'session_id' });
+    return session;
+  }
+
+  async list(input: ListSessionsInput = {}): Promise<Page<Session>> {
+    const { limit = DEFAULT_PAGE_LIMIT, cursor, ...filter } = input;
+    checkLimit(limit);
+    for (const state of [filter.state ?? []].flat()) checkState(state);
+    return this.deps.store.listSessions({ ...filter, limit, cursor: cursor ?? null });
+  }
+
+  /** The session, or SESSION_EXPIRED when it has expired: expired sessions are read-only. */
+  async getWritable(id: string): Promise<Session> {
+    const session = await this.get(id);
+    if (session.state === 'expired') {
+      throw new TributaryError('SESSION_EXPIRED', `session ${id} has expired and is read-only`, {
+        field: 'session_id',
+      });
+    }
+    return session;
+  }
+
+  async update(id: string, input: UpdateSessionInput): Promise<Session> {
+    const session = await this.getWritable(id);
+    if (input.state !== undefined) {
+      checkState(input.state);
+      if (input.state === 'idle' || input.state === 'expired') {
+        throw new TributaryError(
+          'INVALID_STATE',
+          `state may be set to active or archived, not ${input.state}`,
+          { field: 'state' },
+        );
+      }
+    }
+    const changes: SessionPatch = {};
+    if (input.name !== undefined) changes.name = input.name;
+    if (input.metadata !== undefined) changes.metadata = input.metadata;
+    // Merged into the data stored when the write runs (not this earlier read), so concurrent writes are kept.
+    if (input.data !== undefined) changes.data = input.data;
+    if (input.state !== undefined) changes.state = input.state;
+    await this.deps.log.commit({
+      session_id: id,
+      trace_id: session.trace_id,
+      patch: (current) =>
+        touch(
+          this.deps.policy,
+          current,
+          changes.data === undefined ? changes : { ...changes, data: { ...current.data, ...changes.data } },
+        ),
+      events: [
+        { type: 'session.updated', message: 'session updated', meta: { fields: Object.keys(changes) } },
+      ],
+    });
+    return this.get(id);
+  }
+
+  /**
+   * Appends a `progress` event posted from outside (an agent, a worker) and records the activity.
+   * Expired sessions refuse it; a `run_id` must name a live run of the session (RUN_NOT_FOUND,
+   * RUN_FINISHED), so a run's terminal event stays its last.
+   */
+  async recordProgress(id: string, draft: Omit<EventDraft, 'type'>): Promise<SessionEvent> {
+    const session = await this.getWritable(id);
+    const runId = draft.run_id ?? null;
+    if (runId !== null && !this.deps.isRunLive(id, runId))
+      throw await closedRunError(this.deps.store, id, runId);
+    // No await from the check to the commit: a live run's terminal event is queued after this one.
+    const [event] = await this.deps.log.commit({
+      session_id: id,
+      trace_id: session.trace_id,
+      patch: (current) => touch(this.deps.policy, current),
+      events: [{ ...draft, type: 'progress' }],
+    });
+    if (!event) throw new TributaryError('STORE_UNAVAILABLE', 'the store wrote no event');
+    return event;
+  }
+
+  /** Deletes a session and everything it owns (its run is cancelled first). */
+  async remove(id: string): Promise<void> {
+    await this.get(id);
+    await this.removeIds([id]);
+  }
+
+  /** Bulk delete by user or agent; at least one filter is required. Returns how many went. */
+  async removeMany(filter: { user_id?: string; agent_id?: string }): Promise<number> {
+    if (filter.user_id === undefined && filter.agent_id === undefined) {
+      throw new TributaryError('INVALID_ARGUMENT', 'bulk delete needs user_id or agent_id', {
+        field: 'user_id',
+      });
+    }
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Page<Session> = await this.deps.store.listSessions({
+        ...filter,
+        limit: MAX_PAGE_LIMIT,
+        cursor,
+      });
+      ids.push(...page.items.map((session) => session.id));
+      cursor = page.next_cursor;
+    } while (cursor);
+    return (await this.removeIds(ids)).length;
+  }
+
+  /** Marks sessions expired with a `session.expired` event each, and frees their memory. */
+  async expire(
+    sessions: readonly Pick<Session, 'id' | 'trace_id'>[],
+    reason: 'ttl' | 'evicted' | 'forced',
+  ): Promise<void> {
+    if (sessions.length === 0) return;
+    const ts = nowIso();
+    await this.deps.log.commitMany(
+      sessions.map((session) => ({
+        session_id: session.id,
+        trace_id: session.trace_id,
+        patch: { state: 'expired' as const, updated_at: ts, expires_at: null },
+        events: [
+          { type: 'session.expired' as const, message: `session expired (${reason})`, meta: { reason } },
+        ],
+      })),
+    );
+    for (const session of sessions) this.deps.hub.drop(session.id);
+  }
+
+  private async removeIds(ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    await this.beforeRemove(ids);
+    await this.deps.log.flush();
+    const removed = await this.deps.store.deleteSessions(ids);
+    for (const id of removed) this.deps.hub.drop(id);
+    return removed;
+  }
+
+  private async enforceCap(userId: string): Promise<void> {
+    const { maxPerUser, capPolicy } = this.deps.policy;
+    if (maxPerUser === 0) return;
+    const live = await this.deps.store.countSessions({ user_id: userId, state: ['active', 'idle'] });
+    if (live < maxPerUser) return;
+    const oldestIdle = capPolicy === 'evict' ? await this.oldestIdle(userId) : undefined;
+    if (!oldestIdle) {
+      throw new TributaryError(
+        'SESSION_CAP_REACHED',
+        `user ${userId} has ${live} live sessions (cap ${maxPerUser})`,
+        {
+          field: 'user_id',
+          details: { cap: maxPerUser, policy: capPolicy },
+        },
+      );
+    }
+    await this.expire([oldestIdle], 'evicted');
+  }
+
+  private async oldestIdle(userId: string): Promise<Session | undefined> {
+    let oldest: Session | undefined;
+    let cursor: string | null = null;
+    do {
+      const page: Page<Session> = await this.deps.store.listSessions({
+        user_id: userId,
+        state: 'idle',
+        limit: MAX_PAGE_LIMIT,
+        cursor,
+      });
+      for (const session of page.items) {
+        if (session.active_run_id === null && (!oldest || session.last_active_at < oldest.last_active_at))
+          oldest = session;
+      }
+      cursor = page.next_cursor;
+    } while (cursor);
+    return oldest;
+  }
+}
+
+export function checkLimit(limit: number, field = 'limit'): void {
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_LIMIT) {
+    throw new TributaryError(
+      'INVALID_ARGUMENT',
+      `${field} must be an integer from 1 to ${MAX_PAGE_LIMIT}, got ${limit}`,
+      { field },
+    );
+  }
+}
+
+function checkState(state: string): asserts state is SessionState {
+  if (!(SESSION_STATES as readonly string[]).includes(state)) {
+    throw new TributaryError(
+      'INVALID_STATE',
+      `state must be one of ${SESSION_STATES.join(', ')}, got ${JSON.stringify(state)}`,
+      {
+        field: 'state',
+      },
+    );
+  }
+}

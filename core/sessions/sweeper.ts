@@ -1,0 +1,88 @@
+import type { Logger } from 'pino';
+import { catchError, EMPTY, exhaustMap, from, timer, type Subscription } from 'rxjs';
+import type { SessionPolicy } from './session-policy.ts';
+import type { SessionStore } from '../store/session-store.ts';
+import type { Sessions } from './sessions.ts';
+import type { EventLog } from '../events/event-log.ts';
+import { nowIso } from '../uuid.ts';
+
+export interface SweeperDeps {
+  store: SessionStore;
+  sessions: Sessions;
+  log: EventLog;
+  policy: SessionPolicy;
+  /** True while this process runs or queues a run of the session: such a session never expires. */
+  isBusy(sessionId: string): boolean;
+  intervalMs: number;
+  logger: Logger;
+}
+
+export interface SweepResult {
+  idled: number;
+  expired: number;
+}
+
+/**
+ * The TTL sweeper, an RxJS timer stream: `active` sessions with no activity for `IDLE_AFTER_SECONDS`
+ * turn `idle` (a `session.updated` event), `idle` ones past `SESSION_TTL_SECONDS` more get
+ * `session.expired` and are freed. Sessions with a run are never touched. A slow sweep is never
+ * overlapped by the next tick (`exhaustMap`).
+ *
+ * @example
+ * ```ts
+ * sweeper.start();
+ * await sweeper.sweep({ force: true }); // expire every session without a run, now
+ * ```
+ */
+export class Sweeper {
+  private subscription: Subscription | null = null;
+
+  constructor(private readonly deps: SweeperDeps) {}
+
+  start(): void {
+    if (this.subscription) return;
+    const { intervalMs, logger } = this.deps;
+    this.subscription = timer(intervalMs, intervalMs)
+      .pipe(
+        exhaustMap(() =>
+          from(this.sweep()).pipe(
+            catchError((error: unknown) => {
+              logger.error({ err: error }, 'session sweep failed; next tick retries');
+              return EMPTY;
+            }),
+          ),
+        ),
+      )
+      .subscribe();
+  }
+
+  stop(): void {
+    this.subscription?.unsubscribe();
+    this.subscription = null;
+  }
+
+  async sweep({ force = false }: { force?: boolean } = {}): Promise<SweepResult> {
+    const { store, policy, isBusy } = this.deps;
+    const now = Date.now();
+    const { toIdle, toExpire } = await store.sweepCandidates({
+      idleBefore: nowIso(now - policy.idleAfterMs),
+      expireBefore: nowIso(now - policy.idleAfterMs - policy.ttlMs),
+      force,
+    });
+    const idle = toIdle.filter((candidate) => !isBusy(candidate.id));
+    const expire = toExpire.filter((candidate) => !isBusy(candidate.id));
+    const ts = nowIso(now);
+    if (idle.length > 0) {
+      // One patch and one draft list shared by every commit: the log and the stores only read them.
+      const patch = { state: 'idle' as const, updated_at: ts };
+      const events = [{ type: 'session.updated' as const, message: 'session idle', meta: { state: 'idle' } }];
+      await this.deps.log.commitMany(
+        idle.map((candidate) => ({ session_id: candidate.id, trace_id: candidate.trace_id, patch, events })),
+      );
+    }
+    await this.deps.sessions.expire(expire, force ? 'forced' : 'ttl');
+    if (idle.length + expire.length > 0)
+      this.deps.logger.info({ idled: idle.length, expired: expire.length }, 'sessions swept');
+    return { idled: idle.length, expired: expire.length };
+  }
+}

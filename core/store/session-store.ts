@@ -1,0 +1,118 @@
+import type { StoredCheckpoint } from '../checkpoints/checkpoint.ts';
+import type { SessionEvent } from '../events/event.ts';
+import type { Message } from '../events/message.ts';
+import type { Run, RunStatus } from '../runs/run.ts';
+import type { Page, Session, SessionFilter, SessionPatch, SessionState } from '../sessions/session.ts';
+
+/** An event before the store numbers it: everything but `seq`. */
+export type UnnumberedEvent = Omit<SessionEvent, 'seq'>;
+
+/**
+ * One atomic change to one session: the state it changes and the events that describe it.
+ * A store applies all of it or none of it, so nothing is ever written half.
+ */
+export interface WriteBatch {
+  session_id: string;
+  /** Insert this session (it must not exist yet). */
+  create?: Session;
+  patch?: SessionPatch;
+  /** Insert or replace these runs. */
+  runs?: readonly Run[];
+  messages?: readonly Message[];
+  checkpoints?: readonly StoredCheckpoint[];
+  /** Appended in order; the store gives each the next `seq` of the session. */
+  events?: readonly UnnumberedEvent[];
+}
+
+export interface ListSessionsQuery extends SessionFilter {
+  limit: number;
+  cursor?: string | null;
+}
+
+export interface SweepQuery {
+  /** Sessions `active` with no run and `last_active_at` before this turn `idle`. */
+  idleBefore: string;
+  /** Sessions `idle` with no run and `last_active_at` before this are expired. */
+  expireBefore: string;
+  /** Expire every session that has no run and is not archived, whatever its age. */
+  force: boolean;
+}
+
+export interface SweepCandidate {
+  id: string;
+  /** Stamped on the event the sweep writes (one trace per session). */
+  trace_id: string | null;
+}
+
+export interface SweepCandidates {
+  toIdle: SweepCandidate[];
+  toExpire: SweepCandidate[];
+}
+
+/** Which sessions `stats` counts. */
+export interface StatsQuery {
+  /** Only this user's sessions and their runs; every session when omitted. */
+  user_id?: string;
+}
+
+export interface StoreStats {
+  sessions_by_state: Record<SessionState, number>;
+  /** Mean of `last_active_at - created_at` over the sessions counted, in seconds. */
+  avg_session_duration_s: number;
+  runs_by_status: Record<RunStatus, number>;
+}
+
+export interface EventBounds {
+  /** Oldest seq the store still holds (0 when it holds none). */
+  first_seq: number;
+  last_seq: number;
+}
+
+/**
+ * Where sessions, runs, the full event log, messages and checkpoints live.
+ * Mutating a returned object changes nothing stored: records are returned as copies, and events,
+ * which never change, may be returned as shared deep-frozen objects.
+ * Implementations: `MemoryStore`, `SqliteStore` (the default); all pass `tests/unit/stores/store-conformance.ts`.
+ *
+ * @example
+ * ```ts
+ * const store = await SqliteStore.open({ path: './data/tributary.db' });
+ * const [created] = await store.write({ session_id: s.id, create: s, events: [draft] });
+ * ```
+ */
+export interface SessionStore {
+  readonly kind: string;
+  /** Applies each batch atomically, in order, and returns the numbered events of each. */
+  writeMany(batches: readonly WriteBatch[]): Promise<SessionEvent[][]>;
+  write(batch: WriteBatch): Promise<SessionEvent[]>;
+
+  getSession(id: string): Promise<Session | null>;
+  listSessions(query: ListSessionsQuery): Promise<Page<Session>>;
+  countSessions(filter: SessionFilter): Promise<number>;
+  /** Deletes the sessions and everything they own; returns the ids that existed. */
+  deleteSessions(ids: readonly string[]): Promise<string[]>;
+  sweepCandidates(query: SweepQuery): Promise<SweepCandidates>;
+
+  getRun(sessionId: string, runId: string): Promise<Run | null>;
+  listRuns(sessionId: string): Promise<Run[]>;
+  /** Runs in these states across all sessions (used to recover after a crash). */
+  listRunsByStatus(statuses: readonly RunStatus[]): Promise<Run[]>;
+
+  listEvents(sessionId: string, query: { after: number; limit: number }): Promise<SessionEvent[]>;
+  eventBounds(sessionId: string): Promise<EventBounds>;
+
+  /** The session's messages, oldest first. */
+  listMessages(sessionId: string): Promise<Message[]>;
+
+  listCheckpoints(sessionId: string): Promise<StoredCheckpoint[]>;
+  getCheckpoint(sessionId: string, checkpointId: string): Promise<StoredCheckpoint | null>;
+  latestCheckpoint(sessionId: string): Promise<StoredCheckpoint | null>;
+  /** Deletes one checkpoint (or all of the session's when `checkpointId` is omitted); returns how many. */
+  deleteCheckpoints(sessionId: string, checkpointId?: string): Promise<number>;
+
+  /** Sessions by state, their mean duration and their runs by status: of every session, or one user's. */
+  stats(query?: StatsQuery): Promise<StoreStats>;
+  /** Resolves when the store answers; rejects with STORE_UNAVAILABLE otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
