@@ -12,23 +12,24 @@
  *   the same news without the URL (`the rag_search service answered HTTP 404: <body snippet>`), which is what
  *   the flow kit's `useTool` tells the user: service addresses are for operators.
  * - The kit never retries by itself. It marks errors `retryable` (network errors, timeouts, 502/503/504;
- *   never a 4xx or a 500), and the core retries them: each HTTP tool spreads {@link httpToolPolicy}
- *   (`retries: 1`, `retryDelayMs: 200`) into its definition, so a blip costs one retry after 200 ms and every
- *   attempt is reported as its own `tool.started` with its own span.
+ *   never a 4xx or a 500), and the core retries them: each HTTP tool takes {@link httpToolPolicy}
+ *   (`retries: 1`, `retryDelayMs: 200`), so a blip costs one retry after 200 ms and every attempt is
+ *   reported as its own `tool.started` with its own span.
  * - A cancel is not a failure: when the run's signal aborts, the kit rethrows the abort reason untouched.
+ * - A tool that is one JSON call to one backend operation is a {@link defineHttpTool}: endpoint, body and
+ *   progress notes are all it declares; the policy above comes with it.
  *
  * @example
  * ```ts
- * export function weather(options: HttpToolOptions) {
- *   const url = toolEndpoint('weather', options.baseUrl, '/forecast');
- *   return defineTool<{ city: string }, Forecast>({
- *     name: 'weather', version: '1.0.0', description: 'Forecast for a city', input, output,
- *     ...httpToolPolicy('weather', options),
- *     execute: (body, ctx) => postJson<Forecast>(ctx, { tool: 'weather', url, body, timeoutMs: options.timeoutMs }),
+ * export const weather = (options: HttpToolOptions) =>
+ *   defineHttpTool<{ city: string }, Forecast>({
+ *     ...options, name: 'weather', version: '1.0.0', description: 'Forecast for a city', input, output,
+ *     path: '/forecast',
  *   });
- * }
  * ```
  */
+export { defineHttpTool } from './define-http-tool.ts';
+export type { HttpToolSpec, ProgressNote } from './define-http-tool.ts';
 export { displayUrl } from './display-url.ts';
 export { getJson } from './get-json.ts';
 export * from './http-errors.ts';
