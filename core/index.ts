@@ -14,6 +14,7 @@ export * from './events/event-log.ts';
 export * from './events/json-depth.ts';
 export * from './events/keyed-queue.ts';
 export * from './plugins/load-plugins.ts';
+export * from './logger.ts';
 export * from './events/message.ts';
 export * from './operators/replay-then-live.ts';
 export * from './operators/until-cancelled.ts';

@@ -1,4 +1,3 @@
-import { pino, type Logger } from 'pino';
 import { ApprovalBook } from './runs/approvals.ts';
 import { CheckpointCipher } from './checkpoints/checkpoint-cipher.ts';
 import { Checkpoints } from './checkpoints/checkpoints.ts';
@@ -14,6 +13,7 @@ import type { SessionStore, StatsQuery } from './store/session-store.ts';
 import { Sessions } from './sessions/sessions.ts';
 import { Sweeper } from './sessions/sweeper.ts';
 import { noopTelemetry, type Telemetry } from './telemetry.ts';
+import { silentLogger, type Logger } from './logger.ts';
 
 /** The settings the core reads; a full {@link Config} fits. */
 export type RuntimeConfig = Pick<
@@ -35,6 +35,7 @@ export interface RuntimeOptions {
   store: SessionStore;
   plugins?: readonly Plugin[];
   telemetry?: Telemetry;
+  /** Where core logs (pino fits); default {@link silentLogger}. */
   logger?: Logger;
   /** The fetch tools use (tests and the HTTP kit may pass their own). */
   fetch?: typeof fetch;
@@ -85,7 +86,7 @@ export class Runtime {
   ) {
     const { config } = options;
     const telemetry = options.telemetry ?? noopTelemetry;
-    this.logger = options.logger ?? pino({ level: 'info' });
+    this.logger = options.logger ?? silentLogger;
     const policy: SessionPolicy = {
       idleAfterMs: config.IDLE_AFTER_SECONDS * 1000,
       ttlMs: config.SESSION_TTL_SECONDS * 1000,

@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Logger } from '../logger.ts';
 import type { Observable, ObservableInput } from 'rxjs';
 import type { Level } from '../events/event.ts';
 import type { MessageRole } from '../events/message.ts';

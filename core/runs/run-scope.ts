@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Logger } from '../logger.ts';
 import type { EventDraft } from '../events/event.ts';
 import type { Span, Telemetry } from '../telemetry.ts';
 

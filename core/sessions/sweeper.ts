@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Logger } from '../logger.ts';
 import { catchError, EMPTY, exhaustMap, from, timer, type Subscription } from 'rxjs';
 import type { SessionPolicy } from './session-policy.ts';
 import type { SessionStore } from '../store/session-store.ts';

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import type { Context } from 'koa';
-import type { Logger } from 'pino';
+import type { Logger } from '../../core/logger.ts';
 import {
   endWith,
   ignoreElements,
