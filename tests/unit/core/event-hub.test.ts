@@ -1,8 +1,7 @@
 import { firstValueFrom, take, toArray } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EventHub, EventLog, replayThenLive, type EventBounds, type Runtime } from '../../../core/index.ts';
+import { EventHub, EventLog, type EventBounds, type Runtime } from '../../../core/index.ts';
 import { MemoryStore } from '../../../stores/index.ts';
 import { startRuntime } from '../../fixtures/runtime.ts';
 
@@ -21,39 +20,6 @@ async function sessionWith(events: number, historyLimit: string) {
     await runtime.log.commit({ session_id: session.id, trace_id: null, events: [progress(i)] });
   return { runtime, session };
 }
-
-describe('replayThenLive (marbles)', () => {
-  it('buffers live events during the replay and emits each seq once, in order', () => {
-    new TestScheduler((a, b) => expect(a).toEqual(b)).run(
-      ({ cold, hot, expectObservable, expectSubscriptions }) => {
-        const e = (seq: number) => ({ seq });
-        // History replays 3..5 slowly; live emits 5 (a duplicate) and 6 during the replay, then 7.
-        const history = cold('-a-b-(c|)', { a: e(3), b: e(4), c: e(5) });
-        const live = hot('---x-y---z', { x: e(5), y: e(6), z: e(7) });
-        expectObservable(replayThenLive(history, live, 2)).toBe('-a-b-(cy)z', {
-          a: e(3),
-          b: e(4),
-          c: e(5),
-          y: e(6),
-          z: e(7),
-        });
-        expectSubscriptions(live.subscriptions).toBe('^');
-      },
-    );
-  });
-
-  it('unsubscribes from both sources when the reader leaves mid-replay', () => {
-    new TestScheduler((a, b) => expect(a).toEqual(b)).run(
-      ({ cold, hot, expectObservable, expectSubscriptions }) => {
-        const history = cold('-a-b-c|', { a: { seq: 1 }, b: { seq: 2 }, c: { seq: 3 } });
-        const live = hot<{ seq: number }>('------');
-        expectObservable(replayThenLive(history, live, 0), '^--!').toBe('-a-', { a: { seq: 1 } });
-        expectSubscriptions(history.subscriptions).toBe('^--!');
-        expectSubscriptions(live.subscriptions).toBe('^--!');
-      },
-    );
-  });
-});
 
 describe('EventHub', () => {
   it.each([
