@@ -8,6 +8,8 @@ export * from './checkpoints/checkpoint-cipher.ts';
 export * from './checkpoints/checkpoints.ts';
 export * from './config.ts';
 export * from './errors.ts';
+export * from './events/commit.ts';
+export * from './events/envelope.ts';
 export * from './events/event.ts';
 export * from './events/event-hub.ts';
 export * from './events/event-log.ts';

@@ -10,9 +10,8 @@ import {
 import { MemoryStore } from '../../../stores/index.ts';
 import { startRuntime } from '../../fixtures/runtime.ts';
 
-// Captured before any test fakes timers: lets the runtime's promise chains settle without moving the clock.
-const realSetImmediate = globalThis.setImmediate;
-const settle = () => new Promise<void>((resolve) => realSetImmediate(() => resolve()));
+/** Lets the runtime's promise chains and store writes settle without moving the clock. */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const T0 = Date.parse('2026-03-01T12:00:00.000Z');
 /** Idle after 2 s without activity, expired 3 s after that, a sweep every second. */
@@ -20,6 +19,7 @@ const FAST = { IDLE_AFTER_SECONDS: '2', SESSION_TTL_SECONDS: '3', SWEEP_INTERVAL
 
 let runtime: Runtime | undefined;
 beforeEach(() => {
+  // The sweeper's clock only: setImmediate stays real, as the event log's writes wait for it.
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
   vi.setSystemTime(T0);
 });
@@ -169,7 +169,7 @@ describe('Sweeper driven by its RxJS timer', () => {
       .create(session.id, { input: { question: 'too late' } })
       .catch((e: unknown) => e);
     expect(isTributaryError(error, 'SESSION_EXPIRED')).toBe(true);
-    expect(error).toMatchObject({ status: 409, field: 'session_id' });
+    expect(error).toMatchObject({ kind: 'conflict', field: 'session_id' });
     expect(await rt.runs.list(session.id)).toEqual([]);
   });
 
