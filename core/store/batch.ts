@@ -1,5 +1,6 @@
 import { TributaryError } from '../errors.ts';
 import type { SessionEvent } from '../events/event.ts';
+import { numbered } from '../events/envelope.ts';
 import type { UnnumberedEvent, WriteBatch } from './session-store.ts';
 import type { Session, SessionPatch } from '../sessions/session.ts';
 
@@ -78,25 +79,12 @@ function copyDefined<K extends PatchKey>(target: Session, patch: SessionPatch, k
   if (value !== undefined) target[key] = value as Session[K];
 }
 
-/** Numbers drafts after `lastSeq`, building each envelope field by field so stray keys never reach a store. */
+/** Numbers drafts after `lastSeq` (each envelope rebuilt by `numbered`, so stray keys never reach a store). */
 export function numberEvents(
   events: readonly UnnumberedEvent[] | undefined,
   lastSeq: number,
 ): SessionEvent[] {
-  return (events ?? []).map((e, i) => ({
-    id: e.id,
-    seq: lastSeq + i + 1,
-    ts: e.ts,
-    session_id: e.session_id,
-    run_id: e.run_id ?? null,
-    type: e.type,
-    step: e.step ?? null,
-    tool: e.tool ?? null,
-    level: e.level,
-    message: e.message,
-    meta: e.meta ?? {},
-    trace_id: e.trace_id ?? null,
-  }));
+  return (events ?? []).map((e, i) => numbered(e, lastSeq + i + 1));
 }
 
 /** Page sizes are positive integers; anything else is a caller bug worth a clear error. */

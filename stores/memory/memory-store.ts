@@ -1,6 +1,7 @@
 import type { StoredCheckpoint } from '../../core/checkpoints/checkpoint.ts';
 import { TributaryError } from '../../core/errors.ts';
 import type { SessionEvent } from '../../core/events/event.ts';
+import { numbered } from '../../core/events/envelope.ts';
 import type { Message } from '../../core/events/message.ts';
 import { RUN_STATUSES } from '../../core/runs/run.ts';
 import type { Run, RunStatus } from '../../core/runs/run.ts';
@@ -384,24 +385,15 @@ function removeFrom<K>(index: Map<K, Set<SessionRecord>>, key: K, record: Sessio
 }
 
 /**
- * Builds the envelope field by field (stray keys never reach the store), `meta` copied and frozen;
+ * The store's copy of an event (`numbered` keeps envelope fields only), `meta` copied and frozen;
  * ids and messages flat, as they are kept for the session's lifetime (see `flat`).
  */
 function copyEvent(e: UnnumberedEvent): UnsealedEvent {
-  return {
-    id: flat(e.id),
-    seq: 0,
-    ts: e.ts,
-    session_id: e.session_id,
-    run_id: e.run_id ?? null,
-    type: e.type,
-    step: e.step ?? null,
-    tool: e.tool ?? null,
-    level: e.level,
-    message: flat(e.message),
-    meta: deepFreeze(copyData(e.meta ?? {})),
-    trace_id: e.trace_id ?? null,
-  };
+  const copy: UnsealedEvent = numbered(e, 0);
+  copy.id = flat(e.id);
+  copy.message = flat(e.message);
+  copy.meta = deepFreeze(copyData(e.meta ?? {}));
+  return copy;
 }
 
 function copyRun(run: Run): Run {
