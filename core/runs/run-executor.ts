@@ -1,0 +1,254 @@
+import type { Logger } from '../logger.ts';
+import { concat, defer, finalize, ignoreElements, merge, tap, type Observable } from 'rxjs';
+import type { Checkpoints } from '../checkpoints/checkpoints.ts';
+import { errorMessage, TributaryError } from '../errors.ts';
+import type { EventDraft } from '../events/event.ts';
+import type { EventLog } from '../events/event-log.ts';
+import type { Message } from '../events/message.ts';
+import type { RunEnd } from '../operators/until-cancelled.ts';
+import { withinSpan } from '../operators/within-span.ts';
+import type { FlowContext, FlowEmission } from '../plugins/plugin.ts';
+import type { PluginRegistry } from '../plugins/plugin-registry.ts';
+import { callTool } from '../plugins/tool-call.ts';
+import { touch, type SessionPolicy } from '../sessions/session-policy.ts';
+import type { SpanEnd, Telemetry } from '../telemetry.ts';
+import { newId, nowIso } from '../uuid.ts';
+import type { ApprovalBook } from './approvals.ts';
+import { flowRecord } from './flow-events.ts';
+import type { LiveRun, LiveRuns } from './live-runs.ts';
+import { runOutcome } from './run-outcome.ts';
+import type { QueueReason } from './run-scheduler.ts';
+import type { RunScope } from './run-scope.ts';
+
+export interface RunExecutorDeps {
+  readonly log: EventLog;
+  readonly checkpoints: Checkpoints;
+  readonly registry: PluginRegistry;
+  readonly approvals: ApprovalBook;
+  readonly telemetry: Telemetry;
+  readonly logger: Logger;
+  readonly policy: SessionPolicy;
+  /** The fetch tools get (wrapped with trace headers and the run's signal). */
+  readonly fetch?: typeof fetch;
+}
+
+/** State stored with a run's events in one commit. */
+interface WriteExtra {
+  messages?: Message[];
+  data?: Record<string, unknown>;
+  sessionChange?: 'start' | 'end';
+}
+
+/**
+ * Executes runs: answers the scheduler's callbacks (queued, started, work, ended) by running the flow
+ * with its context and spans, and writing what happens as events through the log. A failed store write
+ * fails the run (`storeFailure$`).
+ *
+ * @example
+ * ```ts
+ * const executor = new RunExecutor(deps, live);
+ * new RunScheduler({ limit, work: (job, signal) => executor.work(live.get(job.id), signal), onEnded: … });
+ * ```
+ */
+export class RunExecutor {
+  constructor(
+    private readonly deps: RunExecutorDeps,
+    private readonly live: LiveRuns,
+  ) {}
+
+  /** Queues a write of the run; a failed write fails the run (the store threw mid-run). */
+  write(liveRun: LiveRun, events: EventDraft[], extra: WriteExtra = {}): Promise<void> {
+    const { run, session } = liveRun;
+    const written = this.deps.log
+      .commit({
+        session_id: run.session_id,
+        trace_id: session.trace_id,
+        runs: [{ ...run }],
+        messages: extra.messages,
+        patch: (current) => {
+          // Built right before the store write: a write queued before the create failed is dropped here.
+          if (liveRun.withdrawn) throw withdrawnError(run.id);
+          if (extra.sessionChange === 'start')
+            return touch(this.deps.policy, current, { active_run_id: run.id });
+          if (extra.sessionChange === 'end') {
+            return touch(this.deps.policy, current, {
+              active_run_id: current.active_run_id === run.id ? null : current.active_run_id,
+            });
+          }
+          return extra.data ? { data: { ...current.data, ...extra.data }, updated_at: nowIso() } : {};
+        },
+        events: events.map((draft) => ({ run_id: run.id, ...draft })),
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          if (liveRun.withdrawn) return;
+          this.deps.logger.error(
+            { err: error, session_id: run.session_id, run_id: run.id },
+            'store write failed for run',
+          );
+          liveRun.storeFailure$.error(
+            new TributaryError('STORE_UNAVAILABLE', `store write failed: ${errorMessage(error)}`, {
+              cause: error,
+            }),
+          );
+        },
+      );
+    liveRun.lastWrite = written;
+    return written;
+  }
+
+  queued(liveRun: LiveRun, position: number, reason: QueueReason): void {
+    const message =
+      reason === 'session_busy'
+        ? `queued behind the session's active run (position ${position})`
+        : `queued at position ${position}`;
+    void this.write(liveRun, [{ type: 'run.queued', message, meta: { position, reason } }]);
+  }
+
+  started(liveRun: LiveRun): void {
+    const { run, session } = liveRun;
+    run.status = 'running';
+    run.started_at = nowIso();
+    const waitMs = Date.parse(run.started_at) - Date.parse(run.created_at);
+    liveRun.span = this.deps.telemetry.startRun(
+      { traceId: session.trace_id, parent: session.trace_parent },
+      `run ${run.flow}`,
+      { 'session.id': run.session_id, 'run.id': run.id, flow: run.flow, 'run.queue_wait_ms': waitMs },
+      liveRun.traceparent,
+    );
+    void this.write(
+      liveRun,
+      [
+        {
+          type: 'run.started',
+          message: `run started (${run.flow})`,
+          meta: { flow: run.flow, queue_wait_ms: waitMs },
+        },
+      ],
+      { sessionChange: 'start' },
+    );
+  }
+
+  /** The run's work: its flow, run inside the run's span with its context, and every write it queued. */
+  work(liveRun: LiveRun, signal: AbortSignal): Observable<unknown> {
+    const { run, session } = liveRun;
+    // `trace_id` ties every line of the run to the session's trace, also lines logged outside an active span.
+    const logger = this.deps.logger.child({
+      session_id: run.session_id,
+      run_id: run.id,
+      trace_id: session.trace_id ?? undefined,
+    });
+    const span = liveRun.span;
+    if (!span) throw new TributaryError('RUN_NOT_FOUND', `run ${run.id} has not started`);
+    const scope: RunScope = {
+      session_id: run.session_id,
+      run_id: run.id,
+      signal,
+      logger,
+      telemetry: this.deps.telemetry,
+      span,
+      emit: (draft) => {
+        if (!liveRun.ended) void this.write(liveRun, [draft]);
+      },
+    };
+    const context: FlowContext = {
+      signal,
+      session_id: run.session_id,
+      run_id: run.id,
+      data: session.data,
+      logger,
+      callTool: <O>(name: string, input: unknown) =>
+        callTool<O>(
+          { registry: this.deps.registry, approvals: this.deps.approvals, fetch: this.deps.fetch },
+          scope,
+          name,
+          input,
+        ),
+      checkpoint: (state, label) =>
+        this.deps.checkpoints.save(run.session_id, state, { run_id: run.id, label: label ?? null }),
+    };
+    const flow = this.deps.registry.flow(run.flow);
+    // The run's span is active while the flow runs, so whatever it starts (tools, HTTP, logs) joins the run.
+    const flow$ = withinSpan(this.deps.telemetry, span, () => flow.execute(run.input, context)).pipe(
+      tap((emission) => this.record(liveRun, emission)),
+    );
+    // The run is done when the flow is and everything it emitted is stored; a failed write errors
+    // `storeFailure$` first, which fails the run even while the flow is still going.
+    const stored$ = defer(() => liveRun.lastWrite);
+    return merge(
+      concat(flow$, stored$).pipe(finalize(() => liveRun.storeFailure$.complete())),
+      liveRun.storeFailure$,
+    ).pipe(ignoreElements());
+  }
+
+  /** Ends the run: its terminal state, spans and event, queued after every event it emitted. */
+  ended(liveRun: LiveRun, end: RunEnd): void {
+    const { run } = liveRun;
+    this.live.end(liveRun);
+    if (liveRun.withdrawn) {
+      liveRun.span?.end({ status: 'error', message: 'the run could not be stored' });
+      liveRun.finish();
+      return;
+    }
+    const finishedAt = Date.now();
+    run.finished_at = nowIso(finishedAt);
+    run.duration_ms = run.started_at ? finishedAt - Date.parse(run.started_at) : 0;
+    const outcome = runOutcome(end, { duration_ms: run.duration_ms });
+    run.status = outcome.status;
+    if (outcome.error) run.error = outcome.error;
+    this.endStep(liveRun, outcome.step);
+    liveRun.span?.end(outcome.span);
+    // Written through the session's queue, so it lands after every event the run emitted before it ended.
+    void this.write(liveRun, [outcome.event], { sessionChange: 'end' }).finally(() => liveRun.finish());
+  }
+
+  /** Turns one flow emission into its event and stored state, and moves the step span along. */
+  private record(liveRun: LiveRun, emission: FlowEmission): void {
+    const { run } = liveRun;
+    const record = flowRecord(emission, {
+      session_id: run.session_id,
+      run_id: run.id,
+      stamp: () => ({ id: newId(), ts: nowIso() }),
+    });
+    if (record.result) run.result = record.result.value;
+    if (record.step !== undefined) {
+      this.endStep(liveRun, { status: 'ok' });
+      const span = this.deps.telemetry.startChild(liveRun.span ?? noParent(), 'step', record.step, {
+        'session.id': run.session_id,
+        'run.id': run.id,
+        step: record.step,
+      });
+      liveRun.step = { name: record.step, span, startedAt: Date.now() };
+    }
+    if (record.events.length > 0)
+      void this.write(liveRun, record.events, { messages: record.messages, data: record.data });
+  }
+
+  private endStep(liveRun: LiveRun, end: SpanEnd): void {
+    const step = liveRun.step;
+    if (!step) return;
+    liveRun.step = null;
+    const durationMs = Date.now() - step.startedAt;
+    step.span.setAttributes({ 'step.duration_ms': durationMs });
+    step.span.end(end);
+    this.deps.logger.info(
+      {
+        session_id: liveRun.run.session_id,
+        run_id: liveRun.run.id,
+        trace_id: liveRun.session.trace_id ?? undefined,
+        step: step.name,
+        duration_ms: durationMs,
+      },
+      'step done',
+    );
+  }
+}
+
+function withdrawnError(runId: string): TributaryError {
+  return new TributaryError('RUN_NOT_FOUND', `run ${runId} was withdrawn: its record could not be stored`);
+}
+
+function noParent(): never {
+  throw new TributaryError('RUN_NOT_FOUND', 'step emitted outside a started run');
+}
