@@ -7,17 +7,23 @@ import type {
   GradeResponse,
   QuestionKind,
 } from '../plugins/contracts.ts';
+import {
+  answerSchema,
+  chunkSchema,
+  DEFAULT_KIND,
+  DEFAULT_NUM_QUESTIONS,
+  EXAM_KINDS,
+  examSchema,
+  MAX_ANSWERS,
+  numQuestionsSchema,
+  questionSchema,
+} from '../plugins/exam-schemas.ts';
 import { createDemoApp } from './demo-app.ts';
 import type { DemoAppOptions } from './demo-app.ts';
 import { ExamInputError, generateExam, gradeExam } from './exam.ts';
 import { jsonBody } from './json-body.ts';
 import { invalidRequest } from './problem.ts';
 import { bodyValidator, notBlank } from './validate-body.ts';
-
-/** `num_questions` when a request leaves it out: the `generate_exam` tool's default. */
-export const DEFAULT_NUM_QUESTIONS = 3;
-/** The most questions one exam may have: the `generate_exam` tool's maximum. */
-export const MAX_QUESTIONS = 20;
 
 export type ExamAppOptions = DemoAppOptions;
 
@@ -36,8 +42,8 @@ interface GradeBody {
   answers: Answer[];
 }
 
-const QUESTION_KINDS = ['multiple_choice', 'open'];
-
+// The contract's schemas (`plugins/exam-schemas.ts`), loosened or tightened only where the demo's own
+// logic needs it: generation needs each chunk's text but not its score, and grading needs question ids.
 const readGenerate = bodyValidator<GenerateBody>(
   {
     type: 'object',
@@ -48,18 +54,17 @@ const readGenerate = bodyValidator<GenerateBody>(
         minItems: 1,
         maxItems: 100,
         items: {
-          type: 'object',
+          ...chunkSchema,
           properties: {
-            id: { type: 'string' },
+            ...chunkSchema.properties,
             text: { type: 'string', minLength: 1 },
-            source: { type: 'string' },
             score: { type: 'number' },
           },
           required: ['id', 'text', 'source'],
         },
       },
-      num_questions: { type: 'integer', minimum: 1, maximum: MAX_QUESTIONS },
-      kind: { enum: [...QUESTION_KINDS, 'mixed'] },
+      num_questions: numQuestionsSchema,
+      kind: { enum: EXAM_KINDS },
     },
     required: ['topic', 'context'],
     additionalProperties: false,
@@ -72,38 +77,21 @@ const readGrade = bodyValidator<GradeBody>(
     type: 'object',
     properties: {
       exam: {
-        type: 'object',
+        ...examSchema,
         properties: {
-          id: { type: 'string' },
-          topic: { type: 'string' },
+          ...examSchema.properties,
           questions: {
             type: 'array',
-            maxItems: 100,
+            maxItems: MAX_ANSWERS,
             items: {
-              type: 'object',
-              properties: {
-                id: { type: 'string', minLength: 1 },
-                kind: { enum: QUESTION_KINDS },
-                prompt: { type: 'string' },
-                choices: { type: 'array', items: { type: 'string' } },
-                answer: { type: 'string' },
-                source: { type: 'string' },
-              },
-              required: ['id', 'kind', 'prompt', 'answer'],
+              ...questionSchema,
+              properties: { ...questionSchema.properties, id: { type: 'string', minLength: 1 } },
             },
           },
         },
         required: ['id', 'questions'],
       },
-      answers: {
-        type: 'array',
-        maxItems: 100,
-        items: {
-          type: 'object',
-          properties: { question_id: { type: 'string' }, answer: { type: 'string' } },
-          required: ['question_id', 'answer'],
-        },
-      },
+      answers: { type: 'array', maxItems: MAX_ANSWERS, items: answerSchema },
     },
     required: ['exam', 'answers'],
     additionalProperties: false,
@@ -135,7 +123,7 @@ export function createExamApp(options: ExamAppOptions = {}): Koa {
           topic: notBlank(body.topic, 'topic'),
           context: body.context.map((chunk) => ({ ...chunk, score: chunk.score ?? 0 })),
           num_questions: body.num_questions ?? DEFAULT_NUM_QUESTIONS,
-          kind: body.kind ?? 'mixed',
+          kind: body.kind ?? DEFAULT_KIND,
         }),
       );
       const response: GenerateResponse = { exam };

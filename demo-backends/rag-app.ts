@@ -1,5 +1,6 @@
 import type Koa from 'koa';
 import type { RagResponse, SearchResponse } from '../plugins/contracts.ts';
+import { DEFAULT_TOP_K, topKSchema } from '../plugins/exam-schemas.ts';
 import { composeAnswer } from './answer.ts';
 import { DEMO_CORPUS } from './corpus.ts';
 import type { Passage } from './corpus.ts';
@@ -8,11 +9,6 @@ import type { DemoAppOptions } from './demo-app.ts';
 import { jsonBody } from './json-body.ts';
 import { SearchIndex } from './search.ts';
 import { bodyValidator, notBlank } from './validate-body.ts';
-
-/** `top_k` when a request leaves it out: the `rag_search` tool's default. */
-export const DEFAULT_TOP_K = 4;
-/** The largest `top_k` accepted: the `rag_search` tool's maximum. */
-export const MAX_TOP_K = 20;
 
 export interface RagAppOptions extends DemoAppOptions {
   /** The passages to search; the bundled {@link DEMO_CORPUS} by default. */
@@ -29,13 +25,12 @@ interface RagBody {
   top_k?: number;
 }
 
-const TOP_K_SCHEMA = { type: 'integer', minimum: 1, maximum: MAX_TOP_K };
 const TEXT_SCHEMA = { type: 'string', minLength: 1, maxLength: 2000 };
 
 const readSearch = bodyValidator<SearchBody>(
   {
     type: 'object',
-    properties: { query: TEXT_SCHEMA, top_k: TOP_K_SCHEMA },
+    properties: { query: TEXT_SCHEMA, top_k: topKSchema },
     required: ['query'],
     additionalProperties: false,
   },
@@ -44,7 +39,7 @@ const readSearch = bodyValidator<SearchBody>(
 const readRag = bodyValidator<RagBody>(
   {
     type: 'object',
-    properties: { question: TEXT_SCHEMA, top_k: TOP_K_SCHEMA },
+    properties: { question: TEXT_SCHEMA, top_k: topKSchema },
     required: ['question'],
     additionalProperties: false,
   },

@@ -1,5 +1,6 @@
 import { defineFlow, type FlowEmission } from '../../core/index.ts';
 import type { Chunk } from '../contracts.ts';
+import { DEFAULT_TOP_K, topKSchema } from '../exam-schemas.ts';
 import { determineIntent, retrieve, step } from '../flow-kit.ts';
 
 export interface AnswerInput {
@@ -31,13 +32,13 @@ export const answerFlow = defineFlow<AnswerInput>({
     type: 'object',
     properties: {
       question: { type: 'string', minLength: 1, maxLength: 4000 },
-      top_k: { type: 'integer', minimum: 1, maximum: 20 },
+      top_k: topKSchema,
     },
     required: ['question'],
   },
   async *execute(input, ctx): AsyncGenerator<FlowEmission> {
     yield* determineIntent(ctx, input.question);
-    const chunks = yield* retrieve(ctx, input.question, input.top_k ?? 4);
+    const chunks = yield* retrieve(ctx, input.question, input.top_k ?? DEFAULT_TOP_K);
     const answer = composeAnswer(input.question, chunks);
     yield step('final_answer', 'answer sent');
     yield {

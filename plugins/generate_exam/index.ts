@@ -7,7 +7,8 @@ import type {
 } from '../contracts.ts';
 import { defineHttpTool } from '../http/index.ts';
 import type { HttpToolOptions } from '../http/index.ts';
-import { DEFAULT_KIND, DEFAULT_NUM_QUESTIONS, generateExamInput, generateExamOutput } from './schema.ts';
+import { DEFAULT_KIND, DEFAULT_NUM_QUESTIONS } from '../exam-schemas.ts';
+import { generateExamInput, generateExamOutput } from './schema.ts';
 
 /**
  * Makes the `generate_exam` tool: writes an exam on a topic from retrieved passages with

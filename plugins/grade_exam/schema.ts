@@ -1,5 +1,5 @@
 import type { JsonSchema } from '../../core/plugins/plugin.ts';
-import { examSchema } from '../generate_exam/schema.ts';
+import { answerSchema, examSchema, feedbackSchema, MAX_ANSWERS } from '../exam-schemas.ts';
 
 /** `GradeExamInput`: the exam as `generate_exam` made it, and the user's answers. */
 export const gradeExamInput = {
@@ -9,11 +9,10 @@ export const gradeExamInput = {
     exam: examSchema,
     answers: {
       type: 'array',
-      maxItems: 100,
+      maxItems: MAX_ANSWERS,
       items: {
-        type: 'object',
-        properties: { question_id: { type: 'string', minLength: 1 }, answer: { type: 'string' } },
-        required: ['question_id', 'answer'],
+        ...answerSchema,
+        properties: { ...answerSchema.properties, question_id: { type: 'string', minLength: 1 } },
         additionalProperties: false,
       },
     },
@@ -29,18 +28,7 @@ export const gradeExamOutput = {
   properties: {
     score: { type: 'number', minimum: 0 },
     max_score: { type: 'number', minimum: 0 },
-    feedback: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          question_id: { type: 'string' },
-          correct: { type: 'boolean' },
-          feedback: { type: 'string' },
-        },
-        required: ['question_id', 'correct', 'feedback'],
-      },
-    },
+    feedback: { type: 'array', items: feedbackSchema },
   },
   required: ['score', 'max_score', 'feedback'],
 } as const satisfies JsonSchema;

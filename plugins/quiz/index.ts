@@ -1,5 +1,13 @@
 import { defineFlow, type FlowEmission } from '../../core/index.ts';
 import type { GenerateExamOutput, QuestionKind } from '../contracts.ts';
+import {
+  DEFAULT_KIND,
+  DEFAULT_NUM_QUESTIONS,
+  DEFAULT_TOP_K,
+  EXAM_KINDS,
+  numQuestionsSchema,
+  topKSchema,
+} from '../exam-schemas.ts';
 import { determineIntent, retrieve, step, useTool } from '../flow-kit.ts';
 import { renderQuiz, withoutAnswers } from './render.ts';
 
@@ -25,15 +33,15 @@ export const quizFlow = defineFlow<QuizInput>({
     type: 'object',
     properties: {
       question: { type: 'string', minLength: 1, maxLength: 4000 },
-      num_questions: { type: 'integer', minimum: 1, maximum: 20 },
-      kind: { enum: ['multiple_choice', 'open', 'mixed'] },
-      top_k: { type: 'integer', minimum: 1, maximum: 20 },
+      num_questions: numQuestionsSchema,
+      kind: { enum: EXAM_KINDS },
+      top_k: topKSchema,
     },
     required: ['question'],
   },
   async *execute(input, ctx): AsyncGenerator<FlowEmission> {
     const plan = yield* determineIntent(ctx, input.question);
-    const chunks = yield* retrieve(ctx, plan.topic, input.top_k ?? 4);
+    const chunks = yield* retrieve(ctx, plan.topic, input.top_k ?? DEFAULT_TOP_K);
     if (chunks.length === 0) {
       yield step('final_answer', 'nothing to make a quiz from');
       yield {
@@ -45,8 +53,8 @@ export const quizFlow = defineFlow<QuizInput>({
       return;
     }
 
-    const numQuestions = input.num_questions ?? 3;
-    const kind = input.kind ?? 'mixed';
+    const numQuestions = input.num_questions ?? DEFAULT_NUM_QUESTIONS;
+    const kind = input.kind ?? DEFAULT_KIND;
     yield step('start_generate_exam', `writing ${numQuestions} ${kind} questions`, {
       num_questions: numQuestions,
       kind,

@@ -2,7 +2,8 @@ import type { ToolDefinition } from '../../core/plugins/plugin.ts';
 import type { RagSearchInput, RagSearchOutput, SearchRequest, SearchResponse } from '../contracts.ts';
 import { defineHttpTool } from '../http/index.ts';
 import type { HttpToolOptions } from '../http/index.ts';
-import { DEFAULT_TOP_K, ragSearchInput, ragSearchOutput } from './schema.ts';
+import { DEFAULT_TOP_K } from '../exam-schemas.ts';
+import { ragSearchInput, ragSearchOutput } from './schema.ts';
 
 /**
  * Makes the `rag_search` tool: finds passages of course material for a query with `POST {baseUrl}/search`

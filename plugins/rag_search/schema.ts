@@ -1,19 +1,5 @@
 import type { JsonSchema } from '../../core/plugins/plugin.ts';
-
-export const DEFAULT_TOP_K = 4;
-export const MAX_TOP_K = 20;
-
-/** A retrieved passage (`Chunk` in contracts.ts); `generate_exam` takes these as its context. */
-export const chunkSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    text: { type: 'string' },
-    source: { type: 'string', description: 'Where it came from, e.g. `rxjs-guide.md#operators`' },
-    score: { type: 'number', minimum: 0, maximum: 1, description: 'Relevance, higher is better' },
-  },
-  required: ['id', 'text', 'source', 'score'],
-} as const satisfies JsonSchema;
+import { chunkSchema, DEFAULT_TOP_K, topKSchema } from '../exam-schemas.ts';
 
 /** `RagSearchInput` */
 export const ragSearchInput = {
@@ -27,13 +13,7 @@ export const ragSearchInput = {
       pattern: '\\S',
       description: 'What to look for',
     },
-    top_k: {
-      type: 'integer',
-      minimum: 1,
-      maximum: MAX_TOP_K,
-      default: DEFAULT_TOP_K,
-      description: 'How many passages to return',
-    },
+    top_k: { ...topKSchema, default: DEFAULT_TOP_K, description: 'How many passages to return' },
   },
   required: ['query'],
   additionalProperties: false,
