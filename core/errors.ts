@@ -1,41 +1,61 @@
 /**
+ * What kind of failure an error is, in no transport's words: each transport maps codes to its own
+ * statuses (HTTP's table is `gateway/http/http-status.ts`).
+ */
+export type ErrorKind =
+  /** The caller's input is wrong; the same call fails again. */
+  | 'invalid'
+  | 'not_found'
+  /** The target's state forbids it now (busy, expired, finished, cancelled). */
+  | 'conflict'
+  /** A per-user limit is reached. */
+  | 'limited'
+  /** The service cannot serve now (shutting down, store down); trying later may succeed. */
+  | 'unavailable'
+  | 'timeout'
+  /** Something the core called (a tool, an outside service) failed or answered wrong. */
+  | 'upstream'
+  /** The server's own fault: configuration, plugins, store files, keys. */
+  | 'internal';
+
+/**
  * The one catalog of coded errors (after fastify's `lib/errors.js`): every failure the core
- * raises has a stable `code`, an HTTP-like `status` the gateway maps to problem+json, and,
- * for bad input, the `field` at fault.
+ * raises has a stable `code`, a `kind` and a `title`, and, for bad input, the `field` at fault.
+ * Transports turn codes into statuses (the gateway into HTTP statuses and problem+json).
  */
 export const ERROR_CATALOG = {
-  INVALID_ARGUMENT: { status: 400, title: 'Invalid argument' },
-  INVALID_CURSOR: { status: 400, title: 'Invalid cursor' },
-  INVALID_STATE: { status: 400, title: 'Invalid state' },
-  SESSION_NOT_FOUND: { status: 404, title: 'Session not found' },
-  RUN_NOT_FOUND: { status: 404, title: 'Run not found' },
-  CHECKPOINT_NOT_FOUND: { status: 404, title: 'Checkpoint not found' },
-  APPROVAL_NOT_FOUND: { status: 404, title: 'Approval not found' },
-  TOOL_NOT_FOUND: { status: 404, title: 'Tool not found' },
-  FLOW_NOT_FOUND: { status: 404, title: 'Flow not found' },
-  SESSION_BUSY: { status: 409, title: 'Session has an active run' },
-  SESSION_EXPIRED: { status: 409, title: 'Session expired' },
-  SESSION_ARCHIVED: { status: 409, title: 'Session archived' },
-  RUN_FINISHED: { status: 409, title: 'Run already finished' },
-  SESSION_CAP_REACHED: { status: 429, title: 'Session cap reached' },
-  SHUTTING_DOWN: { status: 503, title: 'Shutting down' },
-  STORE_UNAVAILABLE: { status: 503, title: 'Store unavailable' },
-  STORE_CORRUPT: { status: 500, title: 'Store file corrupt or unreadable' },
-  STORE_LOCKED: { status: 409, title: 'Store in use by another process' },
-  CONFIG_INVALID: { status: 500, title: 'Invalid configuration' },
-  PLUGIN_INVALID: { status: 500, title: 'Invalid plugin definition' },
-  PLUGIN_DUPLICATE: { status: 500, title: 'Duplicate plugin name' },
-  PLUGIN_SCHEMA_INVALID: { status: 500, title: 'Plugin schema does not compile' },
-  PLUGIN_DEPENDENCY_MISSING: { status: 500, title: 'Plugin dependency missing' },
-  TOOL_INPUT_INVALID: { status: 400, title: 'Tool input invalid' },
-  TOOL_OUTPUT_INVALID: { status: 502, title: 'Tool output invalid' },
-  TOOL_TIMEOUT: { status: 504, title: 'Tool timed out' },
-  TOOL_FAILED: { status: 502, title: 'Tool failed' },
-  RUN_CANCELLED: { status: 409, title: 'Run cancelled' },
-  APPROVAL_REJECTED: { status: 409, title: 'Approval rejected' },
-  APPROVAL_TIMEOUT: { status: 408, title: 'Approval timed out' },
-  CHECKPOINT_DECRYPT_FAILED: { status: 500, title: 'Checkpoint cannot be decrypted' },
-} as const satisfies Record<string, { status: number; title: string }>;
+  INVALID_ARGUMENT: { kind: 'invalid', title: 'Invalid argument' },
+  INVALID_CURSOR: { kind: 'invalid', title: 'Invalid cursor' },
+  INVALID_STATE: { kind: 'invalid', title: 'Invalid state' },
+  SESSION_NOT_FOUND: { kind: 'not_found', title: 'Session not found' },
+  RUN_NOT_FOUND: { kind: 'not_found', title: 'Run not found' },
+  CHECKPOINT_NOT_FOUND: { kind: 'not_found', title: 'Checkpoint not found' },
+  APPROVAL_NOT_FOUND: { kind: 'not_found', title: 'Approval not found' },
+  TOOL_NOT_FOUND: { kind: 'not_found', title: 'Tool not found' },
+  FLOW_NOT_FOUND: { kind: 'not_found', title: 'Flow not found' },
+  SESSION_BUSY: { kind: 'conflict', title: 'Session has an active run' },
+  SESSION_EXPIRED: { kind: 'conflict', title: 'Session expired' },
+  SESSION_ARCHIVED: { kind: 'conflict', title: 'Session archived' },
+  RUN_FINISHED: { kind: 'conflict', title: 'Run already finished' },
+  SESSION_CAP_REACHED: { kind: 'limited', title: 'Session cap reached' },
+  SHUTTING_DOWN: { kind: 'unavailable', title: 'Shutting down' },
+  STORE_UNAVAILABLE: { kind: 'unavailable', title: 'Store unavailable' },
+  STORE_CORRUPT: { kind: 'internal', title: 'Store file corrupt or unreadable' },
+  STORE_LOCKED: { kind: 'conflict', title: 'Store in use by another process' },
+  CONFIG_INVALID: { kind: 'internal', title: 'Invalid configuration' },
+  PLUGIN_INVALID: { kind: 'internal', title: 'Invalid plugin definition' },
+  PLUGIN_DUPLICATE: { kind: 'internal', title: 'Duplicate plugin name' },
+  PLUGIN_SCHEMA_INVALID: { kind: 'internal', title: 'Plugin schema does not compile' },
+  PLUGIN_DEPENDENCY_MISSING: { kind: 'internal', title: 'Plugin dependency missing' },
+  TOOL_INPUT_INVALID: { kind: 'invalid', title: 'Tool input invalid' },
+  TOOL_OUTPUT_INVALID: { kind: 'upstream', title: 'Tool output invalid' },
+  TOOL_TIMEOUT: { kind: 'timeout', title: 'Tool timed out' },
+  TOOL_FAILED: { kind: 'upstream', title: 'Tool failed' },
+  RUN_CANCELLED: { kind: 'conflict', title: 'Run cancelled' },
+  APPROVAL_REJECTED: { kind: 'conflict', title: 'Approval rejected' },
+  APPROVAL_TIMEOUT: { kind: 'timeout', title: 'Approval timed out' },
+  CHECKPOINT_DECRYPT_FAILED: { kind: 'internal', title: 'Checkpoint cannot be decrypted' },
+} as const satisfies Record<string, { kind: ErrorKind; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
 
@@ -59,7 +79,7 @@ export interface TributaryErrorOptions {
 export class TributaryError extends Error {
   override readonly name = 'TributaryError';
   readonly code: ErrorCode;
-  readonly status: number;
+  readonly kind: ErrorKind;
   readonly field: string | undefined;
   readonly retryable: boolean;
   readonly details: Record<string, unknown> | undefined;
@@ -67,7 +87,7 @@ export class TributaryError extends Error {
   constructor(code: ErrorCode, message: string, options: TributaryErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
-    this.status = ERROR_CATALOG[code].status;
+    this.kind = ERROR_CATALOG[code].kind;
     this.field = options.field;
     this.retryable = options.retryable ?? false;
     this.details = options.details;

@@ -1,4 +1,5 @@
 import { ERROR_CATALOG, isTributaryError, type ErrorCode } from '../../core/index.ts';
+import { httpStatusOf, isServerFaultStatus } from './http-status.ts';
 
 export interface FieldProblem {
   field: string;
@@ -68,9 +69,8 @@ export function toProblem(error: unknown, requestId: string): Problem {
     const fromDetails = (error.details?.errors as FieldProblem[] | undefined) ?? undefined;
     const errors =
       fromDetails ?? (error.field ? [{ field: error.field, message: error.message }] : undefined);
-    const status =
-      error.status >= 500 && error.status !== 503 && !isClientFacing(error.code) ? 500 : error.status;
-    if (status === 500) return internal(requestId);
+    const status = httpStatusOf(error.code);
+    if (isServerFaultStatus(status) && !isClientFacing(error.code)) return internal(requestId);
     // A store failure's message names files or hosts (and /readyz is public): it stays in the log.
     const detail = error.code === 'STORE_UNAVAILABLE' ? STORE_UNAVAILABLE_DETAIL : error.message;
     return problem(error.code, ERROR_CATALOG[error.code].title, status, detail, requestId, errors);

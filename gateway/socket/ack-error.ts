@@ -1,4 +1,5 @@
 import { isTributaryError } from '../../core/index.ts';
+import { httpStatusOf, isServerFaultStatus } from '../http/http-status.ts';
 import type { AckError } from './protocol.ts';
 
 /** A store failure's own message names files or hosts: clients get this instead (as over HTTP). */
@@ -18,7 +19,8 @@ const STORE_UNAVAILABLE_MESSAGE = 'the session store does not answer; try again 
 export function toAckError(error: unknown): AckError {
   if (!isTributaryError(error)) return internal();
   if (error.code === 'STORE_UNAVAILABLE') return { code: error.code, message: STORE_UNAVAILABLE_MESSAGE };
-  if (error.status >= 500 && error.status !== 503) return internal();
+  // The same faults as over HTTP stay hidden, so both transports say the same thing.
+  if (isServerFaultStatus(httpStatusOf(error.code))) return internal();
   return { code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}) };
 }
 

@@ -97,7 +97,7 @@ describe('Checkpoints through the runtime', () => {
     const session = await rt.sessions.create();
     const latest = await rejectionOf(rt.checkpoints.latest(session.id));
     expect(isTributaryError(latest, 'CHECKPOINT_NOT_FOUND')).toBe(true);
-    expect(latest).toMatchObject({ status: 404 });
+    expect(latest).toMatchObject({ kind: 'not_found' });
 
     const get = await rejectionOf(rt.checkpoints.get(session.id, 'nope'));
     expect(get).toMatchObject({ code: 'CHECKPOINT_NOT_FOUND', field: 'checkpoint_id' });
@@ -160,7 +160,7 @@ describe('Checkpoints through the runtime', () => {
       rt.checkpoints.save(session.id, state as unknown as Record<string, unknown>),
     );
     expect(isTributaryError(error, 'INVALID_ARGUMENT')).toBe(true);
-    expect(error).toMatchObject({ field: 'state', status: 400 });
+    expect(error).toMatchObject({ field: 'state', kind: 'invalid' });
     expect(await rt.store.listCheckpoints(session.id)).toEqual([]);
     expect((await rt.sessions.get(session.id)).last_seq).toBe(1);
   });
@@ -204,7 +204,7 @@ describe('Checkpoints encrypted at rest (CHECKPOINT_KEY)', () => {
     const reader = await start({ CHECKPOINT_KEY: KEY_B }, store);
     const error = await rejectionOf(reader.checkpoints.get(session.id, saved.id));
     expect(isTributaryError(error, 'CHECKPOINT_DECRYPT_FAILED')).toBe(true);
-    expect(error).toMatchObject({ status: 500 });
+    expect(error).toMatchObject({ kind: 'internal' });
     expect((error as Error).message).toMatch(/cannot be decrypted: wrong CHECKPOINT_KEY or altered data/);
     expect((error as Error).message).toContain(saved.id);
     await expect(reader.checkpoints.latest(session.id)).rejects.toMatchObject({

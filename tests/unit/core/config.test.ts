@@ -121,7 +121,7 @@ describe('loadConfig rejects bad values with CONFIG_INVALID naming the variable'
   ])('%s=%s', (name, value) => {
     const error = configError({ [name]: value });
     expect(error.field).toBe(name);
-    expect(error.status).toBe(500);
+    expect(error.kind).toBe('internal');
     expect(
       error.message.startsWith(`${name}: expected`) || error.message.startsWith(`${name}: Expected`),
     ).toBe(true);

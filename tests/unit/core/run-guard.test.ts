@@ -62,7 +62,7 @@ describe.each(Object.entries(writers))('a %s naming a run', (_name, write) => {
     for (const runId of [UNKNOWN, foreign.id]) {
       await expect(write(runtime, session.id, runId)).rejects.toMatchObject({
         code: 'RUN_NOT_FOUND',
-        status: 404,
+        kind: 'not_found',
         field: 'run_id',
         message: `run ${runId} not found in session ${session.id}`,
       });
@@ -71,7 +71,7 @@ describe.each(Object.entries(writers))('a %s naming a run', (_name, write) => {
     await terminalOf(runtime, session.id, run.id);
     await expect(write(runtime, session.id, run.id)).rejects.toMatchObject({
       code: 'RUN_FINISHED',
-      status: 409,
+      kind: 'conflict',
       field: 'run_id',
       details: { status: 'completed' },
     });

@@ -108,7 +108,7 @@ describe('Runtime: a flow of fake tools end to end', () => {
       runtime.runs.create(session.id, { ...question('three'), multitask: 'reject' }),
     ).rejects.toMatchObject({
       code: 'SESSION_BUSY',
-      status: 409,
+      kind: 'conflict',
     });
     expect((await runtime.runs.list(session.id)).map((r) => r.id)).toEqual([first.id, second.id]);
     await terminalOf(runtime, session.id, second.id);

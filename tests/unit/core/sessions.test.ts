@@ -102,7 +102,7 @@ describe('Sessions.create and get', () => {
     const rt = await start();
     const error = await rejectionOf(rt.sessions.get('no-such-session'));
     expect(isTributaryError(error, 'SESSION_NOT_FOUND')).toBe(true);
-    expect(error).toMatchObject({ status: 404, field: 'session_id' });
+    expect(error).toMatchObject({ kind: 'not_found', field: 'session_id' });
     expect((error as Error).message).toContain('no-such-session');
   });
 });
@@ -190,7 +190,7 @@ describe('Sessions.list', () => {
     const rt = await start();
     const error = await rejectionOf(rt.sessions.list({ limit }));
     expect(isTributaryError(error, 'INVALID_ARGUMENT')).toBe(true);
-    expect(error).toMatchObject({ field: 'limit', status: 400 });
+    expect(error).toMatchObject({ field: 'limit', kind: 'invalid' });
   });
 
   it('accepts the edges of limit, 1 and 1000', async () => {
@@ -206,7 +206,7 @@ describe('Sessions.list', () => {
     for (const state of ['bogus', ['active', 'bogus']]) {
       const error = await rejectionOf(rt.sessions.list({ state: state as SessionState }));
       expect(isTributaryError(error, 'INVALID_STATE')).toBe(true);
-      expect(error).toMatchObject({ field: 'state', status: 400 });
+      expect(error).toMatchObject({ field: 'state', kind: 'invalid' });
     }
   });
 
@@ -267,7 +267,7 @@ describe('Sessions.update', () => {
       rt.sessions.update(session.id, { name: 'changed', state: state as SessionState }),
     );
     expect(isTributaryError(error, 'INVALID_STATE')).toBe(true);
-    expect(error).toMatchObject({ field: 'state', status: 400 });
+    expect(error).toMatchObject({ field: 'state', kind: 'invalid' });
     expect(await rt.sessions.get(session.id)).toEqual(session);
     expect(await eventsOf(rt, session.id)).toHaveLength(1);
   });
@@ -288,7 +288,7 @@ describe('Sessions.update', () => {
 
     const error = await rejectionOf(rt.runs.create(session.id, { input: { question: 'hi' } }));
     expect(isTributaryError(error, 'SESSION_ARCHIVED')).toBe(true);
-    expect(error).toMatchObject({ status: 409, field: 'session_id' });
+    expect(error).toMatchObject({ kind: 'conflict', field: 'session_id' });
     expect(await rt.runs.list(session.id)).toEqual([]);
 
     const active = await rt.sessions.update(session.id, { state: 'active' });
@@ -344,7 +344,7 @@ describe('Sessions.remove and removeMany', () => {
     const session = await rt.sessions.create({ user_id: 'ann' });
     const error = await rejectionOf(rt.sessions.removeMany({}));
     expect(isTributaryError(error, 'INVALID_ARGUMENT')).toBe(true);
-    expect(error).toMatchObject({ status: 400, field: 'user_id' });
+    expect(error).toMatchObject({ kind: 'invalid', field: 'user_id' });
     expect((await rt.sessions.get(session.id)).id).toBe(session.id);
   });
 });
@@ -356,7 +356,7 @@ describe('per-user session cap', () => {
     const two = await rt.sessions.create({ user_id: 'ann' });
     const error = await rejectionOf(rt.sessions.create({ user_id: 'ann', name: 'third' }));
     expect(isTributaryError(error, 'SESSION_CAP_REACHED')).toBe(true);
-    expect(error).toMatchObject({ status: 429, field: 'user_id', details: { cap: 2, policy: 'reject' } });
+    expect(error).toMatchObject({ kind: 'limited', field: 'user_id', details: { cap: 2, policy: 'reject' } });
 
     const all = (await rt.sessions.list()).items;
     expect(all.map((s) => s.id).sort()).toEqual([one.id, two.id].sort());

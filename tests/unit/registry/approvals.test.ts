@@ -37,7 +37,7 @@ describe('ApprovalBook', () => {
     const notFound = (fn: () => unknown): void => {
       expect(fn).toThrow(TributaryError);
       expect(fn).toThrow(
-        expect.objectContaining({ code: 'APPROVAL_NOT_FOUND', field: 'approval_id', status: 404 }),
+        expect.objectContaining({ code: 'APPROVAL_NOT_FOUND', field: 'approval_id', kind: 'not_found' }),
       );
     };
     notFound(() => book.resolve('s1', 'r1', 'no-such-id', { approve: true }));

@@ -204,7 +204,7 @@ describe('PluginRegistry lookups and catalogue', () => {
     const registry = new PluginRegistry();
     expect(thrown('TOOL_NOT_FOUND', () => registry.tool('nope'))).toMatchObject({
       field: 'tool',
-      status: 404,
+      kind: 'not_found',
       message: 'tool "nope" is not registered',
     });
     expect(thrown('FLOW_NOT_FOUND', () => registry.flow('nope')).field).toBe('flow');

@@ -57,7 +57,7 @@ describe('compileSchema', () => {
 describe('validationError', () => {
   it('names the field of a wrong type', () => {
     const error = failure(question, { question: 42 });
-    expect(error).toMatchObject({ code: 'TOOL_INPUT_INVALID', status: 400, field: 'input.question' });
+    expect(error).toMatchObject({ code: 'TOOL_INPUT_INVALID', kind: 'invalid', field: 'input.question' });
     expect(error.message).toBe('input.question must be string');
   });
 

@@ -215,7 +215,7 @@ describe('SqliteStore', () => {
   it('rejects calls and ping with STORE_UNAVAILABLE after close', async () => {
     const store = open(freshPath());
     await store.close();
-    await expect(store.ping()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', status: 503 });
+    await expect(store.ping()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', kind: 'unavailable' });
     await expect(store.countSessions({})).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
   });
 
