@@ -33,15 +33,8 @@ export const ConfigSchema = Type.Object({
     description: 'Flow of runs that name none (auto: the planner’s intent picks quiz, answer or grade)',
     hint: 'a flow name (lowercase letters, digits, _)',
   }),
-  STORE: Type.Union([Type.Literal('sqlite'), Type.Literal('memory'), Type.Literal('redis')], {
-    default: 'sqlite',
-  }),
+  STORE: Type.Union([Type.Literal('sqlite'), Type.Literal('memory')], { default: 'sqlite' }),
   SQLITE_PATH: Type.String({ default: './data/tributary.db', minLength: 1 }),
-  REDIS_URL: Type.String({
-    default: 'redis://127.0.0.1:6379',
-    pattern: '^rediss?://\\S+$',
-    hint: 'a redis:// URL',
-  }),
   RAG_URL: Url('RAG backend; a demo backend is started when unset'),
   EXAM_URL: Url('Exam generator backend; a demo backend is started when unset'),
   LLM_URL: Url('OpenAI-compatible chat completions endpoint for the LLM planner'),

@@ -1,5 +1,4 @@
 import type { Config } from '../core/config.ts';
-import { TributaryError } from '../core/errors.ts';
 import type { SessionStore } from '../core/store/session-store.ts';
 import { MemoryStore } from './memory/memory-store.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
@@ -20,13 +19,5 @@ export async function openStore(config: Pick<Config, 'STORE' | 'SQLITE_PATH'>): 
     case 'sqlite':
       // The process's own store: no second process may run on the same file.
       return SqliteStore.open({ path: config.SQLITE_PATH, exclusive: true });
-    case 'redis':
-      throw new TributaryError(
-        'CONFIG_INVALID',
-        'STORE: redis is not available in this build yet; use sqlite or memory',
-        {
-          field: 'STORE',
-        },
-      );
   }
 }

@@ -33,7 +33,6 @@ describe('loadConfig defaults', () => {
       DEFAULT_FLOW: 'auto',
       STORE: 'sqlite',
       SQLITE_PATH: './data/tributary.db',
-      REDIS_URL: 'redis://127.0.0.1:6379',
       BODY_LIMIT: 1024 * 1024,
       JAEGER_UI_URL: 'http://localhost:16686',
       LOG_LEVEL: 'info',
@@ -62,8 +61,7 @@ describe('loadConfig defaults', () => {
       CONCURRENCY_LIMIT: '1000',
       MAX_SESSIONS_PER_USER: '0',
       SESSION_CAP_POLICY: 'evict',
-      STORE: 'redis',
-      REDIS_URL: 'rediss://cache:6380',
+      STORE: 'memory',
       RAG_URL: 'https://rag.example/search',
       LOG_LEVEL: 'debug',
       DEFAULT_FLOW: 'grade_2',
@@ -75,8 +73,7 @@ describe('loadConfig defaults', () => {
       CONCURRENCY_LIMIT: 1000,
       MAX_SESSIONS_PER_USER: 0,
       SESSION_CAP_POLICY: 'evict',
-      STORE: 'redis',
-      REDIS_URL: 'rediss://cache:6380',
+      STORE: 'memory',
       RAG_URL: 'https://rag.example/search',
       LOG_LEVEL: 'debug',
       DEFAULT_FLOW: 'grade_2',
@@ -105,7 +102,7 @@ describe('loadConfig rejects bad values with CONFIG_INVALID naming the variable'
     ['STORE', 'mongo'],
     ['SESSION_CAP_POLICY', 'drop'],
     ['DEFAULT_FLOW', 'Bad-Name'],
-    ['REDIS_URL', 'http://cache:6379'],
+    ['STORE', 'redis'],
     ['RAG_URL', 'ftp://x'],
     ['EXAM_URL', 'exam.local'],
     ['LLM_URL', 'http://has space'],
@@ -131,7 +128,7 @@ describe('loadConfig rejects bad values with CONFIG_INVALID naming the variable'
   it('says what it expected and what it got (for settings that are not secret)', () => {
     expect(configError({ PORT: 'abc' }).message).toBe('PORT: expected an integer from 0 to 65535, got "abc"');
     expect(configError({ STORE: 'mongo' }).message).toBe(
-      'STORE: expected one of sqlite, memory, redis, got "mongo"',
+      'STORE: expected one of sqlite, memory, got "mongo"',
     );
     expect(configError({ BODY_LIMIT: '1gb' }).message).toContain('512kb or 1mb');
   });
