@@ -67,7 +67,3 @@ export interface EventDraft {
   message?: string;
   meta?: Record<string, unknown>;
 }
-
-export function isTerminalEventType(type: EventType): type is TerminalEventType {
-  return (TERMINAL_EVENT_TYPES as readonly string[]).includes(type);
-}
