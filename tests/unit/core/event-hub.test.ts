@@ -1,9 +1,10 @@
-import { firstValueFrom, take, toArray } from 'rxjs';
+import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventHub, EventLog, type EventBounds, type Runtime } from '../../../core/index.ts';
 import { MemoryStore } from '../../../stores/index.ts';
 import { startRuntime } from '../../fixtures/runtime.ts';
+import { makeEvent, makeSession } from '../stores/fixtures.ts';
 
 let runtime: Runtime | undefined;
 afterEach(async () => {
@@ -42,6 +43,31 @@ describe('EventHub', () => {
     const { runtime, session } = await sessionWith(30, '10');
     const recent = runtime.events.recent(session.id);
     expect(recent.map((e) => e.seq)).toEqual([22, 23, 24, 25, 26, 27, 28, 29, 30, 31]);
+  });
+
+  it('serves a reader from the hot window exactly when the window holds all it missed', async () => {
+    class CountingStore extends MemoryStore {
+      reads = 0;
+      override listEvents(...args: Parameters<MemoryStore['listEvents']>) {
+        this.reads += 1;
+        return super.listEvents(...args);
+      }
+    }
+    const store = new CountingStore();
+    const hub = new EventHub(store, 10);
+    const session = makeSession();
+    const drafts = Array.from({ length: 30 }, (_, i) => makeEvent(session.id, { message: `event ${i}` }));
+    hub.publish(await store.write({ session_id: session.id, create: session, events: drafts }));
+    const seqsAfter = async (afterSeq: number) =>
+      (await lastValueFrom(hub.stored$(session.id, afterSeq).pipe(toArray()))).map((e) => e.seq);
+    const range = (from: number) => Array.from({ length: 31 - from }, (_, i) => from + i);
+    expect(hub.recent(session.id).map((e) => e.seq)).toEqual(range(21));
+    // At the boundary the window starts right after the reader's seq: no store read.
+    expect(await seqsAfter(20)).toEqual(range(21));
+    expect(store.reads).toBe(0);
+    // One further back the window lacks event 20: the store serves it, nothing is skipped.
+    expect(await seqsAfter(19)).toEqual(range(20));
+    expect(store.reads).toBe(1);
   });
 
   it('says whether a reader resuming after a seq can get all it missed', async () => {
