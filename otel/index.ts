@@ -6,9 +6,8 @@
 import { metrics } from '@opentelemetry/api';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import type { Middleware } from 'koa';
 import type { Telemetry } from '../core/index.ts';
-import { observeRuntime, prometheusMiddleware, type ObservedRuntime } from './metrics.ts';
+import { observeRuntime, prometheusHandler, type MetricsHandler, type ObservedRuntime } from './metrics.ts';
 import { serviceVersion, TRACER_NAME, tributaryResource } from './resource.ts';
 import { installedOtel } from './state.ts';
 
@@ -20,8 +19,8 @@ export {
   redactedUrlAttributes,
   URL_REDACTED,
 } from './instrumentations.ts';
-export { observeRuntime, prometheusMiddleware } from './metrics.ts';
-export type { ObservedRuntime, RuntimeMetrics } from './metrics.ts';
+export { observeRuntime, prometheusHandler } from './metrics.ts';
+export type { MetricsHandler, ObservedRuntime, RuntimeMetrics } from './metrics.ts';
 export { createOtelTelemetry } from './otel-telemetry.ts';
 export type { OtelTelemetryOptions } from './otel-telemetry.ts';
 export { SERVICE_NAME, serviceVersion, TRACER_NAME, tributaryResource } from './resource.ts';
@@ -44,26 +43,24 @@ export function otelTelemetryIfEnabled(): Telemetry | undefined {
 }
 
 export interface PlatformOtel {
-  /** Serves `GET /metrics` when Prometheus metrics are on; passes every other request (or all, when off) on. */
-  readonly middleware: Middleware;
+  /** Answers a `GET /metrics` request when Prometheus metrics are on; undefined when off. */
+  readonly metrics: MetricsHandler | undefined;
   /** True when `/metrics` is served. */
   readonly prometheus: boolean;
   /** Stops the runtime metrics and sends the spans still buffered. Call after the runtime shut down. */
   close(): Promise<void>;
 }
 
-const passThrough: Middleware = (_ctx, next) => next();
-
 /**
- * Attaches metrics to a started runtime and returns the `/metrics` middleware. With
+ * Attaches metrics to a started runtime and returns the `/metrics` handler. With
  * `METRICS_PROMETHEUS=true` it reports on the Prometheus reader `register.ts` started, or, when the
  * process was started without the hook, on a meter provider of its own (metrics need no loader hook).
- * With Prometheus off it does nothing: no event subscription, a pass-through middleware.
+ * With Prometheus off it does nothing: no event subscription, no handler.
  *
  * @example
  * ```ts
  * const otel = instrumentPlatform(runtime, { prometheus: config.METRICS_PROMETHEUS });
- * app.use(otel.middleware);
+ * app.use(metricsRoute(otel.metrics)); // gateway/http/metrics-route.ts
  * // on close, after runtime.shutdown():
  * await otel.close();
  * ```
@@ -83,7 +80,7 @@ export function instrumentPlatform(
   const observed = exporter ? observeRuntime(runtime, meter) : null;
   let closing: Promise<void> | undefined;
   return {
-    middleware: exporter ? prometheusMiddleware(exporter) : passThrough,
+    metrics: exporter ? prometheusHandler(exporter) : undefined,
     prometheus: exporter !== null,
     close: () =>
       (closing ??= (async () => {

@@ -1,6 +1,6 @@
 import type { BatchObservableResult, Counter, Histogram, Meter } from '@opentelemetry/api';
 import type { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import type { Middleware } from 'koa';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Runtime, SessionEvent } from '../core/index.ts';
 
 /** Seconds; from a fast tool call to a long run waiting on people. */
@@ -140,22 +140,19 @@ export function observeRuntime(runtime: ObservedRuntime, meter: Meter): RuntimeM
   };
 }
 
+/** Answers one HTTP request with the metrics, on Node's own request and response (any framework mounts it). */
+export type MetricsHandler = (request: IncomingMessage, response: ServerResponse) => void;
+
 /**
- * Koa middleware answering `GET <path>` with the Prometheus text exposition of `exporter`, through
- * the exporter's own request handler; every other request goes on down the stack. Mounted after
- * the gateway's router, it only sees requests no route took.
+ * The Prometheus text exposition of `exporter` as a plain Node request handler: the exporter's own,
+ * which writes status, headers and body itself. The gateway mounts it at `GET /metrics`.
  *
  * @example
  * ```ts
- * app.use(prometheusMiddleware(new PrometheusExporter({ preventServerStart: true })));
+ * const handler = prometheusHandler(new PrometheusExporter({ preventServerStart: true }));
+ * http.createServer(handler).listen(9464);
  * ```
  */
-export function prometheusMiddleware(exporter: PrometheusExporter, path = '/metrics'): Middleware {
-  return async (ctx, next) => {
-    if (ctx.path !== path || ctx.method !== 'GET') return next();
-    // 200 first, so the gateway's 404 handling leaves it alone; the exporter writes the body itself.
-    ctx.status = 200;
-    ctx.respond = false;
-    exporter.getMetricsRequestHandler(ctx.req, ctx.res);
-  };
+export function prometheusHandler(exporter: PrometheusExporter): MetricsHandler {
+  return (request, response) => exporter.getMetricsRequestHandler(request, response);
 }

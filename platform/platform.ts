@@ -19,6 +19,7 @@ import { builtinPlugins } from '../plugins/builtin.ts';
 import { startDemoBackends } from '../demo-backends/index.ts';
 import { createGateway } from '../gateway/app.ts';
 import { instrumentPlatform, otelTelemetryIfEnabled } from '../otel/index.ts';
+import { metricsRoute } from '../gateway/http/metrics-route.ts';
 import { HttpProblem, toProblem } from '../gateway/http/problem.ts';
 import type { BridgeServer } from '../gateway/socket/bridge-server.ts';
 import { attachSocketBridge } from '../gateway/socket/socket-bridge.ts';
@@ -131,7 +132,7 @@ export async function startPlatform(
       jaegerUiUrl: config.JAEGER_UI_URL,
     });
     // After the router, so only unmatched requests reach `/metrics`.
-    app.use(otel.middleware);
+    app.use(metricsRoute(otel.metrics));
     const sockets = attachSocketBridge(server, {
       runtime,
       logger,

@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig, type Runtime } from '../../../core/index.ts';
 import { createGateway } from '../../../gateway/app.ts';
+import { metricsRoute } from '../../../gateway/http/metrics-route.ts';
 import { instrumentPlatform, type PlatformOtel } from '../../../otel/index.ts';
 import { startRuntime, terminalOf } from '../../fixtures/runtime.ts';
 
@@ -15,7 +16,7 @@ afterEach(async () => {
 
 /**
  * The gateway exactly as `startPlatform` builds it, plus the two lines of the OpenTelemetry wiring:
- * `instrumentPlatform(runtime, { prometheus })` and `app.use(otel.middleware)` after `createGateway`.
+ * `instrumentPlatform(runtime, { prometheus })` and `app.use(metricsRoute(otel.metrics))` after `createGateway`.
  */
 async function gateway(
   env: Record<string, string>,
@@ -30,7 +31,7 @@ async function gateway(
     internalToken: config.INTERNAL_TOKEN,
     bodyLimit: config.BODY_LIMIT,
   });
-  app.use(otel.middleware);
+  app.use(metricsRoute(otel.metrics));
   const server: Server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');
   cleanups.push(async () => {

@@ -6,7 +6,8 @@ import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import Koa from 'koa';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../../core/index.ts';
-import { instrumentPlatform, observeRuntime, prometheusMiddleware } from '../../../otel/index.ts';
+import { metricsRoute } from '../../../gateway/http/metrics-route.ts';
+import { instrumentPlatform, observeRuntime, prometheusHandler } from '../../../otel/index.ts';
 import { eventWhere, startRuntime, terminalOf } from '../../fixtures/runtime.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -62,7 +63,7 @@ async function runToEnd(runtime: Runtime, sessionId: string, input: Record<strin
   return terminalOf(runtime, sessionId, run.id);
 }
 
-describe('observeRuntime + prometheusMiddleware', () => {
+describe('observeRuntime + prometheusHandler', () => {
   it('reports sessions, runs by outcome, tool calls, events and subscribers at GET /metrics', async () => {
     const runtime = await runtimeForTest();
     const exporter = new PrometheusExporter({ preventServerStart: true });
@@ -70,7 +71,7 @@ describe('observeRuntime + prometheusMiddleware', () => {
     cleanups.push(() => provider.shutdown());
     const observed = observeRuntime(runtime, provider.getMeter('test'));
     cleanups.push(() => observed.stop());
-    const base = await serve(prometheusMiddleware(exporter));
+    const base = await serve(metricsRoute(prometheusHandler(exporter)));
 
     const a = await runtime.sessions.create({ user_id: 'ann' });
     const b = await runtime.sessions.create({ user_id: 'bob' });
@@ -106,7 +107,7 @@ describe('observeRuntime + prometheusMiddleware', () => {
     const provider = new MeterProvider({ readers: [exporter] });
     cleanups.push(() => provider.shutdown());
     const observed = observeRuntime(runtime, provider.getMeter('test'));
-    const base = await serve(prometheusMiddleware(exporter));
+    const base = await serve(metricsRoute(prometheusHandler(exporter)));
     await runtime.sessions.create();
     observed.stop();
     await runtime.sessions.create();
@@ -124,7 +125,7 @@ describe('instrumentPlatform', () => {
     const otel = instrumentPlatform(runtime, { prometheus: true });
     cleanups.push(() => otel.close());
     expect(otel.prometheus).toBe(true);
-    const base = await serve(otel.middleware);
+    const base = await serve(metricsRoute(otel.metrics));
     await runtime.sessions.create();
     const got = await scrape(base);
     expect(got.get('tributary_sessions_active')).toBe(1);
@@ -137,7 +138,7 @@ describe('instrumentPlatform', () => {
     const runtime = await runtimeForTest();
     const otel = instrumentPlatform(runtime);
     expect(otel.prometheus).toBe(false);
-    const base = await serve(otel.middleware);
+    const base = await serve(metricsRoute(otel.metrics));
     expect((await fetch(`${base}/metrics`)).status).toBe(404);
     await otel.close();
     await otel.close();
