@@ -2,7 +2,6 @@ import type { IncomingMessage } from 'node:http';
 import type { Attributes } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { KoaInstrumentation, KoaLayerType } from '@opentelemetry/instrumentation-koa';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { SocketIoInstrumentation } from '@opentelemetry/instrumentation-socket.io';
@@ -106,7 +105,7 @@ export function createFetchInstrumentation(): UndiciInstrumentation {
 }
 
 /**
- * HTTP server and client (`http`), `fetch` (undici), Koa router layers, Socket.IO, ioredis and pino
+ * HTTP server and client (`http`), `fetch` (undici), Koa router layers, Socket.IO and pino
  * (which then writes `trace_id` / `span_id` into each line logged while a span is active).
  */
 export function createInstrumentations(): Instrumentation[] {
@@ -116,7 +115,6 @@ export function createInstrumentations(): Instrumentation[] {
     // Router layers only: a span per Koa middleware would bury each request under a dozen spans.
     new KoaInstrumentation({ ignoreLayersType: [KoaLayerType.MIDDLEWARE] }),
     new SocketIoInstrumentation(),
-    new IORedisInstrumentation(),
     // Log correlation only: Jaeger takes no logs, the lines go to stdout as before.
     new PinoInstrumentation({ disableLogSending: true }),
   ];

@@ -3,7 +3,7 @@
  * by the instrumentations of `instrumentations.ts`; anything else loads untouched. undici needs no
  * hook: it reports through `diagnostics_channel`.
  */
-export const HOOKED_MODULES: readonly string[] = ['http', 'https', 'koa', 'pino', 'socket.io', 'ioredis'];
+export const HOOKED_MODULES: readonly string[] = ['http', 'https', 'koa', 'pino', 'socket.io'];
 
 /** The OTLP encodings over HTTP this package sends (gRPC is not bundled). */
 export type OtlpProtocol = 'http/protobuf' | 'http/json';

@@ -29,10 +29,9 @@ describe('createInstrumentations', () => {
     for (const instrumentation of instrumentations) instrumentation.disable();
   });
 
-  it('covers http, undici/fetch, koa, socket.io, ioredis and pino', () => {
+  it('covers http, undici/fetch, koa, socket.io and pino', () => {
     expect(instrumentations.map((i) => i.instrumentationName).sort()).toEqual([
       '@opentelemetry/instrumentation-http',
-      '@opentelemetry/instrumentation-ioredis',
       '@opentelemetry/instrumentation-koa',
       '@opentelemetry/instrumentation-pino',
       '@opentelemetry/instrumentation-socket.io',
