@@ -1,4 +1,5 @@
 import { ApprovalBook } from './runs/approvals.ts';
+import { errorMessage, TributaryError } from './errors.ts';
 import { CheckpointCipher } from './checkpoints/checkpoint-cipher.ts';
 import { Checkpoints } from './checkpoints/checkpoints.ts';
 import type { Config } from './config.ts';
@@ -142,6 +143,30 @@ export class Runtime {
       runtime.logger.warn({ interrupted }, 'runs interrupted by the last stop were marked failed');
     if (options.sweep !== false) runtime.sweeper.start();
     return runtime;
+  }
+
+  /** The store's kind (`memory`, `sqlite`), as `/readyz` and the start line name it. */
+  get storeKind(): string {
+    return this.store.kind;
+  }
+
+  /**
+   * Resolves when the store answers; STORE_UNAVAILABLE naming the store when it does not (`/readyz`).
+   *
+   * @example
+   * ```ts
+   * await runtime.checkStore(); // throws TributaryError('STORE_UNAVAILABLE') while the database is down
+   * ```
+   */
+  async checkStore(): Promise<void> {
+    try {
+      await this.store.ping();
+    } catch (error) {
+      throw new TributaryError(
+        'STORE_UNAVAILABLE',
+        `store ${this.store.kind} is unreachable: ${errorMessage(error)}`,
+      );
+    }
   }
 
   /**

@@ -2,6 +2,7 @@ import { TributaryError } from '../errors.ts';
 import type { EventDraft, SessionEvent } from '../events/event.ts';
 import type { EventHub } from '../events/event-hub.ts';
 import type { EventLog } from '../events/event-log.ts';
+import type { Message } from '../events/message.ts';
 import { closedRunError, type IsRunLive } from '../runs/run-guard.ts';
 import type { Page, Session, SessionFilter, SessionPatch, SessionState } from './session.ts';
 import { SESSION_STATES } from './session.ts';
@@ -298,6 +299,11 @@ export class Sessions {
       cursor = page.next_cursor;
     } while (cursor);
     return oldest;
+  }
+
+  /** The session's messages (its conversation), oldest first. */
+  messages(id: string): Promise<Message[]> {
+    return this.deps.store.listMessages(id);
   }
 }
 
