@@ -1,9 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { firstValueFrom, filter, take, toArray } from 'rxjs';
 import { isTributaryError, type Runtime, type SessionEvent, type WriteBatch } from '../../../core/index.ts';
-import { MemoryStore } from '../../../stores/index.ts';
+import { MemoryStore, SqliteStore } from '../../../stores/index.ts';
 import { seenSignals, sleep } from '../../fixtures/fake-plugins.ts';
-import { eventWhere, startRuntime, terminalOf } from '../../fixtures/runtime.ts';
+import { eventWhere, firstEvents, startRuntime, terminalOf } from '../../fixtures/runtime.ts';
+import { isoAt, makeEvent, makeRun, makeSession } from '../stores/fixtures.ts';
 
 let runtime: Runtime;
 afterEach(async () => {
@@ -17,6 +21,48 @@ const typesOf = (events: readonly SessionEvent[], runId: string) =>
 async function allEvents(sessionId: string): Promise<SessionEvent[]> {
   return runtime.store.listEvents(sessionId, { after: 0, limit: 1000 });
 }
+
+describe('Runtime.start after a crash', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tributary-recovery-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('fails every run the dead process left queued or running as interrupted, with its event', async () => {
+    // The file as a killed process leaves it: one run running, one queued behind it, neither finished.
+    const path = join(dir, 'tributary.db');
+    const running = makeRun('', { flow: 'ask', status: 'running', started_at: isoAt(1) });
+    const queued = makeRun('', { flow: 'ask', status: 'queued', created_at: isoAt(2) });
+    const session = makeSession({ active_run_id: running.id, run_count: 2 });
+    const crashed = SqliteStore.open({ path });
+    await crashed.write({
+      session_id: session.id,
+      create: session,
+      runs: [running, queued].map((run) => ({ ...run, session_id: session.id })),
+      events: [
+        makeEvent(session.id, { type: 'session.created', step: null }),
+        makeEvent(session.id, { type: 'run.started', step: null, run_id: running.id }),
+        makeEvent(session.id, { type: 'run.queued', step: null, run_id: queued.id }),
+      ],
+    });
+    await crashed.close();
+
+    runtime = await startRuntime({}, { store: SqliteStore.open({ path }) });
+    for (const run of [running, queued]) {
+      expect(await runtime.runs.get(session.id, run.id)).toMatchObject({
+        status: 'failed',
+        error: { code: 'RUN_INTERRUPTED', reason: 'interrupted' },
+      });
+    }
+    const events = await firstEvents(runtime, session.id, 5);
+    const failures = events.filter((e) => e.type === 'run.failed');
+    expect(failures.map((e) => e.run_id).sort()).toEqual([running.id, queued.id].sort());
+    expect(failures.map((e) => e.meta.reason)).toEqual(['interrupted', 'interrupted']);
+    expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(await runtime.sessions.get(session.id)).toMatchObject({ active_run_id: null, last_seq: 5 });
+  });
+});
 
 describe('Runtime: a flow of fake tools end to end', () => {
   it('runs a flow: events in order, gap-free seq, result, messages and data stored', async () => {
