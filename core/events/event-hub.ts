@@ -1,9 +1,7 @@
-import { EMPTY, type Observable, concatMap, defer, expand, from, takeWhile } from 'rxjs';
+import { EMPTY, Observable, Subject, concatMap, defer, expand, from, takeWhile } from 'rxjs';
 import type { SessionEvent } from './event.ts';
 import { replayThenLive } from '../operators/replay-then-live.ts';
 import type { SessionStore } from '../store/session-store.ts';
-import type { EventBus } from '../ports/event-bus.ts';
-import { InProcessEventBus } from './in-process-event-bus.ts';
 
 const PAGE = 1000;
 
@@ -15,8 +13,8 @@ export interface HistoryInfo {
 }
 
 /**
- * Per-session live streams (from the {@link EventBus}) plus a hot window of recent events over the
- * store's full log. The window keeps the last `historyLimit` events published in this process.
+ * Per-session live streams plus a hot window of recent events over the store's full log.
+ * A live Subject exists only while someone listens; the window keeps the last `historyLimit` events.
  *
  * @example
  * ```ts
@@ -25,12 +23,15 @@ export interface HistoryInfo {
  * ```
  */
 export class EventHub {
+  private readonly live = new Map<string, Subject<SessionEvent>>();
   private readonly windows = new Map<string, SessionEvent[]>();
+  private readonly listeners = new Map<string, number>();
+  /** Every session's events, for process-wide observers (metrics); fed only while one listens. */
+  private readonly everything = new Subject<SessionEvent>();
 
   constructor(
     private readonly store: SessionStore,
     private readonly historyLimit: number,
-    private readonly bus: EventBus = new InProcessEventBus(),
   ) {}
 
   /** Adds committed events (in seq order) to the window and to live listeners. */
@@ -40,8 +41,8 @@ export class EventHub {
       if (window.length === 0) this.windows.set(event.session_id, window);
       window.push(event);
       if (window.length > this.historyLimit) window.splice(0, window.length - this.historyLimit);
-      // One at a time, as before the bus: a listener never sees the window ahead of its event.
-      this.bus.publish([event]);
+      this.live.get(event.session_id)?.next(event);
+      if (this.everything.observed) this.everything.next(event);
     }
   }
 
@@ -55,14 +56,12 @@ export class EventHub {
    * ```
    */
   all$(): Observable<SessionEvent> {
-    return this.bus.all$();
+    return this.everything.asObservable();
   }
 
   /** Stored events with `seq > afterSeq`, then live ones, with no gap and no duplicate. */
   events$(sessionId: string, afterSeq = 0): Observable<SessionEvent> {
-    return defer(() =>
-      replayThenLive(this.stored$(sessionId, afterSeq), this.bus.events$(sessionId), afterSeq),
-    );
+    return defer(() => replayThenLive(this.stored$(sessionId, afterSeq), this.liveOf(sessionId), afterSeq));
   }
 
   /** Tells whether a reader resuming after `afterSeq` can get everything it missed. */
@@ -79,13 +78,38 @@ export class EventHub {
 
   /** Ends the session's live stream and frees its window (session expired or deleted). */
   drop(sessionId: string): void {
-    this.bus.close(sessionId);
+    this.live.get(sessionId)?.complete();
+    this.live.delete(sessionId);
     this.windows.delete(sessionId);
   }
 
   /** Live subscriptions across sessions (or for one), for leak checks and metrics. */
   subscriberCount(sessionId?: string): number {
-    return this.bus.subscriberCount(sessionId);
+    if (sessionId !== undefined) return this.listeners.get(sessionId) ?? 0;
+    let total = 0;
+    for (const count of this.listeners.values()) total += count;
+    return total;
+  }
+
+  private liveOf(sessionId: string): Observable<SessionEvent> {
+    return new Observable<SessionEvent>((subscriber) => {
+      let subject = this.live.get(sessionId);
+      if (!subject) {
+        subject = new Subject<SessionEvent>();
+        this.live.set(sessionId, subject);
+      }
+      const own = subject;
+      const subscription = own.subscribe(subscriber);
+      this.listeners.set(sessionId, (this.listeners.get(sessionId) ?? 0) + 1);
+      return () => {
+        subscription.unsubscribe();
+        const left = (this.listeners.get(sessionId) ?? 1) - 1;
+        if (left > 0) return void this.listeners.set(sessionId, left);
+        this.listeners.delete(sessionId);
+        // Free the Subject with its last listener so idle sessions cost nothing.
+        if (this.live.get(sessionId) === own) this.live.delete(sessionId);
+      };
+    });
   }
 
   /**
