@@ -1,7 +1,9 @@
-import { EMPTY, Observable, Subject, concatMap, defer, expand, from, takeWhile } from 'rxjs';
+import { EMPTY, type Observable, concatMap, defer, expand, from, takeWhile } from 'rxjs';
 import type { SessionEvent } from './event.ts';
 import { replayThenLive } from '../operators/replay-then-live.ts';
 import type { SessionStore } from '../store/session-store.ts';
+import type { EventBus } from '../ports/event-bus.ts';
+import { InProcessEventBus } from './in-process-event-bus.ts';
 
 const PAGE = 1000;
 
@@ -13,8 +15,8 @@ export interface HistoryInfo {
 }
 
 /**
- * Per-session live streams plus a hot window of recent events over the store's full log.
- * A live Subject exists only while someone listens; the window keeps the last `historyLimit` events.
+ * Per-session live streams (from the {@link EventBus}) plus a hot window of recent events over the
+ * store's full log. The window keeps the last `historyLimit` events published in this process.
  *
  * @example
  * ```ts
@@ -23,15 +25,12 @@ export interface HistoryInfo {
  * ```
  */
 export class EventHub {
-  private readonly live = new Map<string, Subject<SessionEvent>>();
   private readonly windows = new Map<string, SessionEvent[]>();
-  private readonly listeners = new Map<string, number>();
-  /** Every session's events, for process-wide observers (metrics); fed only while one listens. */
-  private readonly everything = new Subject<SessionEvent>();
 
   constructor(
     private readonly store: SessionStore,
     private readonly historyLimit: number,
+    private readonly bus: EventBus = new InProcessEventBus(),
   ) {}
 
   /** Adds committed events (in seq order) to the window and to live listeners. */
@@ -41,8 +40,8 @@ export class EventHub {
       if (window.length === 0) this.windows.set(event.session_id, window);
       window.push(event);
       if (window.length > this.historyLimit) window.splice(0, window.length - this.historyLimit);
-      this.live.get(event.session_id)?.next(event);
-      if (this.everything.observed) this.everything.next(event);
+      // One at a time: a listener called for an event never finds later ones in the window yet.
+      this.bus.publish([event]);
     }
   }
 
@@ -56,12 +55,14 @@ export class EventHub {
    * ```
    */
   all$(): Observable<SessionEvent> {
-    return this.everything.asObservable();
+    return this.bus.all$();
   }
 
   /** Stored events with `seq > afterSeq`, then live ones, with no gap and no duplicate. */
   events$(sessionId: string, afterSeq = 0): Observable<SessionEvent> {
-    return defer(() => replayThenLive(this.stored$(sessionId, afterSeq), this.liveOf(sessionId), afterSeq));
+    return defer(() =>
+      replayThenLive(this.stored$(sessionId, afterSeq), this.bus.events$(sessionId), afterSeq),
+    );
   }
 
   /** Tells whether a reader resuming after `afterSeq` can get everything it missed. */
@@ -78,38 +79,13 @@ export class EventHub {
 
   /** Ends the session's live stream and frees its window (session expired or deleted). */
   drop(sessionId: string): void {
-    this.live.get(sessionId)?.complete();
-    this.live.delete(sessionId);
+    this.bus.close(sessionId);
     this.windows.delete(sessionId);
   }
 
   /** Live subscriptions across sessions (or for one), for leak checks and metrics. */
   subscriberCount(sessionId?: string): number {
-    if (sessionId !== undefined) return this.listeners.get(sessionId) ?? 0;
-    let total = 0;
-    for (const count of this.listeners.values()) total += count;
-    return total;
-  }
-
-  private liveOf(sessionId: string): Observable<SessionEvent> {
-    return new Observable<SessionEvent>((subscriber) => {
-      let subject = this.live.get(sessionId);
-      if (!subject) {
-        subject = new Subject<SessionEvent>();
-        this.live.set(sessionId, subject);
-      }
-      const own = subject;
-      const subscription = own.subscribe(subscriber);
-      this.listeners.set(sessionId, (this.listeners.get(sessionId) ?? 0) + 1);
-      return () => {
-        subscription.unsubscribe();
-        const left = (this.listeners.get(sessionId) ?? 1) - 1;
-        if (left > 0) return void this.listeners.set(sessionId, left);
-        this.listeners.delete(sessionId);
-        // Free the Subject with its last listener so idle sessions cost nothing.
-        if (this.live.get(sessionId) === own) this.live.delete(sessionId);
-      };
-    });
+    return this.bus.subscriberCount(sessionId);
   }
 
   /**

@@ -11,14 +11,11 @@ import {
 } from 'rxjs';
 import { TributaryError } from '../errors.ts';
 import { untilCancelled, type RunEnd } from '../operators/until-cancelled.ts';
+import type { QueueReason, RunQueue, RunQueueJob } from '../ports/run-queue.ts';
 import type { MultitaskStrategy } from './run.ts';
 
-export interface SchedulerJob {
-  readonly id: string;
-  readonly sessionId: string;
-}
-
-export type QueueReason = 'concurrency_limit' | 'session_busy';
+export type { QueueReason } from '../ports/run-queue.ts';
+export type SchedulerJob = RunQueueJob;
 
 export interface RunSchedulerOptions<J extends SchedulerJob> {
   /** Runs executing at once across all sessions. */
@@ -51,7 +48,7 @@ interface Entry<J> {
  * scheduler.cancel('r1', 'user asked');                     // onEnded(r1, { status: 'cancelled', … })
  * ```
  */
-export class RunScheduler<J extends SchedulerJob> {
+export class RunScheduler<J extends SchedulerJob> implements RunQueue<J> {
   private readonly ready$ = new Subject<Entry<J>>();
   private readonly entries = new Map<string, Entry<J>>();
   /** Jobs not yet started, in submit order: their index is their queue position. */

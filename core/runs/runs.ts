@@ -17,6 +17,7 @@ import { MULTITASK_STRATEGIES, isFinished, type MultitaskStrategy, type Run } fr
 import { RunExecutor } from './run-executor.ts';
 import { recoverInterrupted } from './run-recovery.ts';
 import { RunScheduler } from './run-scheduler.ts';
+import type { RunQueue } from '../ports/run-queue.ts';
 
 export interface CreateRunInput {
   input: Record<string, unknown>;
@@ -56,7 +57,7 @@ export interface RunsDeps {
  */
 export class Runs {
   private readonly live = new LiveRuns();
-  private readonly scheduler: RunScheduler<{ id: string; sessionId: string }>;
+  private readonly scheduler: RunQueue;
 
   constructor(private readonly deps: RunsDeps) {
     const { live } = this;
