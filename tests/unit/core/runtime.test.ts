@@ -304,16 +304,56 @@ describe('Runtime: a flow of fake tools end to end', () => {
     );
     expect(steps.map((e) => e.step)).toEqual(['tick_0', 'tick_1', 'tick_2']);
     await terminalOf(runtime, session.id, run.id);
+
+    const { last_seq } = await runtime.sessions.get(session.id);
+    const seen: string[] = [];
+    let completed = false;
+    runtime.events.events$(session.id, last_seq).subscribe({
+      next: (e) => seen.push(e.type),
+      complete: () => (completed = true),
+    });
+    expect(runtime.events.subscriberCount(session.id)).toBe(1);
+    expect(await runtime.sweeper.sweep({ force: true })).toMatchObject({ expired: 1 });
+    // The reader got the expiry, then its stream ended and let go of the session.
+    expect(seen).toEqual(['session.expired']);
+    expect(completed).toBe(true);
+    expect(runtime.events.subscriberCount(session.id)).toBe(0);
   });
 
-  it('shutdown stops accepting, cancels what is running and stores every event', async () => {
-    runtime = await startRuntime();
+  it('shutdown stops accepting, cancels what is running and stores every event before the store closes', async () => {
+    // The store's close waits on a gate, so the test reads what shutdown left in the open store.
+    let closeCalled!: () => void;
+    const closing = new Promise<void>((resolve) => (closeCalled = resolve));
+    let releaseClose!: () => void;
+    const released = new Promise<void>((resolve) => (releaseClose = resolve));
+    class GatedCloseStore extends MemoryStore {
+      override async close(): Promise<void> {
+        closeCalled();
+        await released;
+        return super.close();
+      }
+    }
+    const store = new GatedCloseStore();
+    runtime = await startRuntime({}, { store });
     const session = await runtime.sessions.create();
     const run = await runtime.runs.create(session.id, question('long', { delayMs: 10_000 }));
-    await runtime.shutdown();
-    const stored = await runtime.store.getRun(session.id, run.id).catch(() => null);
-    // MemoryStore closes too; re-check through the run's terminal event captured before close.
-    expect(stored === null || stored.status === 'cancelled').toBe(true);
-    await expect(runtime.runs.create(session.id, question('late'))).rejects.toBeDefined();
+    const stopping = runtime.shutdown();
+    try {
+      await closing;
+      expect(await store.getRun(session.id, run.id)).toMatchObject({
+        status: 'cancelled',
+        error: { code: 'RUN_CANCELLED' },
+      });
+      const events = await store.listEvents(session.id, { after: 0, limit: 1000 });
+      expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+      expect(events.at(-1)).toMatchObject({ type: 'run.cancelled', run_id: run.id });
+      await expect(runtime.runs.create(session.id, question('late'))).rejects.toMatchObject({
+        code: 'SHUTTING_DOWN',
+      });
+    } finally {
+      releaseClose();
+    }
+    await stopping;
+    await expect(store.ping()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
   });
 });
