@@ -7,9 +7,10 @@ import { createHandlers } from './handlers/index.ts';
 import { registerApiDocs } from './http/api-docs.ts';
 import { registerDashboard } from './http/dashboard-assets.ts';
 import { createAuthenticate } from './http/authenticate.ts';
-import { bindOpenApi, type OperationHandler } from './http/openapi-binder.ts';
+import { bindOpenApi, type BoundOperation } from './http/openapi-binder.ts';
 import { loadSpec, type OpenApiDocument } from './http/openapi-document.ts';
 import { HttpProblem, toProblem } from './http/problem.ts';
+import { readableSession } from './session-access.ts';
 
 export interface GatewayOptions {
   runtime: Runtime;
@@ -128,8 +129,9 @@ export function createGateway(options: GatewayOptions): Koa {
   bindOpenApi(router, {
     spec,
     // Ajv has checked each request against the spec, so the typed handlers' parameter types hold.
-    handlers: handlers as unknown as Record<string, OperationHandler>,
+    handlers: handlers as unknown as Record<string, BoundOperation>,
     authenticate: createAuthenticate({ apiKeys: options.apiKeys, internalToken: options.internalToken }),
+    readableSession: (user, sessionId) => readableSession(options.runtime, user, sessionId),
     bodyLimit: options.bodyLimit,
     validateResponses: options.validateResponses,
   });

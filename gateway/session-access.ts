@@ -2,7 +2,9 @@ import { TributaryError, type Runtime, type Session } from '../core/index.ts';
 
 /**
  * The session if `user` may read it. Another user's session is SESSION_NOT_FOUND, word for word
- * as for an unknown id, so a socket cannot probe for ids (the same rule as HTTP's `ownedSession`).
+ * as for an unknown id, so no caller can probe for ids. The one ownership rule: the HTTP binder
+ * applies it to every operation declared `session` or `body-session` (see `AccessRule`), and the
+ * socket commands to every session they name.
  *
  * @example
  * ```ts

@@ -21,7 +21,7 @@ export async function serve(env: Readonly<Record<string, string | undefined>>): 
     {
       url,
       api_docs: `${url}/docs`,
-      store: platform.runtime.store.kind,
+      store: platform.runtime.storeKind,
       path: config.STORE === 'sqlite' ? config.SQLITE_PATH : undefined,
       concurrency: config.CONCURRENCY_LIMIT,
     },

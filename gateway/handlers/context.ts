@@ -1,5 +1,4 @@
 import type { Runtime, Session } from '../../core/index.ts';
-import { readableSession } from '../session-access.ts';
 import { HttpProblem } from '../http/problem.ts';
 import type { OpenApiDocument } from '../http/openapi-document.ts';
 import type { components } from '../../openapi/schema.d.ts';
@@ -16,12 +15,10 @@ export interface HandlerDeps {
 
 export type SessionResource = components['schemas']['Session'];
 
-/** The session if the caller may see it (see {@link readableSession}). */
-export function ownedSession(deps: HandlerDeps, user: string | null, sessionId: string): Promise<Session> {
-  return readableSession(deps.runtime, user, sessionId);
-}
-
-/** The Session of the API: everything but the internal trace context. */
+/**
+ * The Session of the API: everything but the internal trace context. The return type is the spec's,
+ * so core's `Session` drifting from `openapi.yaml` is a compile error here.
+ */
 export function toSessionResource({ trace_parent: _internal, ...session }: Session): SessionResource {
   return session;
 }

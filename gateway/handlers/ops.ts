@@ -1,5 +1,4 @@
 import { timingSafeEqual } from 'node:crypto';
-import { errorMessage, TributaryError } from '../../core/index.ts';
 import { secretDigest } from '../http/api-key-lookup.ts';
 import type { Handlers } from '../http/operation-types.ts';
 import { HttpProblem } from '../http/problem.ts';
@@ -26,45 +25,56 @@ export function opsHandlers(deps: HandlerDeps): OpsHandlers {
   }
 
   return {
-    async listTools() {
-      const items = runtime.registry
-        .tools()
-        .map(({ tools: _none, output, ...tool }) => ({ ...tool, output: output ?? {} }));
-      return { status: 200, body: { items } };
+    listTools: {
+      access: 'none',
+      async handle() {
+        const items = runtime.registry
+          .tools()
+          .map(({ tools: _none, output, ...tool }) => ({ ...tool, output: output ?? {} }));
+        return { status: 200, body: { items } };
+      },
     },
-    async listFlows() {
-      const items = runtime.registry
-        .flows()
-        .map(({ output: _none, requiresApproval: _never, tools, ...flow }) => ({
-          ...flow,
-          ...(tools ? { tools: [...tools] } : {}),
-        }));
-      return { status: 200, body: { items } };
+    listFlows: {
+      access: 'none',
+      async handle() {
+        const items = runtime.registry
+          .flows()
+          .map(({ output: _none, requiresApproval: _never, tools, ...flow }) => ({
+            ...flow,
+            ...(tools ? { tools: [...tools] } : {}),
+          }));
+        return { status: 200, body: { items } };
+      },
     },
-    async getStats({ user, query, headers }) {
-      // Open mode (no user) has nothing to scope by; a keyed caller sees their own unless an operator asks for all.
-      if (user === null || query.scope === 'all') {
-        if (user !== null) assertOperator(headers['X-Internal-Token']);
-        return { status: 200, body: { scope: 'all', ...(await runtime.stats()) } };
-      }
-      return { status: 200, body: { scope: 'user', ...(await runtime.stats({ user_id: user })) } };
+    getStats: {
+      access: 'caller',
+      async handle({ user, query, headers }) {
+        // Open mode (no user) has nothing to scope by; a keyed caller sees their own unless an operator asks for all.
+        if (user === null || query.scope === 'all') {
+          if (user !== null) assertOperator(headers['X-Internal-Token']);
+          return { status: 200, body: { scope: 'all', ...(await runtime.stats()) } };
+        }
+        return { status: 200, body: { scope: 'user', ...(await runtime.stats({ user_id: user })) } };
+      },
     },
-    async health() {
-      return { status: 200, body: { status: 'ok' } };
+    health: {
+      access: 'none',
+      async handle() {
+        return { status: 200, body: { status: 'ok' } };
+      },
     },
-    async ready() {
-      try {
-        await runtime.store.ping();
-      } catch (error) {
-        throw new TributaryError(
-          'STORE_UNAVAILABLE',
-          `store ${runtime.store.kind} is unreachable: ${errorMessage(error)}`,
-        );
-      }
-      return { status: 200, body: { status: 'ready', store: runtime.store.kind } };
+    ready: {
+      access: 'none',
+      async handle() {
+        await runtime.checkStore();
+        return { status: 200, body: { status: 'ready', store: runtime.storeKind } };
+      },
     },
-    async getSpec() {
-      return { status: 200, body: deps.spec };
+    getSpec: {
+      access: 'none',
+      async handle() {
+        return { status: 200, body: deps.spec };
+      },
     },
   };
 }

@@ -1,6 +1,7 @@
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
-import { createAjv, validationError, type ValidateFunction } from '../../core/index.ts';
+import { createAjv, validationError, type Session, type ValidateFunction } from '../../core/index.ts';
+import { accessRuleOf, type AccessRule, type ReadableSession } from './access-rule.ts';
 import { HttpProblem } from './problem.ts';
 import {
   deref,
@@ -20,6 +21,8 @@ export interface BoundRequest {
   readonly body: unknown;
   /** The API key's user, or null when the gateway runs open. */
   readonly user: string | null;
+  /** The session the operation names, already checked against `user` by its access rule; else undefined. */
+  readonly session: Session | undefined;
 }
 
 /** A handler's answer; `undefined` means it wrote the response itself (SSE). */
@@ -27,6 +30,12 @@ export type OperationResult =
   { status: number; body?: unknown; headers?: Record<string, string> } | undefined;
 
 export type OperationHandler = (request: BoundRequest, ctx: Context) => Promise<OperationResult>;
+
+/** An operation's entry in the handler table: who may call it, and what it does. */
+export interface BoundOperation {
+  readonly access: AccessRule;
+  readonly handle: OperationHandler;
+}
 
 /**
  * Given an operation's `security` requirements (once, at bind time), the check that decides who may
@@ -38,8 +47,11 @@ export type Authenticate = (
 
 export interface BindOptions {
   spec: OpenApiDocument;
-  handlers: Readonly<Record<string, OperationHandler>>;
+  /** By `operationId`; an entry without an `access` rule stops the start. */
+  handlers: Readonly<Record<string, BoundOperation>>;
   authenticate: Authenticate;
+  /** The ownership check every `session` and `body-session` operation gets before its handler. */
+  readableSession: ReadableSession;
   bodyLimit: number;
   /** Check every response against the spec (tests turn this on): a mismatch is a 500. */
   validateResponses?: boolean;
@@ -51,6 +63,8 @@ interface CompiledOperation {
   headers?: ValidateFunction;
   body?: ValidateFunction;
   bodyRequired: boolean;
+  /** Whether the body's schema has a `session_id` property (what a `body-session` rule reads). */
+  bodyNamesSession: boolean;
   /** Declared header parameters, by the name the spec gives them. */
   headerNames: string[];
   responses: Map<string, ValidateFunction>;
@@ -58,12 +72,13 @@ interface CompiledOperation {
 
 /**
  * Registers every operation of the spec on the router: auth, then JSON body parsing, then Ajv
- * validation of path, query, headers and body (400 problems naming the field), then the handler
- * found by `operationId`. An operation without a handler stops the start.
+ * validation of path, query, headers and body (400 problems naming the field), then the
+ * operation's access rule (the session it names, checked against the caller), then the handler
+ * found by `operationId`. An operation without a handler or without an access rule stops the start.
  *
  * @example
  * ```ts
- * bindOpenApi(router, { spec: loadSpec(), handlers, authenticate, bodyLimit: 1 << 20 });
+ * bindOpenApi(router, { spec: loadSpec(), handlers, authenticate, readableSession, bodyLimit: 1 << 20 });
  * app.use(router.routes()).use(router.allowedMethods({ throw: true }));
  * ```
  */
@@ -78,11 +93,9 @@ export function bindOpenApi(router: Router, options: BindOptions): string[] {
     for (const method of HTTP_METHODS) {
       const operation = item[method] as OpenApiOperation | undefined;
       if (!operation) continue;
-      const handler = options.handlers[operation.operationId];
-      if (!handler)
-        throw new Error(
-          `no handler for operation ${operation.operationId} (${method.toUpperCase()} ${path})`,
-        );
+      const label = `${operation.operationId} (${method.toUpperCase()} ${path})`;
+      const entry = options.handlers[operation.operationId] as Partial<BoundOperation> | undefined;
+      if (!entry?.handle) throw new Error(`no handler for operation ${label}`);
       const compiled = compile(
         spec,
         operation,
@@ -92,6 +105,13 @@ export function bindOpenApi(router: Router, options: BindOptions): string[] {
         options.validateResponses ?? false,
       );
       const requirements = operation.security ?? spec.security ?? [];
+      const access = accessRuleOf({
+        label,
+        declared: entry.access,
+        path,
+        schemes: new Set(requirements.flatMap((alternative) => Object.keys(alternative))),
+        bodyNamesSession: compiled.bodyNamesSession,
+      });
       router.register(
         toKoaPath(path),
         [method],
@@ -99,7 +119,7 @@ export function bindOpenApi(router: Router, options: BindOptions): string[] {
           operation.operationId,
           compiled,
           options.authenticate(requirements),
-          handler,
+          { access, handle: entry.handle },
           options,
         ),
       );
@@ -113,7 +133,7 @@ function operationMiddleware(
   operationId: string,
   compiled: CompiledOperation,
   authenticate: (ctx: Context) => string | null,
-  handler: OperationHandler,
+  { access, handle }: BoundOperation,
   options: BindOptions,
 ): Middleware {
   return async (ctx) => {
@@ -135,13 +155,28 @@ function operationMiddleware(
     }
     const headers = check(compiled.headers, declared, 'headers');
     if (compiled.body && body !== undefined) check(compiled.body, body, 'body');
-    const result = await handler({ operationId, params, query, headers, body, user }, ctx);
+    const session = await sessionOf(access, user, params, body, options.readableSession);
+    const result = await handle({ operationId, params, query, headers, body, user, session }, ctx);
     if (result === undefined) return;
     ctx.status = result.status;
     if (result.headers) for (const name in result.headers) ctx.set(name, result.headers[name]!);
     if (result.body !== undefined) ctx.body = result.body;
     if (options.validateResponses) checkResponse(compiled, operationId, result);
   };
+}
+
+/** What the access rule hands the handler: the named session, once the caller may read it. */
+async function sessionOf(
+  access: AccessRule,
+  user: string | null,
+  params: Record<string, unknown>,
+  body: unknown,
+  readableSession: ReadableSession,
+): Promise<Session | undefined> {
+  if (access === 'session') return readableSession(user, String(params.session_id));
+  if (access !== 'body-session') return undefined;
+  const named = (body as { session_id?: unknown } | undefined)?.session_id;
+  return typeof named === 'string' ? readableSession(user, named) : undefined;
 }
 
 function check<T>(validate: ValidateFunction | undefined, value: T, where: string): T {
@@ -193,6 +228,7 @@ function compile(
     ? deref<NonNullable<OpenApiOperation['requestBody']>>(spec, operation.requestBody)
     : undefined;
   const bodySchema = requestBody?.content['application/json']?.schema;
+  const inlinedBody = bodySchema ? inline(spec, bodySchema) : undefined;
   const responses = new Map<string, ValidateFunction>();
   if (withResponses) {
     for (const [status, raw] of Object.entries(operation.responses)) {
@@ -207,8 +243,12 @@ function compile(
     path: objectSchema('path'),
     query: objectSchema('query'),
     headers: objectSchema('headers'),
-    body: bodySchema ? bodyAjv.compile(inline(spec, bodySchema)) : undefined,
+    body: inlinedBody ? bodyAjv.compile(inlinedBody) : undefined,
     bodyRequired: requestBody?.required ?? false,
+    bodyNamesSession: Object.hasOwn(
+      (inlinedBody?.properties as Record<string, unknown> | undefined) ?? {},
+      'session_id',
+    ),
     headerNames: Object.keys(byLocation.get('headers')?.properties ?? {}),
     responses,
   };
