@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Runtime } from '../../core/index.ts';
 import { startDemoBackends } from '../../demo-backends/index.ts';
-import { runFlow, startFlowRuntime } from '../unit/flows/flow-runtime.ts';
+import { runFlow, startFlowRuntime } from '../fixtures/runtime.ts';
 import { QUIZ_STEPS } from '../fixtures/quiz-steps.ts';
 
 let backends: Awaited<ReturnType<typeof startDemoBackends>>;

@@ -15,7 +15,7 @@ import {
 import { createOtelTelemetry } from '../../../otel/index.ts';
 import { fakePlugins } from '../../fixtures/fake-plugins.ts';
 import { eventWhere, startRuntime, terminalOf } from '../../fixtures/runtime.ts';
-import { useNock } from '../plugins/nock-lifecycle.ts';
+import { useNock } from '../../fixtures/nock-lifecycle.ts';
 import { useInMemoryTracing } from './in-memory-tracing.ts';
 
 const tracing = useInMemoryTracing();

@@ -1,10 +1,12 @@
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
-import { generateExam } from '../../../plugins/generate_exam/index.ts';
-import { toolHarness } from '../../conformance/tool-harness.ts';
-import { describeHttpFailures } from './http-failure-matrix.ts';
-import { useNock } from './nock-lifecycle.ts';
-import { chunks, EXAM, exam } from './samples.ts';
+import { generateExam } from './index.ts';
+import { toolHarness } from '../../tests/conformance/tool-harness.ts';
+import { describeHttpFailures } from '../../tests/conformance/http-failure-matrix.ts';
+import { useNock } from '../../tests/fixtures/nock-lifecycle.ts';
+import { chunks, EXAM, exam } from '../../tests/fixtures/tool-samples.ts';
+import { describeToolConformance } from '../../tests/conformance/tool-conformance.ts';
+import { hangOnce, replyOnce } from '../../tests/fixtures/nock-replies.ts';
 
 describeHttpFailures({
   make: generateExam,
@@ -65,4 +67,11 @@ describe('generate_exam', () => {
       message: 'generate_exam returned invalid output: output.exam.questions is required',
     });
   });
+});
+
+describeToolConformance(generateExam({ baseUrl: EXAM }), {
+  validInput: { topic: 'RxJS operators', chunks },
+  invalidInput: { topic: '', chunks },
+  arrange: () => replyOnce(EXAM, '/api/generate', { exam }),
+  arrangeHang: () => hangOnce(EXAM, '/api/generate'),
 });

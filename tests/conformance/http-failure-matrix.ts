@@ -1,9 +1,9 @@
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
-import type { ToolDefinition } from '../../../core/plugins/plugin.ts';
-import type { HttpToolOptions } from '../../../plugins/http/index.ts';
-import { toolHarness } from '../../conformance/tool-harness.ts';
-import { useNock } from './nock-lifecycle.ts';
+import type { ToolDefinition } from '../../core/plugins/plugin.ts';
+import type { HttpToolOptions } from '../../plugins/http/index.ts';
+import { toolHarness } from './tool-harness.ts';
+import { useNock } from '../fixtures/nock-lifecycle.ts';
 
 /** One HTTP tool and a call it makes, for {@link describeHttpFailures}. */
 export interface HttpToolCase {

@@ -1,10 +1,12 @@
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
-import { gradeExam } from '../../../plugins/grade_exam/index.ts';
-import { toolHarness } from '../../conformance/tool-harness.ts';
-import { describeHttpFailures } from './http-failure-matrix.ts';
-import { useNock } from './nock-lifecycle.ts';
-import { EXAM, exam, grade } from './samples.ts';
+import { gradeExam } from './index.ts';
+import { toolHarness } from '../../tests/conformance/tool-harness.ts';
+import { describeHttpFailures } from '../../tests/conformance/http-failure-matrix.ts';
+import { useNock } from '../../tests/fixtures/nock-lifecycle.ts';
+import { EXAM, exam, grade } from '../../tests/fixtures/tool-samples.ts';
+import { describeToolConformance } from '../../tests/conformance/tool-conformance.ts';
+import { hangOnce, replyOnce } from '../../tests/fixtures/nock-replies.ts';
 
 const answers = [
   { question_id: 'q1', answer: 'switchMap' },
@@ -64,4 +66,11 @@ describe('grade_exam', () => {
       'grading 2 answers on "RxJS operators"',
     ]);
   });
+});
+
+describeToolConformance(gradeExam({ baseUrl: EXAM }), {
+  validInput: { exam, answers: [{ question_id: 'q1', answer: 'switchMap' }] },
+  invalidInput: { exam, answers: [{ question_id: 'q1' }] },
+  arrange: () => replyOnce(EXAM, '/api/grade', grade),
+  arrangeHang: () => hangOnce(EXAM, '/api/grade'),
 });

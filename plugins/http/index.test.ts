@@ -1,12 +1,12 @@
 import nock from 'nock';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { getJson, postJson } from '../../../plugins/http/index.ts';
-import type { HttpContext } from '../../../plugins/http/index.ts';
-import { toolHarness } from '../../conformance/tool-harness.ts';
-import { describeHttpFailures } from './http-failure-matrix.ts';
-import { useNock } from './nock-lifecycle.ts';
-import { probeTool } from './probe-tool.ts';
+import { getJson, postJson } from './index.ts';
+import type { HttpContext } from './index.ts';
+import { toolHarness } from '../../tests/conformance/tool-harness.ts';
+import { describeHttpFailures } from '../../tests/conformance/http-failure-matrix.ts';
+import { useNock } from '../../tests/fixtures/nock-lifecycle.ts';
+import { probeTool } from '../../tests/fixtures/probe-tool.ts';
 
 const BACKEND = 'http://backend.test';
 const url = `${BACKEND}/call`;

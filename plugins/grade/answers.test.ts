@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { isTributaryError } from '../../../core/index.ts';
-import type { Exam } from '../../../plugins/contracts.ts';
-import {
-  collectAnswers,
-  parseAnswerText,
-  questionIndex,
-  resolveAnswer,
-} from '../../../plugins/grade/answers.ts';
+import { isTributaryError } from '../../core/index.ts';
+import type { Exam } from '../contracts.ts';
+import { collectAnswers, parseAnswerText, questionIndex, resolveAnswer } from './answers.ts';
 
 /** As the demo exam backend writes them: ids q1…, multiple choice and open questions mixed. */
 const exam: Exam = {

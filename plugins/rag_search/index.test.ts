@@ -1,10 +1,12 @@
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
-import { ragSearch } from '../../../plugins/rag_search/index.ts';
-import { toolHarness } from '../../conformance/tool-harness.ts';
-import { describeHttpFailures } from './http-failure-matrix.ts';
-import { useNock } from './nock-lifecycle.ts';
-import { chunks, RAG } from './samples.ts';
+import { ragSearch } from './index.ts';
+import { toolHarness } from '../../tests/conformance/tool-harness.ts';
+import { describeHttpFailures } from '../../tests/conformance/http-failure-matrix.ts';
+import { useNock } from '../../tests/fixtures/nock-lifecycle.ts';
+import { chunks, RAG } from '../../tests/fixtures/tool-samples.ts';
+import { describeToolConformance } from '../../tests/conformance/tool-conformance.ts';
+import { hangOnce, replyOnce } from '../../tests/fixtures/nock-replies.ts';
 
 describeHttpFailures({
   make: ragSearch,
@@ -68,4 +70,11 @@ describe('rag_search', () => {
     expect(h.http.requests).toHaveLength(1);
     expect(h.run.ofType('tool.progress').map((e) => e.message)).toEqual(['searching for "map"']);
   });
+});
+
+describeToolConformance(ragSearch({ baseUrl: RAG }), {
+  validInput: { query: 'RxJS operators', top_k: 2 },
+  invalidInput: { query: 'RxJS operators', top_k: 0 },
+  arrange: () => replyOnce(RAG, '/search', { chunks }),
+  arrangeHang: () => hangOnce(RAG, '/search'),
 });

@@ -1,11 +1,11 @@
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { createServer } from 'node:http';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { toolHarness } from '../../conformance/tool-harness.ts';
-import { useNock } from './nock-lifecycle.ts';
-import { probeTool } from './probe-tool.ts';
+import { toolHarness } from '../../tests/conformance/tool-harness.ts';
+import { useNock } from '../../tests/fixtures/nock-lifecycle.ts';
+import { probeTool } from '../../tests/fixtures/probe-tool.ts';
 
 /**
  * The kit against real sockets on 127.0.0.1, where undici's own errors (not nock's stand-ins) are what the
@@ -14,9 +14,17 @@ import { probeTool } from './probe-tool.ts';
 let server: Server;
 let base: string;
 const closed: string[] = [];
+/** `request` when a `/hang` request arrives, `close` when its socket closes: tests wait on these, not on time. */
+let hangs: EventEmitter;
+
+/** Resolves once `count` held requests have closed. */
+async function closedCount(count: number): Promise<void> {
+  while (closed.length < count) await once(hangs, 'close');
+}
 
 beforeEach(async () => {
   closed.length = 0;
+  hangs = new EventEmitter();
   server = createServer((req, res) => {
     const path = req.url ?? '';
     if (path.startsWith('/reset')) {
@@ -24,7 +32,11 @@ beforeEach(async () => {
       return;
     }
     if (path.startsWith('/hang')) {
-      req.on('close', () => closed.push(path));
+      req.on('close', () => {
+        closed.push(path);
+        hangs.emit('close');
+      });
+      hangs.emit('request', req);
       return;
     }
     res.setHeader('content-type', 'application/json');
@@ -78,18 +90,21 @@ describe('HTTP kit on real sockets', () => {
 
   it('closes the socket when the call is unsubscribed', async () => {
     const h = toolHarness(probeTool({ baseUrl: `${base}/hang` }));
+    const arrived = once(hangs, 'request') as Promise<[IncomingMessage]>;
     const subscription = h.call({ q: 'x' }).subscribe({ error: () => {} });
-    await expect.poll(() => h.http.requests.length).toBe(1);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await arrived;
+    expect(h.http.requests).toHaveLength(1);
     expect(closed).toEqual([]);
     subscription.unsubscribe();
-    await expect.poll(() => closed).toEqual(['/hang/call']);
+    await closedCount(1);
+    expect(closed).toEqual(['/hang/call']);
   });
 
   it('closes the socket when its own timeout fires', async () => {
     const h = toolHarness(probeTool({ baseUrl: `${base}/hang`, timeoutMs: 100 }));
     const { error } = await h.outcome({ q: 'x' });
     expect(error).toMatchObject({ code: 'TOOL_TIMEOUT' });
-    await expect.poll(() => closed).toEqual(['/hang/call', '/hang/call']);
+    await closedCount(2);
+    expect(closed).toEqual(['/hang/call', '/hang/call']);
   });
 });

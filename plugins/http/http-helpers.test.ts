@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bodySnippet } from '../../../plugins/http/body-snippet.ts';
+import { bodySnippet } from './body-snippet.ts';
 import {
   describeCause,
   displayUrl,
@@ -7,7 +7,7 @@ import {
   isTransientNetworkError,
   statusError,
   toolEndpoint,
-} from '../../../plugins/http/index.ts';
+} from './index.ts';
 
 const coded = (message: string, code: string): Error => Object.assign(new Error(message), { code });
 const fetchFailed = (cause: unknown): TypeError => new TypeError('fetch failed', { cause });

@@ -1,10 +1,10 @@
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TributaryError, type Runtime, type SessionEvent } from '../../../core/index.ts';
-import { userFacingReason } from '../../../plugins/flow-kit.ts';
-import { statusError } from '../../../plugins/http/index.ts';
-import { runFlow, startFlowRuntime } from '../flows/flow-runtime.ts';
-import { useNock } from './nock-lifecycle.ts';
+import { TributaryError, type Runtime, type SessionEvent } from '../core/index.ts';
+import { userFacingReason } from './flow-kit.ts';
+import { statusError } from './http/index.ts';
+import { runFlow, startFlowRuntime } from '../tests/fixtures/runtime.ts';
+import { useNock } from '../tests/fixtures/nock-lifecycle.ts';
 
 /** Internal addresses, as in a real deployment: users must never read them. */
 const RAG = 'http://rag.internal:8101';

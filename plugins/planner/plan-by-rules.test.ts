@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planByRules } from '../../../plugins/planner/plan-by-rules.ts';
+import { planByRules } from './plan-by-rules.ts';
 
 describe('planByRules', () => {
   it.each([

@@ -1,9 +1,11 @@
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
-import { planner } from '../../../plugins/planner/index.ts';
-import { toolHarness } from '../../conformance/tool-harness.ts';
-import { useNock } from './nock-lifecycle.ts';
-import { completion, LLM } from './samples.ts';
+import { planner } from './index.ts';
+import { toolHarness } from '../../tests/conformance/tool-harness.ts';
+import { useNock } from '../../tests/fixtures/nock-lifecycle.ts';
+import { completion, LLM } from '../../tests/fixtures/tool-samples.ts';
+import { describeToolConformance } from '../../tests/conformance/tool-conformance.ts';
+import { hangOnce, replyOnce } from '../../tests/fixtures/nock-replies.ts';
 
 const llm = new URL(LLM);
 const backend = () => nock(llm.origin).post(llm.pathname);
@@ -146,4 +148,24 @@ describe('planner with an LLM', () => {
       }),
     );
   });
+});
+
+// Without an LLM the planner does no I/O at all: no `arrange`, and nothing in flight to cancel.
+describeToolConformance(planner(), {
+  label: 'planner (rules)',
+  validInput: { question: 'Quiz me on RxJS operators' },
+  invalidInput: { question: '' },
+});
+
+describeToolConformance(planner({ llmUrl: LLM }), {
+  label: 'planner (LLM)',
+  validInput: { question: 'Quiz me on RxJS operators' },
+  invalidInput: { question: 42 },
+  arrange: () =>
+    replyOnce(
+      llm.origin,
+      llm.pathname,
+      completion(JSON.stringify({ intent: 'quiz', topic: 'RxJS operators' })),
+    ),
+  arrangeHang: () => hangOnce(llm.origin, llm.pathname),
 });
