@@ -1,6 +1,6 @@
 import { EventEmitter, once } from 'node:events';
 import { createServer } from 'node:http';
-import type { IncomingMessage, Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { toolHarness } from '../../tests/conformance/tool-harness.ts';
@@ -89,8 +89,9 @@ describe('HTTP kit on real sockets', () => {
   });
 
   it('closes the socket when the call is unsubscribed', async () => {
-    const h = toolHarness(probeTool({ baseUrl: `${base}/hang` }));
-    const arrived = once(hangs, 'request') as Promise<[IncomingMessage]>;
+    // A time limit far past the test's: only the unsubscribe can close this socket.
+    const h = toolHarness(probeTool({ baseUrl: `${base}/hang`, timeoutMs: 60_000 }));
+    const arrived = once(hangs, 'request');
     const subscription = h.call({ q: 'x' }).subscribe({ error: () => {} });
     await arrived;
     expect(h.http.requests).toHaveLength(1);
