@@ -50,7 +50,7 @@ describe('quiz flow', () => {
     // The learner sees no answers; the session keeps them for grading.
     expect(JSON.stringify(final.meta)).not.toContain('"answer"');
     expect((await runtime().sessions.get(sessionId)).data.last_exam).toEqual(exam);
-    const messages = await runtime().store.listMessages(sessionId);
+    const messages = await runtime().sessions.messages(sessionId);
     expect(messages.map((m) => m.role)).toEqual(['user', 'tool', 'assistant']);
     expect(nock.isDone()).toBe(true);
   });
@@ -82,7 +82,7 @@ describe('quiz flow', () => {
       'start_retrieval',
       'tool_error',
     ]);
-    expect((await runtime().store.listMessages(sessionId)).at(-1)).toMatchObject({
+    expect((await runtime().sessions.messages(sessionId)).at(-1)).toMatchObject({
       role: 'assistant',
       content: message.message,
     });
@@ -102,7 +102,7 @@ describe('quiz flow', () => {
     );
     await runtime().runs.cancel(session.id, run.id, 'user pressed stop');
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const events = (await runtime().store.listEvents(session.id, { after: 0, limit: 1000 })).filter(
+    const events = (await runtime().events.list(session.id, { after: 0, limit: 1000 })).filter(
       (e) => e.run_id === run.id,
     );
     expect(events.at(-1)).toMatchObject({ type: 'run.cancelled', meta: { reason: 'user pressed stop' } });
