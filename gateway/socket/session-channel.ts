@@ -1,8 +1,11 @@
 import type { Logger } from 'pino';
 import {
+  BehaviorSubject,
   concatMap,
   defer,
   EMPTY,
+  filter,
+  firstValueFrom,
   from,
   ignoreElements,
   lastValueFrom,
@@ -14,6 +17,8 @@ import {
   take,
   takeWhile,
   tap,
+  throwError,
+  timeout,
   timer,
   type Observable,
   type Subscription,
@@ -65,8 +70,8 @@ const MAX_RETRY_DELAY_MS = 30_000;
  */
 export class SessionChannel {
   readonly sessionId: string;
-  /** The last seq broadcast to the room; null until the channel opens (inside the queue). */
-  private cursor: number | null = null;
+  /** The last seq broadcast to the room; null until the channel opens (inside the queue). Completes on close. */
+  private readonly cursor$ = new BehaviorSubject<number | null>(null);
   private readonly commands = new Subject<Command>();
   private readonly opened = new Subject<void>();
   private readonly subscription: Subscription;
@@ -81,33 +86,21 @@ export class SessionChannel {
       .subscribe();
   }
 
-  /** The last seq broadcast to the room (null before the channel opened). */
-  get lastSeq(): number | null {
-    return this.cursor;
-  }
-
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
   /**
    * Replays the stored events after `afterSeq` to `member`, then joins it to the room; resolves with
    * the seq up to which the member now has every event (later ones reach it live).
    * `afterSeq` must not be past the session's last stored seq (the caller checks against the store).
+   * When the room is behind `afterSeq` (the store holds events not yet broadcast), it waits for the
+   * broadcast to reach `afterSeq`, at most `maxWaitMs`, then fails with STORE_UNAVAILABLE.
    */
   async subscribe(member: ChannelMember, afterSeq: number, maxWaitMs = 2_000): Promise<number> {
-    const deadline = Date.now() + maxWaitMs;
-    for (;;) {
-      const joined = await this.run(() => this.replayAndJoin(member, afterSeq));
-      if (joined !== null) return joined;
-      // The store already holds `afterSeq` but the room has not been sent it yet: let it catch up.
-      if (Date.now() > deadline)
-        throw new TributaryError(
-          'STORE_UNAVAILABLE',
-          `session ${this.sessionId}: live events lag the store (room at ${this.cursor ?? 'none'}, after_seq ${afterSeq})`,
-        );
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    const joined = await this.run(() => this.replayAndJoin(member, afterSeq));
+    if (joined !== null) return joined;
+    // The cursor only grows, so once it reached `afterSeq` the next try joins.
+    await this.caughtUp(afterSeq, maxWaitMs);
+    const rejoined = await this.run(() => this.replayAndJoin(member, afterSeq));
+    if (rejoined !== null) return rejoined;
+    throw this.lagging(afterSeq);
   }
 
   /** Opens the channel with no member waiting (a recovered connection rejoined the room). */
@@ -122,6 +115,7 @@ export class SessionChannel {
     if (this.closed) return;
     this.closed = true;
     this.subscription.unsubscribe();
+    this.cursor$.complete();
     const error = new TributaryError('SHUTTING_DOWN', `the channel of session ${this.sessionId} closed`);
     for (const reject of this.waiting) reject(error);
     this.waiting.clear();
@@ -152,6 +146,32 @@ export class SessionChannel {
     );
   }
 
+  /** The last seq broadcast to the room (null before the channel opened). */
+  private get cursor(): number | null {
+    return this.cursor$.value;
+  }
+
+  /**
+   * Resolves once the room's cursor reaches `afterSeq`, or when the channel closes (the next task
+   * then fails with SHUTTING_DOWN); fails with STORE_UNAVAILABLE after `maxWaitMs`.
+   */
+  private async caughtUp(afterSeq: number, maxWaitMs: number): Promise<void> {
+    await firstValueFrom(
+      this.cursor$.pipe(
+        filter((cursor) => cursor !== null && cursor >= afterSeq),
+        timeout({ first: maxWaitMs, with: () => throwError(() => this.lagging(afterSeq)) }),
+      ),
+      { defaultValue: null },
+    );
+  }
+
+  private lagging(afterSeq: number): TributaryError {
+    return new TributaryError(
+      'STORE_UNAVAILABLE',
+      `session ${this.sessionId}: live events lag the store (room at ${this.cursor ?? 'none'}, after_seq ${afterSeq})`,
+    );
+  }
+
   private execute(command: Command): Observable<never> {
     if (command.kind === 'broadcast') {
       this.broadcast(command.event);
@@ -170,7 +190,8 @@ export class SessionChannel {
         { session_id: this.sessionId, cursor, seq: event.seq },
         'session events skipped a seq; broadcasting anyway',
       );
-    this.cursor = event.seq;
+    // A subscribe waiting for this seq queues its join now: it runs after this broadcast.
+    this.cursor$.next(event.seq);
     this.options.broadcast(event);
   }
 
@@ -200,7 +221,7 @@ export class SessionChannel {
   /** Reads where the room starts (the session's last stored seq), then starts the core stream after it. */
   private async start(): Promise<void> {
     const { last_seq } = await this.options.events.history(this.sessionId, 0);
-    this.cursor = last_seq;
+    this.cursor$.next(last_seq);
     // The stream replays anything stored since the read, then goes live; its events queue behind this task.
     this.opened.next();
   }
