@@ -1,14 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import {
-  EventHub,
-  EventLog,
-  MAX_GROUP,
-  TributaryError,
-  type Commit,
-  type SessionEvent,
-  type SessionStore,
-  type WriteBatch,
-} from '../../../core/index.ts';
+import type { Commit } from '../../../core/events/commit.ts';
+import type { SessionEvent } from '../../../core/events/event.ts';
+import { EventHub } from '../../../core/events/event-hub.ts';
+import { EventLog, MAX_GROUP } from '../../../core/events/event-log.ts';
+import { TributaryError } from '../../../core/errors.ts';
+import type { SessionStore, WriteBatch } from '../../../core/store/session-store.ts';
 import { MemoryStore, SqliteStore } from '../../../stores/index.ts';
 import { makeRun, makeSession } from '../stores/fixtures.ts';
 

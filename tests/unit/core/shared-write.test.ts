@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { TributaryError, type SessionEvent, type WriteBatch } from '../../../core/index.ts';
+import { TributaryError } from '../../../core/errors.ts';
+import type { SessionEvent } from '../../../core/events/event.ts';
+import type { WriteBatch } from '../../../core/store/session-store.ts';
 import { isStoreFailure, SharedWrite } from '../../../core/events/shared-write.ts';
 import { MemoryStore } from '../../../stores/index.ts';
 import { makeEvent, makeRun, makeSession } from '../stores/fixtures.ts';
