@@ -10,7 +10,7 @@ import {
   type OpenApiOperation,
   type OpenApiParameter,
 } from './openapi-document.ts';
-import { readJsonBody } from './read-json-body.ts';
+import { jsonBodyReader, type ReadJsonBody } from './json-body-reader.ts';
 
 /** What a handler gets: the request after authentication and validation against the spec. */
 export interface BoundRequest {
@@ -88,6 +88,7 @@ export function bindOpenApi(router: Router, options: BindOptions): string[] {
   const paramAjv = createAjv({ strict: false, coerceTypes: 'array', useDefaults: true });
   const bodyAjv = createAjv({ strict: false });
   const bound: string[] = [];
+  const readJsonBody = jsonBodyReader(options.bodyLimit);
   for (const [path, item] of Object.entries(spec.paths)) {
     const shared = (item.parameters as OpenApiParameter[] | undefined) ?? [];
     for (const method of HTTP_METHODS) {
@@ -120,6 +121,7 @@ export function bindOpenApi(router: Router, options: BindOptions): string[] {
           compiled,
           options.authenticate(requirements),
           { access, handle: entry.handle },
+          readJsonBody,
           options,
         ),
       );
@@ -134,13 +136,12 @@ function operationMiddleware(
   compiled: CompiledOperation,
   authenticate: (ctx: Context) => string | null,
   { access, handle }: BoundOperation,
+  readJsonBody: ReadJsonBody,
   options: BindOptions,
 ): Middleware {
   return async (ctx) => {
     const user = authenticate(ctx);
-    const body = compiled.body
-      ? await readJsonBody(ctx, options.bodyLimit, compiled.bodyRequired)
-      : undefined;
+    const body = compiled.body ? await readJsonBody(ctx, compiled.bodyRequired) : undefined;
     const params = check(
       compiled.path,
       { ...(ctx as unknown as { params: Record<string, string> }).params },
