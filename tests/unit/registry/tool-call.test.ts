@@ -25,6 +25,20 @@ function untilAborted(ctx: ToolContext): Promise<never> {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A gate for a test to await until the tool runs: `started(work)` in `execute` passes the tool's promise. */
+function toolStarted() {
+  let hand!: (box: { work: Promise<unknown> }) => void;
+  // Boxed: awaiting the gate must not wait for the tool's own promise too.
+  const running = new Promise<{ work: Promise<unknown> }>((resolve) => (hand = resolve));
+  return {
+    running,
+    started: <T>(work: Promise<T>): Promise<T> => {
+      hand({ work });
+      return work;
+    },
+  };
+}
+
 describe('callTool: success', () => {
   it('is cold, then emits the output once between tool.started and tool.completed', async () => {
     let runs = 0;
@@ -38,7 +52,7 @@ describe('callTool: success', () => {
     );
     const t = testScope();
     const call$ = callTool<{ upper: string }>(deps, t.scope, 'shout', { text: 'hi', api_key: 'k-123' });
-    await sleep(5);
+    // Nothing runs, nothing is written, until someone subscribes.
     expect(runs).toBe(0);
     expect(t.events).toEqual([]);
 
@@ -268,9 +282,7 @@ describe('callTool: failures, timeouts and retries', () => {
       }),
     );
     const t = testScope();
-    const started = Date.now();
     const { error } = await outcome(callTool(deps, t.scope, 'shout', { text: 'x' }));
-    expect(Date.now() - started).toBeLessThan(1_000);
     expect(error).toMatchObject({
       code: 'TOOL_TIMEOUT',
       retryable: true,
@@ -390,11 +402,12 @@ describe('callTool: failures, timeouts and retries', () => {
 describe('callTool: cancel', () => {
   it('aborts the tool when unsubscribed and reports no failure', async () => {
     let signal: AbortSignal | undefined;
+    const tool = toolStarted();
     const deps = toolDeps(
       shoutTool({
         execute: (_input, ctx) => {
           signal = ctx.signal;
-          return untilAborted(ctx);
+          return tool.started(untilAborted(ctx));
         },
       }),
     );
@@ -402,29 +415,31 @@ describe('callTool: cancel', () => {
     const subscription = callTool(deps, t.scope, 'shout', { text: 'x' }).subscribe({
       error: () => expect.fail('unsubscribing is not an error'),
     });
-    await sleep(5);
+    const { work } = await tool.running;
     expect(signal?.aborted).toBe(false);
     subscription.unsubscribe();
     expect(signal?.aborted).toBe(true);
     expect(signal?.reason).toMatchObject({ code: 'RUN_CANCELLED' });
-    await sleep(5);
+    // Once the tool's own promise has settled, anything it could still cause has been written.
+    await work.catch(() => undefined);
     expect(t.types()).toEqual(['tool.started']);
     expect(t.spans[0]?.ends).toMatchObject([{ status: 'cancelled', error: { code: 'RUN_CANCELLED' } }]);
   });
 
   it('stops with RUN_CANCELLED when the run is cancelled, even if the tool ignores its signal', async () => {
     let signal: AbortSignal | undefined;
+    const tool = toolStarted();
     const deps = toolDeps(
       shoutTool({
         execute: (_input, ctx) => {
           signal = ctx.signal;
-          return new Promise(() => {});
+          return tool.started(new Promise(() => {}));
         },
       }),
     );
     const t = testScope();
     const result = outcome(callTool(deps, t.scope, 'shout', { text: 'x' }));
-    await sleep(5);
+    await tool.running;
     t.controller.abort(new TributaryError('RUN_CANCELLED', 'cancelled by user'));
     expect(await result).toEqual({ error: t.controller.signal.reason });
     expect(signal?.aborted).toBe(true);
@@ -434,19 +449,20 @@ describe('callTool: cancel', () => {
 
   it('does not retry or report a failure the cancel itself caused', async () => {
     let runs = 0;
+    const tool = toolStarted();
     const deps = toolDeps(
       shoutTool({
         retries: 3,
         retryDelayMs: 1,
         execute: (_input, ctx) => {
           runs += 1;
-          return untilAborted(ctx);
+          return tool.started(untilAborted(ctx));
         },
       }),
     );
     const t = testScope();
     const result = outcome(callTool(deps, t.scope, 'shout', { text: 'x' }));
-    await sleep(5);
+    await tool.running;
     t.controller.abort('user pressed stop');
     const { error } = await result;
     expect(error).toMatchObject({
