@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { noopTelemetry, type Telemetry } from '../../../core/index.ts';
 import { startPlatform, type Platform } from '../../../platform/platform.ts';
 import { startDemoBackends, type DemoBackendsOptions } from '../../../demo-backends/index.ts';
 
 /** The flow with an approval the e2e tests answer from the dashboard. */
-export const APPROVAL_PLUGINS = fileURLToPath(new URL('./approval-plugins.ts', import.meta.url));
+export { APPROVAL_PLUGINS_MODULE as APPROVAL_PLUGINS } from '../../fixtures/approval-plugins.ts';
 
 /** Gives every session a trace id, as the OpenTelemetry binding will, so the Jaeger link shows. */
 export const tracedTelemetry: Telemetry = {

@@ -12,7 +12,7 @@ import { startPlatform, type Platform } from '../../../platform/platform.ts';
 /** The CLI as installed: `tributary` is this file run by node. */
 export const BIN = fileURLToPath(new URL('../../../bin/tributary.mjs', import.meta.url));
 /** The fake tools and flows (`ask` with a delay, `tick`), as a `PLUGINS` module. */
-export const FAKE_PLUGINS = fileURLToPath(new URL('../gateway/test-plugins.ts', import.meta.url));
+export { FAKE_PLUGINS_MODULE as FAKE_PLUGINS } from '../../fixtures/fake-plugins.ts';
 export const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
 export { QUIZ_STEPS } from '../../fixtures/quiz-steps.ts';
 

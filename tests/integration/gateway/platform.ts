@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { isFinished, type Run, type SessionEvent } from '../../../core/index.ts';
 import { createTributaryClient, type TributaryClient } from '../../../clients/api-client.ts';
@@ -11,11 +10,12 @@ import {
   type DemoBackends,
   type DemoBackendsOptions,
 } from '../../../demo-backends/index.ts';
+import { FAKE_PLUGINS_MODULE } from '../../fixtures/fake-plugins.ts';
 import { assertConforms, conformingFetch } from './spec-conformance.ts';
 import { SseStream } from './sse.ts';
 
 /** The fake tools and flows of `tests/fixtures` (`ask` with an approval, `tick`), loaded through `PLUGINS`. */
-export const TEST_PLUGINS = fileURLToPath(new URL('./test-plugins.ts', import.meta.url));
+export const TEST_PLUGINS = FAKE_PLUGINS_MODULE;
 export const INTERNAL_TOKEN = 'internal-token-for-tests-0001';
 /** Two API keys and their users, for the ownership tests. */
 export const ANN_KEY = 'ann-key-00000001';
