@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EventDraft, Runtime, SessionEvent } from '../core/index.ts';
+import type { Runtime, SessionEvent } from '../core/index.ts';
+import type { EventDraft } from '../core/events/event.ts';
 import { sessionRoom } from '../gateway/socket/protocol.ts';
 import { startPlatform } from '../platform/platform.ts';
 import { startBareSocketServer, type BareSocketServer } from './fanout/bare-socket-server.ts';

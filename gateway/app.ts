@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import Router from '@koa/router';
 import cors from '@koa/cors';
 import Koa from 'koa';
 import type { Logger } from 'pino';
-import { newId, type Runtime } from '../core/index.ts';
+import type { Runtime } from '../core/index.ts';
 import { createHandlers } from './handlers/index.ts';
 import { registerApiDocs } from './http/api-docs.ts';
 import { registerDashboard } from './http/dashboard-assets.ts';
@@ -58,7 +59,7 @@ export function createGateway(options: GatewayOptions): Koa {
     // Read per request, not once: the level may be changed at run time (`logger.level = …`).
     const logInfo = logger.isLevelEnabled('info');
     const incoming = ctx.get('x-request-id');
-    const requestId = REQUEST_ID.test(incoming) ? incoming : newId();
+    const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
     ctx.state.requestId = requestId;
     ctx.set('X-Request-Id', requestId);
     const started = performance.now();

@@ -1,10 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { pino, type Logger } from 'pino';
 import {
   loadConfig,
   loadPlugins,
-  newId,
   PluginRegistry,
   Runtime,
   TributaryError,
@@ -222,7 +222,7 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 function answerStarting(_request: IncomingMessage, response: ServerResponse): void {
   const problem = toProblem(
     new HttpProblem('STARTING', 'the server is starting; try again in a moment'),
-    newId(),
+    randomUUID(),
   );
   response.writeHead(503, { 'Content-Type': 'application/problem+json', 'Retry-After': '1' });
   response.end(JSON.stringify(problem));

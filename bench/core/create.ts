@@ -1,4 +1,5 @@
-import { envelope, type SessionStore } from '../../core/index.ts';
+import type { SessionStore } from '../../core/index.ts';
+import { envelope } from '../../core/events/envelope.ts';
 import { sessionRecord } from '../lib/fixtures.ts';
 import { compare, timeMs, type Compared } from '../lib/measure.ts';
 import { openStore, withRuntime, type StoreKind } from '../lib/runtime.ts';

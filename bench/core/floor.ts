@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { envelope, type WriteBatch } from '../../core/index.ts';
+import type { WriteBatch } from '../../core/index.ts';
+import { envelope } from '../../core/events/envelope.ts';
 import { sessionRecord, stepDraft } from '../lib/fixtures.ts';
 import { sample, timeMs, type Compared } from '../lib/measure.ts';
 import { openStore, type StoreKind } from '../lib/runtime.ts';

@@ -1,4 +1,5 @@
-import { envelope, type SessionStore, type WriteBatch } from '../../core/index.ts';
+import type { SessionStore, WriteBatch } from '../../core/index.ts';
+import { envelope } from '../../core/events/envelope.ts';
 import { MemoryStore } from '../../stores/index.ts';
 import { idleSessionBatches, liveSessionBatches } from '../lib/fixtures.ts';
 import { compare, timeMs, type Compared } from '../lib/measure.ts';

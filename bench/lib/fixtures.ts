@@ -1,11 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import {
-  envelope,
-  type EventDraft,
-  type Session,
-  type SessionEvent,
-  type WriteBatch,
-} from '../../core/index.ts';
+import { type Session, type SessionEvent, type WriteBatch } from '../../core/index.ts';
+import { envelope } from '../../core/events/envelope.ts';
+import type { EventDraft } from '../../core/events/event.ts';
 
 const nowIso = (ms: number = Date.now()): string => new Date(ms).toISOString();
 

@@ -1,4 +1,5 @@
-import type { SessionEvent } from '../../core/index.ts';
+// The record's own module, not core/index.ts: the browser dashboard type-checks this file with no Node types.
+import type { SessionEvent } from '../../core/events/event.ts';
 
 /**
  * The Socket.IO protocol of docs/contract.md, as typed event maps shared by the server, the dashboard,

@@ -1,6 +1,7 @@
 import type { Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EventDraft, SessionEvent } from '../../../core/index.ts';
+import type { SessionEvent } from '../../../core/index.ts';
+import type { EventDraft } from '../../../core/events/event.ts';
 import { TEST_PLUGINS, useGateway } from '../gateway/platform.ts';
 import { connectClient, eventually, range, seqsOf, trackedClients } from './socket-client.ts';
 

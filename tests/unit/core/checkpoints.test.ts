@@ -1,12 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  CheckpointCipher,
-  isTributaryError,
-  REDACTED,
-  type Runtime,
-  type StoredCheckpoint,
-} from '../../../core/index.ts';
+import { isTributaryError, REDACTED, type Runtime, type StoredCheckpoint } from '../../../core/index.ts';
+import { CheckpointCipher } from '../../../core/checkpoints/checkpoint-cipher.ts';
 import { MemoryStore } from '../../../stores/index.ts';
 import { startRuntime } from '../../fixtures/runtime.ts';
 

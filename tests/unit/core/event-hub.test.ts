@@ -1,7 +1,9 @@
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EventHub, EventLog, type EventBounds, type Runtime } from '../../../core/index.ts';
+import type { EventBounds, Runtime } from '../../../core/index.ts';
+import { EventHub } from '../../../core/events/event-hub.ts';
+import { EventLog } from '../../../core/events/event-log.ts';
 import { MemoryStore } from '../../../stores/index.ts';
 import { startRuntime } from '../../fixtures/runtime.ts';
 import { makeEvent, makeSession } from '../stores/fixtures.ts';
