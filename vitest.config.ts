@@ -11,6 +11,7 @@ export default defineConfig({
       'clients/**/*.test.ts',
       'platform/**/*.test.ts',
       'demo-backends/**/*.test.ts',
+      'http-problem/**/*.test.ts',
       'scaffold/**/*.test.ts',
       'otel/**/*.test.ts',
       'examples/**/*.test.ts',

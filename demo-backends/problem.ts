@@ -2,9 +2,12 @@ import { STATUS_CODES } from 'node:http';
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
 import type { FieldError } from '../core/plugins/schema-validator.ts';
-
-/** The media type of every error body (RFC 9457). */
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+import {
+  PROBLEM_CONTENT_TYPE,
+  problemDocument,
+  problemType,
+  type ProblemDocument,
+} from '../http-problem/problem-document.ts';
 
 /** How many field problems `detail` spells out; `errors` lists all of them. */
 const DETAIL_PROBLEMS = 3;
@@ -13,13 +16,8 @@ const DETAIL_PROBLEMS = 3;
  * An RFC 9457 problem body. `service` names the demo backend that answered, so an error from a demo
  * backend can never be mistaken for one from a real service; `errors` lists each bad field of a 400.
  */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
+export interface Problem extends ProblemDocument {
   service: string;
-  errors?: FieldError[];
 }
 
 /**
@@ -46,19 +44,12 @@ export class ProblemError extends Error {
 
   /** A stable URI per kind of problem, derived from the title: `urn:tributary:problem:invalid-request`. */
   get type(): string {
-    return `urn:tributary:problem:${this.title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
+    return problemType(this.title);
   }
 
   toProblem(service: string): Problem {
-    const problem: Problem = {
-      type: this.type,
-      title: this.title,
-      status: this.status,
-      detail: this.message,
-      service,
-    };
-    if (this.errors !== undefined) problem.errors = [...this.errors];
-    return problem;
+    const { title, status, message: detail } = this;
+    return problemDocument({ name: title, title, status, detail }, { service }, this.errors);
   }
 }
 

@@ -12,6 +12,7 @@ import { bindOpenApi, type BoundOperation } from './http/openapi-binder.ts';
 import { loadSpec, type OpenApiDocument } from './http/openapi-document.ts';
 import { HttpProblem, toProblem } from './http/problem.ts';
 import { readableSession } from './session-access.ts';
+import { PROBLEM_CONTENT_TYPE } from '../http-problem/problem-document.ts';
 
 export interface GatewayOptions {
   runtime: Runtime;
@@ -74,7 +75,7 @@ export function createGateway(options: GatewayOptions): Koa {
     } catch (error) {
       const problem = toProblem(error, requestId);
       ctx.status = problem.status;
-      ctx.type = 'application/problem+json';
+      ctx.type = PROBLEM_CONTENT_TYPE;
       ctx.body = problem;
       for (const [name, value] of Object.entries(problemHeaders(problem.status))) ctx.set(name, value);
       if (problem.status >= 500)

@@ -1,20 +1,17 @@
 import { ERROR_CATALOG, isTributaryError, type ErrorCode } from '../../core/index.ts';
 import { httpStatusOf, isServerFaultStatus } from './http-status.ts';
+import {
+  problemDocument,
+  type FieldProblem,
+  type ProblemDocument,
+} from '../../http-problem/problem-document.ts';
 
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
+export type { FieldProblem } from '../../http-problem/problem-document.ts';
 
 /** An RFC 9457 problem document, as every error of the gateway is sent (`application/problem+json`). */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
+export interface Problem extends ProblemDocument {
   code: string;
   request_id?: string;
-  errors?: FieldProblem[];
 }
 
 /** Gateway-only failures that are not core errors (auth, routing, transport). */
@@ -103,13 +100,5 @@ function problem(
   requestId: string,
   errors?: FieldProblem[],
 ): Problem {
-  return {
-    type: `urn:tributary:problem:${code.toLowerCase().replaceAll('_', '-')}`,
-    title,
-    status,
-    detail,
-    code,
-    request_id: requestId,
-    ...(errors && errors.length > 0 ? { errors } : {}),
-  };
+  return problemDocument({ name: code, title, status, detail }, { code, request_id: requestId }, errors);
 }
