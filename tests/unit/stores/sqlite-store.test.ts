@@ -18,7 +18,7 @@ import { MIGRATIONS, SCHEMA_VERSION } from '../../../stores/sqlite/sqlite-migrat
 import { SqliteStore } from '../../../stores/sqlite/sqlite-store.ts';
 import { makeEvent, makeSession } from './fixtures.ts';
 import type { WriterJob, WriterReport } from './sqlite-writer.worker.ts';
-import { describeStoreConformance } from './store-conformance.ts';
+import { describeDurableStoreConformance, describeStoreConformance } from './store-conformance.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'tributary-sqlite-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -31,8 +31,10 @@ let fileCount = 0;
 const freshPath = (): string => join(root, `db-${++fileCount}`, 'tributary.db');
 
 let current = '';
-describeStoreConformance('SqliteStore', {
-  open: async () => SqliteStore.open({ path: (current = freshPath()) }),
+const openFresh = async () => SqliteStore.open({ path: (current = freshPath()) });
+describeStoreConformance('SqliteStore', { open: openFresh });
+describeDurableStoreConformance('SqliteStore', {
+  open: openFresh,
   reopen: async () => SqliteStore.open({ path: current }),
   openSecond: async () => SqliteStore.open({ path: current }),
 });

@@ -11,58 +11,81 @@ import type { Session, SessionFilter, SessionPatch } from '../../../core/session
 import { newId } from '../../../core/uuid.ts';
 import { isoAt, makeCheckpoint, makeEvent, makeMessage, makeRun, makeSession } from './fixtures.ts';
 
-/** A store without a capability (a second connection, a reopen) does not get that case at all, rather than a skip. */
-const itWhen = (capable: boolean): typeof it => (capable ? it : ((() => undefined) as unknown as typeof it));
-
 /** How the suite gets stores. Every `open()` must give a new, empty store. */
 export interface StoreFactory {
   open(): Promise<SessionStore>;
+}
+
+/** How the durability suite gets stores whose data outlives a connection (a file, a server). */
+export interface DurableStoreFactory extends StoreFactory {
   /** The store last opened, opened again over the same data (the suite closes it first). */
-  reopen?(): Promise<SessionStore>;
+  reopen(): Promise<SessionStore>;
   /** A second, concurrent connection to the data of the store last opened. */
-  openSecond?(): Promise<SessionStore>;
+  openSecond(): Promise<SessionStore>;
+}
+
+/** Stores a new session (with its `session.created` event) and returns it as stored. */
+async function seed(target: SessionStore, overrides: Partial<Session> = {}): Promise<Session> {
+  const session = makeSession(overrides);
+  await target.write({
+    session_id: session.id,
+    create: session,
+    events: [makeEvent(session.id, { type: 'session.created', step: null })],
+  });
+  return { ...session, last_seq: 1 };
+}
+
+async function append(target: SessionStore, sessionId: string, count: number): Promise<SessionEvent[]> {
+  const events = Array.from({ length: count }, (_, i) => makeEvent(sessionId, { message: `event ${i}` }));
+  return target.write({ session_id: sessionId, events });
+}
+
+async function eventsOf(target: SessionStore, sessionId: string): Promise<SessionEvent[]> {
+  return target.listEvents(sessionId, { after: 0, limit: 10_000 });
+}
+
+const seqsOf = (events: readonly SessionEvent[]): number[] => events.map((e) => e.seq);
+const range = (from: number, to: number): number[] =>
+  Array.from({ length: to - from + 1 }, (_, i) => from + i);
+const ids = (items: readonly { id: string }[]): string[] => items.map((i) => i.id);
+
+/** Opens stores through `factory` and closes every one after each test. */
+function trackedStores(factory: StoreFactory) {
+  const opened: SessionStore[] = [];
+  const track = async (pending: Promise<SessionStore>): Promise<SessionStore> => {
+    const s = await pending;
+    opened.push(s);
+    return s;
+  };
+  const current = { store: undefined as unknown as SessionStore };
+  beforeEach(async () => {
+    current.store = await track(factory.open());
+  });
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((s) => s.close()));
+  });
+  return { current, track };
 }
 
 /**
  * The contract every `SessionStore` must keep, as one vitest suite. A store's test file calls
- * this once with a factory; the optional hooks switch on the durability and multi-writer tests.
+ * this once with a factory; a store whose data outlives a connection also calls
+ * {@link describeDurableStoreConformance}.
  */
 export function describeStoreConformance(name: string, factory: StoreFactory): void {
   describe(`${name} conformance`, () => {
     let store: SessionStore;
-    const opened: SessionStore[] = [];
-    const track = async (pending: Promise<SessionStore>): Promise<SessionStore> => {
-      const s = await pending;
-      opened.push(s);
-      return s;
-    };
-
-    beforeEach(async () => {
-      store = await track(factory.open());
-    });
-    afterEach(async () => {
-      await Promise.all(opened.splice(0).map((s) => s.close()));
+    const { current } = trackedStores(factory);
+    beforeEach(() => {
+      store = current.store;
     });
 
-    /** Stores a new session (with its `session.created` event) and returns it as stored. */
-    async function seedSession(overrides: Partial<Session> = {}, target = store): Promise<Session> {
-      const session = makeSession(overrides);
-      await target.write({
-        session_id: session.id,
-        create: session,
-        events: [makeEvent(session.id, { type: 'session.created', step: null })],
-      });
-      return { ...session, last_seq: 1 };
-    }
-
-    async function appendEvents(sessionId: string, count: number, target = store): Promise<SessionEvent[]> {
-      const events = Array.from({ length: count }, (_, i) => makeEvent(sessionId, { message: `event ${i}` }));
-      return target.write({ session_id: sessionId, events });
-    }
-
-    async function allEvents(sessionId: string, target = store): Promise<SessionEvent[]> {
-      return target.listEvents(sessionId, { after: 0, limit: 10_000 });
-    }
+    const seedSession = (overrides: Partial<Session> = {}, target = store): Promise<Session> =>
+      seed(target, overrides);
+    const appendEvents = (sessionId: string, count: number, target = store): Promise<SessionEvent[]> =>
+      append(target, sessionId, count);
+    const allEvents = (sessionId: string, target = store): Promise<SessionEvent[]> =>
+      eventsOf(target, sessionId);
 
     async function expectCode(pending: Promise<unknown>, code: ErrorCode): Promise<void> {
       await expect(pending).rejects.toMatchObject({ name: 'TributaryError', code });
@@ -76,11 +99,6 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         if (!(error instanceof TypeError)) throw error;
       }
     };
-
-    const seqsOf = (events: readonly SessionEvent[]): number[] => events.map((e) => e.seq);
-    const range = (from: number, to: number): number[] =>
-      Array.from({ length: to - from + 1 }, (_, i) => from + i);
-    const ids = (items: readonly { id: string }[]): string[] => items.map((i) => i.id);
 
     it('names its kind', () => {
       expect(store.kind).toMatch(/\S/);
@@ -403,22 +421,6 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         expect(new Set(ids(stored))).toEqual(new Set(ids(drafts)));
         expect((await store.getSession(session.id))?.last_seq).toBe(200);
       });
-
-      itWhen(!!factory.openSecond)(
-        'keeps one gap-free sequence when two connections interleave',
-        async () => {
-          const session = await seedSession();
-          const second = await track(factory.openSecond?.() ?? Promise.reject(new Error('no openSecond')));
-          const writes = Array.from({ length: 100 }, (_, i) =>
-            appendEvents(session.id, 1 + (i % 3), i % 2 === 0 ? store : second),
-          );
-          const total = (await Promise.all(writes)).flat().length;
-          const expected = range(1, total + 1);
-          expect(seqsOf(await allEvents(session.id))).toEqual(expected);
-          expect(seqsOf(await allEvents(session.id, second))).toEqual(expected);
-          expect((await second.getSession(session.id))?.last_seq).toBe(total + 1);
-        },
-      );
     });
 
     describe('atomic batches', () => {
@@ -874,34 +876,60 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         await expectCode(store.listEvents(session.id, { after: 0, limit: 10 }), 'STORE_UNAVAILABLE');
         await expectCode(store.stats(), 'STORE_UNAVAILABLE');
       });
+    });
+  });
+}
 
-      itWhen(!!factory.reopen)('keeps everything across close and reopen, and seq goes on', async () => {
-        const session = await seedSession({ user_id: 'ann', metadata: { k: 'v' } });
-        const run = makeRun(session.id, { status: 'completed', result: { ok: true } });
-        await store.write({
-          session_id: session.id,
-          patch: { state: 'idle', run_count: 1 },
-          runs: [run],
-          messages: [makeMessage(session.id), makeMessage(session.id, { role: 'assistant' })],
-          checkpoints: [makeCheckpoint(session.id)],
-          events: [makeEvent(session.id), makeEvent(session.id)],
-        });
-        const read = async (target: SessionStore) => ({
-          session: await target.getSession(session.id),
-          page: await target.listSessions({ limit: 10 }),
-          runs: await target.listRuns(session.id),
-          events: await allEvents(session.id, target),
-          messages: await target.listMessages(session.id),
-          checkpoints: await target.listCheckpoints(session.id),
-          stats: await target.stats(),
-        });
-        const before = await read(store);
-        await store.close();
+/**
+ * What a store whose data outlives a connection (SQLite's file, Redis) must keep on top of
+ * {@link describeStoreConformance}: data across close and reopen, one sequence across connections.
+ * Its hooks are required, so a durable store cannot leave these cases out unseen.
+ */
+export function describeDurableStoreConformance(name: string, factory: DurableStoreFactory): void {
+  describe(`${name} durability conformance`, () => {
+    const { current, track } = trackedStores(factory);
 
-        const reopened = await track(factory.reopen?.() ?? Promise.reject(new Error('no reopen')));
-        expect(await read(reopened)).toEqual(before);
-        expect(seqsOf(await appendEvents(session.id, 2, reopened))).toEqual([4, 5]);
+    it('keeps one gap-free sequence when two connections interleave', async () => {
+      const store = current.store;
+      const session = await seed(store);
+      const second = await track(factory.openSecond());
+      const writes = Array.from({ length: 100 }, (_, i) =>
+        append(i % 2 === 0 ? store : second, session.id, 1 + (i % 3)),
+      );
+      const total = (await Promise.all(writes)).flat().length;
+      const expected = range(1, total + 1);
+      expect(seqsOf(await eventsOf(store, session.id))).toEqual(expected);
+      expect(seqsOf(await eventsOf(second, session.id))).toEqual(expected);
+      expect((await second.getSession(session.id))?.last_seq).toBe(total + 1);
+    });
+
+    it('keeps everything across close and reopen, and seq goes on', async () => {
+      const store = current.store;
+      const session = await seed(store, { user_id: 'ann', metadata: { k: 'v' } });
+      const run = makeRun(session.id, { status: 'completed', result: { ok: true } });
+      await store.write({
+        session_id: session.id,
+        patch: { state: 'idle', run_count: 1 },
+        runs: [run],
+        messages: [makeMessage(session.id), makeMessage(session.id, { role: 'assistant' })],
+        checkpoints: [makeCheckpoint(session.id)],
+        events: [makeEvent(session.id), makeEvent(session.id)],
       });
+      const read = async (target: SessionStore) => ({
+        session: await target.getSession(session.id),
+        page: await target.listSessions({ limit: 10 }),
+        runs: await target.listRuns(session.id),
+        events: await eventsOf(target, session.id),
+        messages: await target.listMessages(session.id),
+        checkpoints: await target.listCheckpoints(session.id),
+        stats: await target.stats(),
+      });
+      const before = await read(store);
+      await store.close();
+
+      const reopened = await track(factory.reopen());
+      expect(await read(reopened)).toEqual(before);
+      expect(seqsOf(await append(reopened, session.id, 2))).toEqual([4, 5]);
     });
   });
 }
