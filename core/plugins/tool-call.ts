@@ -163,6 +163,7 @@ function runAttempt(
       span.end(end);
     };
     const controller = new AbortController();
+    // The run's reason (`RUN_CANCELLED` saying why) reaches the tool and its fetch as it is.
     const followRun = (): void => controller.abort(scope.signal.reason);
     scope.signal.addEventListener('abort', followRun, { once: true });
     let live = true;
@@ -186,6 +187,8 @@ function runAttempt(
       attempt,
       input: redact(input),
     });
+    // In flight from here until finalize, so a cancel can list this attempt as one it stopped.
+    const over = scope.toolStarted(name, attempt);
     // The tool's span is active while it runs, so its HTTP calls and log lines join it.
     return withinSpan(scope.telemetry, span, () => tool.execute(input, ctx)).pipe(
       last(null, undefined),
@@ -227,6 +230,7 @@ function runAttempt(
       }),
       finalize(() => {
         live = false;
+        over();
         scope.signal.removeEventListener('abort', followRun);
         if (succeeded) return;
         // Teardown is the one place that stops in-flight I/O, whatever ended the attempt (no-op if already aborted).

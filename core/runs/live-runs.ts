@@ -2,6 +2,7 @@ import { Subject } from 'rxjs';
 import { TributaryError } from '../errors.ts';
 import type { Session } from '../sessions/session.ts';
 import type { Span } from '../telemetry.ts';
+import type { InFlightToolCalls } from './in-flight-tool-calls.ts';
 import type { Run } from './run.ts';
 
 /** A run this process is executing or holding in its queue. */
@@ -10,6 +11,8 @@ export interface LiveRun {
   readonly session: Session;
   span: Span | null;
   step: { name: string; span: Span; startedAt: number } | null;
+  /** The tool attempts running now; set when the run starts. */
+  toolCalls: InFlightToolCalls | null;
   ended: boolean;
   /** Its record could not be stored: nothing more of it is written. */
   withdrawn: boolean;
@@ -46,6 +49,7 @@ export class LiveRuns {
       session,
       span: null,
       step: null,
+      toolCalls: null,
       ended: false,
       withdrawn: false,
       done,

@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.ts';
-import { concat, defer, finalize, ignoreElements, merge, tap, type Observable } from 'rxjs';
+import { concat, defer, filter, finalize, ignoreElements, merge, tap, type Observable } from 'rxjs';
 import type { Checkpoints } from '../checkpoints/checkpoints.ts';
 import { errorMessage, TributaryError } from '../errors.ts';
 import type { EventDraft } from '../events/event.ts';
@@ -15,6 +15,7 @@ import type { SpanEnd, Telemetry } from '../telemetry.ts';
 import { newId, nowIso } from '../uuid.ts';
 import type { ApprovalBook } from './approvals.ts';
 import { flowRecord } from './flow-events.ts';
+import { InFlightToolCalls } from './in-flight-tool-calls.ts';
 import type { LiveRun, LiveRuns } from './live-runs.ts';
 import { runOutcome } from './run-outcome.ts';
 import type { QueueReason } from './run-scheduler.ts';
@@ -141,6 +142,8 @@ export class RunExecutor {
     });
     const span = liveRun.span;
     if (!span) throw new TributaryError('RUN_NOT_FOUND', `run ${run.id} has not started`);
+    // Made before the flow starts, so it watches the signal before any tool call does (see its docs).
+    const toolCalls = (liveRun.toolCalls = new InFlightToolCalls(signal));
     const scope: RunScope = {
       session_id: run.session_id,
       run_id: run.id,
@@ -148,9 +151,11 @@ export class RunExecutor {
       logger,
       telemetry: this.deps.telemetry,
       span,
+      // After the abort the run is ending: what tools say while they stop is not part of its story.
       emit: (draft) => {
-        if (!liveRun.ended) void this.write(liveRun, [draft]);
+        if (!liveRun.ended && !signal.aborted) void this.write(liveRun, [draft]);
       },
+      toolStarted: (tool, attempt) => toolCalls.start(tool, attempt),
     };
     const context: FlowContext = {
       signal,
@@ -171,6 +176,9 @@ export class RunExecutor {
     const flow = this.deps.registry.flow(run.flow);
     // The run's span is active while the flow runs, so whatever it starts (tools, HTTP, logs) joins the run.
     const flow$ = withinSpan(this.deps.telemetry, span, () => flow.execute(run.input, context)).pipe(
+      // A cancel aborts the signal before it unsubscribes the flow: what the flow emits in between
+      // (its reaction to the abort, such as a `tool_error` step) is not recorded.
+      filter(() => !signal.aborted),
       tap((emission) => this.record(liveRun, emission)),
     );
     // The run is done when the flow is and everything it emitted is stored; a failed write errors
@@ -194,7 +202,10 @@ export class RunExecutor {
     const finishedAt = Date.now();
     run.finished_at = nowIso(finishedAt);
     run.duration_ms = run.started_at ? finishedAt - Date.parse(run.started_at) : 0;
-    const outcome = runOutcome(end, { duration_ms: run.duration_ms });
+    const outcome = runOutcome(end, {
+      duration_ms: run.duration_ms,
+      aborted_tool_calls: liveRun.toolCalls?.aborted ?? [],
+    });
     run.status = outcome.status;
     if (outcome.error) run.error = outcome.error;
     this.endStep(liveRun, outcome.step);

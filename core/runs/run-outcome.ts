@@ -2,6 +2,7 @@ import { errorMessage, isTributaryError } from '../errors.ts';
 import type { EventDraft } from '../events/event.ts';
 import type { RunEnd } from '../operators/until-cancelled.ts';
 import type { SpanEnd } from '../telemetry.ts';
+import type { AbortedToolCall } from './in-flight-tool-calls.ts';
 import type { RunError, RunStatus } from './run.ts';
 
 /** What a run's end means for its record, its terminal event and its spans. */
@@ -20,6 +21,8 @@ export interface RunOutcome {
 /** What the executor measured when the run ended. */
 export interface RunEndFacts {
   readonly duration_ms: number;
+  /** The tool attempts the cancel stopped (see `InFlightToolCalls`); listed only in `run.cancelled`. */
+  readonly aborted_tool_calls: readonly AbortedToolCall[];
 }
 
 /**
@@ -27,10 +30,10 @@ export interface RunEndFacts {
  *
  * @example
  * ```ts
- * runOutcome({ status: 'cancelled', reason: 'user pressed stop' }, { duration_ms: 40 });
+ * runOutcome({ status: 'cancelled', reason: 'user pressed stop' }, { duration_ms: 40, aborted_tool_calls: [] });
  * // { status: 'cancelled', error: { code: 'RUN_CANCELLED', message: 'user pressed stop', reason: 'user pressed stop' },
  * //   event: { type: 'run.cancelled', level: 'warn', message: 'run cancelled: user pressed stop',
- * //            meta: { reason: 'user pressed stop', duration_ms: 40 } }, … }
+ * //            meta: { reason: 'user pressed stop', duration_ms: 40, aborted_tool_calls: [] } }, … }
  * ```
  */
 export function runOutcome(end: RunEnd, facts: RunEndFacts): RunOutcome {
@@ -67,7 +70,12 @@ export function runOutcome(end: RunEnd, facts: RunEndFacts): RunOutcome {
           type: 'run.cancelled',
           level: 'warn',
           message: `run cancelled: ${end.reason}`,
-          meta: { reason: end.reason, duration_ms },
+          // Copies, so the event never shares objects with the tracker that listed them.
+          meta: {
+            reason: end.reason,
+            duration_ms,
+            aborted_tool_calls: facts.aborted_tool_calls.map((call) => ({ ...call })),
+          },
         },
         span: { status: 'cancelled', message: end.reason },
         step: { status: 'cancelled' },

@@ -3,7 +3,6 @@ import {
   ReplaySubject,
   Subject,
   defer,
-  finalize,
   mergeMap,
   tap,
   type Observable,
@@ -20,7 +19,10 @@ export type SchedulerJob = RunQueueJob;
 export interface RunSchedulerOptions<J extends SchedulerJob> {
   /** Runs executing at once across all sessions. */
   limit: number;
-  /** The run's work. Subscribed when the run gets a slot; `signal` aborts when it is torn down. */
+  /**
+   * The run's work. Subscribed when the run gets a slot; `signal` aborts with `RUN_CANCELLED` carrying
+   * the cancel's reason before the work is unsubscribed, or with `RUN_ENDED` once it ended on its own.
+   */
   work(job: J, signal: AbortSignal): Observable<unknown>;
   onQueued?(job: J, position: number, reason: QueueReason): void;
   onStarted?(job: J): void;
@@ -38,8 +40,8 @@ interface Entry<J> {
  * Runs jobs with bounded concurrency and one active job per session.
  *
  * Ready jobs flow through `mergeMap(execute, limit)`; a job whose session is busy waits in that
- * session's queue until the active one ends. Cancel goes through `takeUntil`, whose teardown
- * aborts the job's `AbortController`.
+ * session's queue until the active one ends. Cancel has one path ({@link untilCancelled}): the job's
+ * `AbortController` aborts with the reason, then `takeUntil` unsubscribes its work.
  *
  * @example
  * ```ts
@@ -173,11 +175,10 @@ export class RunScheduler<J extends SchedulerJob> implements RunQueue<J> {
     this.options.onStarted?.(entry.job);
     return defer(() => {
       const controller = new AbortController();
-      return this.options.work(entry.job, controller.signal).pipe(finalize(() => controller.abort()));
-    }).pipe(
-      untilCancelled(entry.cancel$),
-      tap((end) => this.end(entry, end)),
-    );
+      // A `work` that throws fails its job only, as an error of its stream would.
+      const work$ = defer(() => this.options.work(entry.job, controller.signal));
+      return work$.pipe(untilCancelled(entry.cancel$, controller));
+    }).pipe(tap((end) => this.end(entry, end)));
   }
 
   private end(entry: Entry<J>, end: RunEnd): void {

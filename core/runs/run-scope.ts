@@ -9,7 +9,10 @@ import type { Span, Telemetry } from '../telemetry.ts';
 export interface RunScope {
   readonly session_id: string;
   readonly run_id: string;
-  /** Aborted when the run is cancelled, interrupted or shut down. */
+  /**
+   * Aborted when the run is cancelled, interrupted or shut down, with `RUN_CANCELLED` carrying why
+   * (`cancelReason`), before the flow is unsubscribed; and once the run has ended, so nothing outlives it.
+   */
   readonly signal: AbortSignal;
   readonly logger: Logger;
   readonly telemetry: Telemetry;
@@ -20,4 +23,9 @@ export interface RunScope {
    * Ignored once the run has ended, so a tool that ignores its signal cannot write past the terminal event.
    */
   emit(draft: EventDraft): void;
+  /**
+   * Notes a tool attempt that starts running; call the returned function when it is over, however it
+   * ends. A cancel lists the attempts still running in `run.cancelled`'s `meta.aborted_tool_calls`.
+   */
+  toolStarted(tool: string, attempt: number): () => void;
 }

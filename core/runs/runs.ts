@@ -155,7 +155,11 @@ export class Runs {
     return this.deps.store.listRuns(sessionId);
   }
 
-  /** Cancels a queued or running run; RUN_FINISHED when it already ended. Resolves once `run.cancelled` is stored. */
+  /**
+   * Cancels a queued or running run; RUN_FINISHED when it already ended. Resolves once `run.cancelled`
+   * is stored. The run's signal aborts with `RUN_CANCELLED` carrying `reason`, which every tool call and
+   * fetch of the run sees; `run.cancelled` lists the tool attempts it stopped (`meta.aborted_tool_calls`).
+   */
   async cancel(sessionId: string, runId: string, reason = 'cancelled by request'): Promise<Run> {
     const run = await this.get(sessionId, runId);
     const liveRun = this.live.find(runId);
@@ -167,6 +171,26 @@ export class Runs {
     }
     await liveRun.done;
     return this.get(sessionId, runId);
+  }
+
+  /**
+   * Cancels the session's active run: the one holding the session in this process (running, or first
+   * in line for a slot), else the one the session's record names. The one rule for "cancel without a
+   * run id", for every transport. RUN_NOT_FOUND when the session has none; otherwise as {@link Runs.cancel}.
+   *
+   * @example
+   * ```ts
+   * const run = await runs.cancelActive(session.id, 'cancelled over Socket.IO'); // run.status: 'cancelled'
+   * ```
+   */
+  async cancelActive(sessionId: string, reason: string): Promise<Run> {
+    const session = await this.deps.sessions.get(sessionId);
+    const runId = this.activeRunId(sessionId) ?? session.active_run_id;
+    if (!runId)
+      throw new TributaryError('RUN_NOT_FOUND', `session ${sessionId} has no queued or running run`, {
+        field: 'run_id',
+      });
+    return this.cancel(sessionId, runId, reason);
   }
 
   /** Cancels every run of these sessions this process holds (used before deleting them). */

@@ -13,6 +13,9 @@ export interface SocketCommandsDeps {
   logger: Logger;
 }
 
+/** Why a run cancelled over the socket ended: `run.cancelled`'s `meta.reason`, and its signal's reason. */
+const CANCEL_REASON = 'cancelled over Socket.IO';
+
 /** The success part of each command's ack. */
 interface Results {
   subscribe: SubscribeResult;
@@ -110,13 +113,12 @@ export function registerSocketCommands(socket: BridgeSocket, deps: SocketCommand
   socket.on(
     'cancel',
     handle('cancel', async ({ session_id, run_id }) => {
-      const session = await readableSession(runtime, user(), session_id);
-      const runId = run_id ?? runtime.runs.activeRunId(session_id) ?? session.active_run_id;
-      if (!runId)
-        throw new TributaryError('RUN_NOT_FOUND', `session ${session_id} has no queued or running run`, {
-          field: 'run_id',
-        });
-      const run = await runtime.runs.cancel(session_id, runId, 'cancelled over Socket.IO');
+      await readableSession(runtime, user(), session_id);
+      // Without a run id, core's rule picks the run (`cancelActive`), as for every transport.
+      const run =
+        run_id === undefined
+          ? await runtime.runs.cancelActive(session_id, CANCEL_REASON)
+          : await runtime.runs.cancel(session_id, run_id, CANCEL_REASON);
       return { run_id: run.id, status: run.status };
     }),
   );

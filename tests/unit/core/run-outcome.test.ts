@@ -60,7 +60,7 @@ const cases: Array<[string, RunEnd, RunOutcome]> = [
         type: 'run.cancelled',
         level: 'warn',
         message: 'run cancelled: user pressed stop',
-        meta: { reason: 'user pressed stop', duration_ms: 40 },
+        meta: { reason: 'user pressed stop', duration_ms: 40, aborted_tool_calls: [] },
       },
       span: { status: 'cancelled', message: 'user pressed stop' },
       step: { status: 'cancelled' },
@@ -68,8 +68,32 @@ const cases: Array<[string, RunEnd, RunOutcome]> = [
   ],
 ];
 
+const aborted = [
+  { tool: 'rag_search', attempt: 2, running_ms: 12 },
+  { tool: 'planner', attempt: 1, running_ms: 30 },
+];
+
 describe('runOutcome: how a run ended → its status, error, terminal event and spans', () => {
   it.each(cases)('%s', (_name, end, expected) => {
-    expect(runOutcome(end, { duration_ms: 40 })).toStrictEqual(expected);
+    expect(runOutcome(end, { duration_ms: 40, aborted_tool_calls: [] })).toStrictEqual(expected);
+  });
+
+  it.each<[string, RunEnd]>([
+    ['completed', { status: 'completed' }],
+    ['failed', { status: 'failed', error: boom }],
+  ])('a run that %s lists no aborted tool calls, even if some were stopped after its end', (_name, end) => {
+    expect(runOutcome(end, { duration_ms: 40, aborted_tool_calls: aborted }).event.meta).not.toHaveProperty(
+      'aborted_tool_calls',
+    );
+  });
+
+  it('a cancel lists the tool attempts it stopped, in order, as copies', () => {
+    const outcome = runOutcome(
+      { status: 'cancelled', reason: 'shutdown' },
+      { duration_ms: 40, aborted_tool_calls: aborted },
+    );
+    const listed = outcome.event.meta?.aborted_tool_calls;
+    expect(listed).toStrictEqual(aborted);
+    expect(listed).not.toBe(aborted);
   });
 });

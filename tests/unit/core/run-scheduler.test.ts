@@ -1,4 +1,4 @@
-import { Subject, type Observable } from 'rxjs';
+import { Observable, Subject } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { RunScheduler, type SchedulerJob } from '../../../core/runs/run-scheduler.ts';
@@ -110,6 +110,8 @@ describe('RunScheduler (marbles)', () => {
       expectSubscriptions(long.subscriptions).toBe('^--!');
       expectSubscriptions(next.subscriptions).toBe('---^-!');
       expect(h.signals.long?.aborted).toBe(true);
+      const reason: unknown = h.signals.long?.reason;
+      expect(isTributaryError(reason, 'RUN_CANCELLED') && reason.message).toBe('user');
       expect(h.ends.long).toEqual({ status: 'cancelled', reason: 'user' });
       expect(h.log.slice(2)).toEqual(['3 cancelled long', '3 started next', '5 completed next']);
     });
@@ -206,6 +208,55 @@ describe('RunScheduler (marbles)', () => {
       }
       expect(h.scheduler.running + h.scheduler.queued).toBe(0);
     });
+  });
+});
+
+describe('RunScheduler cancel: one path, abort with the reason, then unsubscribe', () => {
+  /** Work that, like a flow catching its tool's error, ends the moment its signal aborts. */
+  const endsOnAbort = (how: 'complete' | 'error') => (signal: AbortSignal) =>
+    new Observable<never>((subscriber) => {
+      const stop = (): void => (how === 'complete' ? subscriber.complete() : subscriber.error(signal.reason));
+      signal.addEventListener('abort', stop, { once: true });
+      return () => {
+        log.push(`unsubscribed, signal ${signal.aborted ? 'aborted' : 'live'}`);
+        signal.removeEventListener('abort', stop);
+      };
+    });
+  let log: string[] = [];
+
+  it.each(['complete', 'error'] as const)(
+    'work that reacts to the abort (%s) still ends cancelled, with the reason, its signal aborted first',
+    (how) => {
+      log = [];
+      const ends: RunEnd[] = [];
+      const signals: AbortSignal[] = [];
+      const scheduler = new RunScheduler<SchedulerJob>({
+        limit: 1,
+        work: (_job, signal) => (signals.push(signal), endsOnAbort(how)(signal)),
+        onEnded: (_job, end) => ends.push(end),
+      });
+      scheduler.submit({ id: 'r1', sessionId: 's1' }, 'enqueue');
+      scheduler.cancel('r1', 'user pressed stop');
+      expect(ends).toEqual([{ status: 'cancelled', reason: 'user pressed stop' }]);
+      expect(log).toEqual(['unsubscribed, signal aborted']);
+      const reason: unknown = signals[0]?.reason;
+      expect(isTributaryError(reason, 'RUN_CANCELLED') && reason.details).toEqual({
+        reason: 'user pressed stop',
+      });
+    },
+  );
+
+  it('work that ends on its own gets its signal aborted after its end is reported', () => {
+    const seen: string[] = [];
+    let signal: AbortSignal | undefined;
+    const scheduler = new RunScheduler<SchedulerJob>({
+      limit: 1,
+      work: (_job, s) => ((signal = s), new Observable<never>((subscriber) => subscriber.complete())),
+      onEnded: (_job, end) => seen.push(`${end.status}, signal ${signal?.aborted ? 'aborted' : 'live'}`),
+    });
+    scheduler.submit({ id: 'r1', sessionId: 's1' }, 'enqueue');
+    expect(seen).toEqual(['completed, signal live']);
+    expect(signal?.aborted).toBe(true);
   });
 });
 

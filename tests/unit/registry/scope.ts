@@ -58,6 +58,8 @@ export interface TestScope {
   spans: RecordedSpan[];
   /** Aborting it is what cancelling the run does. */
   controller: AbortController;
+  /** The tool attempts running now, as the scope was told (`toolStarted`). */
+  inFlight: Array<{ tool: string; attempt: number }>;
   /** The emitted event types, in order. */
   types(): EventType[];
   /** The emitted events of one type. */
@@ -67,6 +69,7 @@ export interface TestScope {
 /** A run scope for session `s1`, run `r1` that collects what it is given instead of writing an event log. */
 export function testScope(): TestScope {
   const events: EventDraft[] = [];
+  const inFlight: Array<{ tool: string; attempt: number }> = [];
   const controller = new AbortController();
   const { telemetry, spans } = recordingTelemetry();
   const scope: RunScope = {
@@ -79,12 +82,18 @@ export function testScope(): TestScope {
     emit: (draft) => {
       events.push(draft);
     },
+    toolStarted: (tool, attempt) => {
+      const call = { tool, attempt };
+      inFlight.push(call);
+      return () => inFlight.splice(inFlight.indexOf(call), 1);
+    },
   };
   return {
     scope,
     events,
     spans,
     controller,
+    inFlight,
     types: () => events.map((e) => e.type),
     ofType: (type) => events.filter((e) => e.type === type),
   };

@@ -474,6 +474,54 @@ describe('callTool: cancel', () => {
     expect(t.types()).toEqual(['tool.started']);
   });
 
+  it("hands the run's cancel reason to the tool as its signal's reason", async () => {
+    let seen: unknown;
+    const tool = toolStarted();
+    const deps = toolDeps(
+      shoutTool({
+        execute: (_input, ctx) => {
+          ctx.signal.addEventListener('abort', () => (seen = ctx.signal.reason), { once: true });
+          return tool.started(untilAborted(ctx));
+        },
+      }),
+    );
+    const t = testScope();
+    const result = outcome(callTool(deps, t.scope, 'shout', { text: 'x' }));
+    await tool.running;
+    const reason = new TributaryError('RUN_CANCELLED', 'user pressed stop', {
+      details: { reason: 'user pressed stop' },
+    });
+    t.controller.abort(reason);
+    expect(seen).toBe(reason);
+    expect(await result).toEqual({ error: reason });
+  });
+
+  it('tells the run scope an attempt is in flight from its start until it is over, however it ends', async () => {
+    const inFlightDuring: unknown[] = [];
+    let secondStarted!: () => void;
+    const second = new Promise<void>((resolve) => (secondStarted = resolve));
+    const deps = toolDeps(
+      shoutTool({
+        retries: 1,
+        retryDelayMs: 1,
+        execute: (_input, ctx) => {
+          inFlightDuring.push(t.inFlight.map((call) => ({ ...call })));
+          if (ctx.attempt === 1) throw flaky();
+          secondStarted();
+          return untilAborted(ctx);
+        },
+      }),
+    );
+    const t = testScope();
+    const result = outcome(callTool(deps, t.scope, 'shout', { text: 'x' }));
+    await second;
+    // The failed first attempt left; only the running second one is in flight.
+    expect(inFlightDuring).toEqual([[{ tool: 'shout', attempt: 1 }], [{ tool: 'shout', attempt: 2 }]]);
+    t.controller.abort('user pressed stop');
+    await result;
+    expect(t.inFlight).toEqual([]);
+  });
+
   it('does not start a tool in a run that is already cancelled', async () => {
     let runs = 0;
     const deps = toolDeps(
