@@ -49,11 +49,6 @@ export class SearchIndex {
     });
   }
 
-  /** How many passages the index holds. */
-  get size(): number {
-    return this.#total;
-  }
-
   /**
    * The `topK` passages most similar to `query`, as contract chunks with a score in [0, 1].
    * Passages sharing no term with the query are never returned, so an unrelated query gives `[]`.
