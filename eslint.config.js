@@ -47,6 +47,21 @@ export default tseslint.config(
     },
   })),
   {
+    // Transports and wiring reach data only through core's API: the store and the event log are
+    // core's internals (tests and benches may use them).
+    files: ['gateway/**/*.ts', 'platform/**/*.ts', 'otel/**/*.ts', 'clients/**/*.ts', 'plugins/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'MemberExpression[object.name=/^(runtime|rt)$/][property.name=/^(store|log)$/]',
+          message: 'Runtime.store and Runtime.log are core internals: use runtime.sessions, runs or events.',
+        },
+      ],
+    },
+  },
+  {
     // Plain JavaScript run by Node directly (workers, CommonJS fixtures): Node's globals apply.
     files: ['**/*.cjs', '**/*.mjs'],
     languageOptions: {

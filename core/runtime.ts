@@ -72,6 +72,10 @@ export interface Stats {
 export class Runtime {
   readonly registry: PluginRegistry;
   readonly events: EventHub;
+  /**
+   * @internal Core's write path, for core's parts and for tests and benches that append events;
+   * transports read through `events`, `sessions` and `runs` (ESLint keeps them off it).
+   */
   readonly log: EventLog;
   readonly sessions: Sessions;
   readonly runs: Runs;
@@ -82,6 +86,7 @@ export class Runtime {
   private stopped: Promise<void> | null = null;
 
   private constructor(
+    /** @internal For core's parts, tests and benches; transports reach data only through core. */
     readonly store: SessionStore,
     private readonly options: RuntimeOptions,
   ) {
