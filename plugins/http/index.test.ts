@@ -124,11 +124,15 @@ describe('HTTP kit', () => {
   });
 
   it('rethrows the run’s abort reason untouched, while waiting for headers', async () => {
-    nock(BACKEND).post('/call').delay(10_000).reply(200, {});
     const run = new AbortController();
-    const call = postJson(kitContext(run.signal), { tool: 'probe', url, body: {} });
     const reason = new Error('run r1 was cancelled');
-    setTimeout(() => run.abort(reason), 20);
+    // Aborted once the backend has the request, before it answers: the phase, not a timer, decides.
+    nock(BACKEND)
+      .post('/call')
+      .delay(10_000)
+      .reply(200, {})
+      .on('request', () => run.abort(reason));
+    const call = postJson(kitContext(run.signal), { tool: 'probe', url, body: {} });
     expect(await rejection(call)).toBe(reason);
   });
 
@@ -136,8 +140,14 @@ describe('HTTP kit', () => {
     nock(BACKEND).post('/call').delayBody(10_000).reply(200, { late: true });
     const run = new AbortController();
     const reason = new Error('run r1 was cancelled');
-    const call = postJson(kitContext(run.signal), { tool: 'probe', url, body: {} });
-    setTimeout(() => run.abort(reason), 50);
+    const ctx = kitContext(run.signal);
+    // Aborted as soon as the headers are in, so the kit is reading the body.
+    const fetch: typeof globalThis.fetch = async (input, init) => {
+      const response = await ctx.fetch(input, init);
+      run.abort(reason);
+      return response;
+    };
+    const call = postJson({ ...ctx, fetch }, { tool: 'probe', url, body: {} });
     expect(await rejection(call)).toBe(reason);
   });
 
