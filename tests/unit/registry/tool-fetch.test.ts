@@ -1,4 +1,4 @@
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,14 +12,21 @@ let server: Server;
 let base: string;
 const arrived: string[] = [];
 const closed: string[] = [];
+/** `request` and `close` of each `/hang` request: tests wait on these, not on time. */
+let hangs: EventEmitter;
 
 beforeEach(async () => {
   arrived.length = 0;
   closed.length = 0;
+  hangs = new EventEmitter();
   server = createServer((req, res) => {
     arrived.push(req.url ?? '');
     if (req.url === '/hang') {
-      req.on('close', () => closed.push(req.url ?? ''));
+      req.on('close', () => {
+        closed.push(req.url ?? '');
+        hangs.emit('close');
+      });
+      hangs.emit('request');
       return;
     }
     res.setHeader('content-type', 'application/json');
@@ -85,18 +92,24 @@ describe('ToolContext.fetch', () => {
 
   it('aborts the HTTP request in flight when the call times out', async () => {
     const t = testScope();
+    const closing = once(hangs, 'close');
     const call = lastValueFrom(callTool(toolDeps(fetcher('/hang', {}, 50)), t.scope, 'shout', { text: 'x' }));
     await expect(call).rejects.toMatchObject({ code: 'TOOL_TIMEOUT' });
-    await expect.poll(() => closed).toEqual(['/hang']);
+    await closing;
+    expect(closed).toEqual(['/hang']);
   });
 
   it('aborts the HTTP request in flight when the caller unsubscribes', async () => {
     const t = testScope();
+    const requested = once(hangs, 'request');
+    const closing = once(hangs, 'close');
     const subscription = callTool(toolDeps(fetcher('/hang')), t.scope, 'shout', { text: 'x' }).subscribe();
-    await expect.poll(() => arrived).toEqual(['/hang']);
+    await requested;
+    expect(arrived).toEqual(['/hang']);
     expect(closed).toEqual([]);
     subscription.unsubscribe();
-    await expect.poll(() => closed).toEqual(['/hang']);
+    await closing;
+    expect(closed).toEqual(['/hang']);
     expect(t.types()).toEqual(['tool.started']);
   });
 });
