@@ -27,7 +27,8 @@ async function asked(t: TestScope, call: ReturnType<typeof guarded>, input: unkn
     (value) => ({ value }),
     (error: unknown) => ({ error }),
   );
-  await expect.poll(() => t.ofType('approval.requested')).toHaveLength(1);
+  // Asking is synchronous on subscribe: no wait, so no poll racing a loaded machine.
+  expect(t.ofType('approval.requested')).toHaveLength(1);
   const requested = t.ofType('approval.requested')[0] as EventDraft;
   return { id: String(requested.meta?.approval_id), requested, result };
 }
@@ -123,7 +124,7 @@ describe('callTool: approval', () => {
     const t = testScope();
     const call = guarded();
     const subscription = callTool(call.deps, t.scope, 'shout', { text: 'x' }).subscribe();
-    await expect.poll(() => call.deps.approvals.size).toBe(1);
+    expect(call.deps.approvals.size).toBe(1);
     subscription.unsubscribe();
     expect(call.deps.approvals.size).toBe(0);
     expect(t.types()).toEqual(['approval.requested']);
