@@ -1,5 +1,6 @@
 import { defineFlow, errorMessage, TributaryError, type FlowEmission } from '../../core/index.ts';
 import type { Answer, Exam, GradeExamOutput } from '../contracts.ts';
+import { MAX_ANSWERS } from '../exam-schemas.ts';
 import { determineIntent, step, useTool } from '../flow-kit.ts';
 import { collectAnswers, type GivenAnswers } from './answers.ts';
 
@@ -71,7 +72,8 @@ export const gradeFlow = defineFlow<GradeInput>({
           'The answers, keyed by question number in the quiz ("1") or id ("q1"): `[{question_id, answer}]` or `{"1": "b"}`. ' +
           'A multiple choice answer may be the letter ("b"), the option text ("mergeMap") or free text naming one option.',
         minItems: 1,
-        maxItems: 100,
+        // grade_exam's own limit: more would pass here and fail there.
+        maxItems: MAX_ANSWERS,
         items: {
           type: 'object',
           properties: {
@@ -82,7 +84,7 @@ export const gradeFlow = defineFlow<GradeInput>({
           additionalProperties: false,
         },
         minProperties: 1,
-        maxProperties: 100,
+        maxProperties: MAX_ANSWERS,
         propertyNames: { minLength: 1, maxLength: 100 },
         additionalProperties: { type: 'string', maxLength: MAX_ANSWER },
       },
