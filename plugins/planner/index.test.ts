@@ -130,13 +130,20 @@ describe('planner with an LLM', () => {
   });
 
   it('does not fall back when the run is cancelled mid-call: the cancel wins', async () => {
-    backend().delay(10_000).reply(200, completion('{"intent":"answer","topic":"x"}'));
+    const requested = new Promise((resolve) =>
+      backend()
+        .delay(10_000)
+        .reply(200, completion('{"intent":"answer","topic":"x"}'))
+        .on('request', resolve),
+    );
     const h = toolHarness(planner({ llmUrl: LLM }));
     const ended = h.outcome({ question });
-    await expect.poll(() => h.http.requests.length).toBe(1);
+    await requested;
+    expect(h.http.requests).toHaveLength(1);
     h.run.controller.abort();
     expect((await ended).error).toMatchObject({ code: 'RUN_CANCELLED' });
-    await expect.poll(() => h.http.allAborted()).toBe(true);
+    await h.http.settled();
+    expect(h.http.allAborted()).toBe(true);
     expect(h.run.types()).toEqual(['tool.started']);
   });
 

@@ -170,14 +170,18 @@ export function describeHttpFailures(c: HttpToolCase): void {
 
     it('aborts the request when the call is unsubscribed, and nothing follows', async () => {
       const h = setup();
-      backend().delay(10_000).reply(200, c.reply);
+      const requested = new Promise((resolve) =>
+        backend().delay(10_000).reply(200, c.reply).on('request', resolve),
+      );
       const subscription = h.call(c.input).subscribe({ error: () => {} });
-      await expect.poll(() => h.http.requests.length).toBe(1);
+      await requested;
+      expect(h.http.requests).toHaveLength(1);
       const seen = h.run.types();
       subscription.unsubscribe();
-      await expect.poll(() => h.http.allAborted()).toBe(true);
-      // Time for a late response or failure to show up, if the abort had not stopped it.
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await h.http.settled();
+      expect(h.http.allAborted()).toBe(true);
+      // One macrotask turn: whatever is chained on the rejected fetch has run by then.
+      await new Promise((resolve) => setImmediate(resolve));
       expect(h.run.types()).toEqual(seen);
       expect(seen[0]).toBe('tool.started');
       expect(seen).not.toContain('tool.completed');

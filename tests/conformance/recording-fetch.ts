@@ -15,6 +15,8 @@ export interface RecordingFetch {
   readonly requests: readonly RecordedRequest[];
   /** True once at least one request was sent and every one sent was aborted: its signal fired and its fetch rejected. */
   allAborted(): boolean;
+  /** Resolves once every request sent so far has settled (answered or rejected): wait on this, not on a poll. */
+  settled(): Promise<void>;
 }
 
 /**
@@ -26,11 +28,13 @@ export interface RecordingFetch {
  * const recorder = recordingFetch();
  * const deps = { registry, approvals, fetch: recorder.fetch };
  * // … cancel the call …
- * await expect.poll(() => recorder.allAborted()).toBe(true);
+ * await recorder.settled();
+ * recorder.allAborted(); // true
  * ```
  */
 export function recordingFetch(): RecordingFetch {
   const requests: RecordedRequest[] = [];
+  const outcomes: Promise<unknown>[] = [];
   const recorded: typeof fetch = (input, init) => {
     const request: RecordedRequest = {
       url: input instanceof Request ? input.url : String(input),
@@ -42,9 +46,11 @@ export function recordingFetch(): RecordingFetch {
     requests.push(request);
     // Resolved per call, so nock's patched global is the one used.
     const sent = globalThis.fetch(input, init);
-    sent.then(
-      () => (request.outcome = 'answered'),
-      () => (request.outcome = 'rejected'),
+    outcomes.push(
+      sent.then(
+        () => (request.outcome = 'answered'),
+        () => (request.outcome = 'rejected'),
+      ),
     );
     return sent;
   };
@@ -53,5 +59,8 @@ export function recordingFetch(): RecordingFetch {
     requests,
     allAborted: () =>
       requests.length > 0 && requests.every((r) => r.signal?.aborted === true && r.outcome === 'rejected'),
+    settled: async () => {
+      await Promise.all(outcomes);
+    },
   };
 }
