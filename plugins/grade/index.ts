@@ -4,14 +4,6 @@ import { MAX_ANSWERS } from '../exam-schemas.ts';
 import { determineIntent, step, useTool } from '../flow-kit.ts';
 import { collectAnswers, type GivenAnswers } from './answers.ts';
 
-export {
-  collectAnswers,
-  parseAnswerText,
-  questionIndex,
-  resolveAnswer,
-  type GivenAnswers,
-} from './answers.ts';
-
 export interface GradeInput {
   /** What the user said; holds the answers when `answers` is left out ("1: b; 2: …"). */
   question: string;
