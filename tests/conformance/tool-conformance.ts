@@ -41,6 +41,8 @@ export interface ToolFixture {
 const SEMVER = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/;
 /** Lets a cancelled tool misbehave for a while before the suite checks it stayed quiet. */
 const SETTLE_MS = 50;
+/** Polls end as soon as the probe says yes; the long limit only keeps a loaded machine from failing them. */
+const POLL = { timeout: 10_000 };
 
 /**
  * The one test suite every tool passes, built-in or written by a plugin author (after hono's shared router
@@ -158,10 +160,10 @@ export function describeToolConformance(tool: ToolDefinition<never, unknown>, fi
         const h = harness();
         const probe = hang(h);
         const subscription = h.call(fixture.validInput).subscribe({ error: () => {} });
-        await expect.poll(() => probe.started()).toBe(true);
+        await expect.poll(() => probe.started(), POLL).toBe(true);
         const seen = h.run.types();
         subscription.unsubscribe();
-        await expect.poll(() => probe.aborted()).toBe(true);
+        await expect.poll(() => probe.aborted(), POLL).toBe(true);
         await sleep(SETTLE_MS);
         expect(h.run.types()).toEqual(seen);
         expect(seen).not.toContain('tool.completed');
@@ -172,10 +174,10 @@ export function describeToolConformance(tool: ToolDefinition<never, unknown>, fi
         const h = harness();
         const probe = hang(h);
         const ended = h.outcome(fixture.validInput);
-        await expect.poll(() => probe.started()).toBe(true);
+        await expect.poll(() => probe.started(), POLL).toBe(true);
         h.run.controller.abort();
         expect((await ended).error).toMatchObject({ code: 'RUN_CANCELLED' });
-        await expect.poll(() => probe.aborted()).toBe(true);
+        await expect.poll(() => probe.aborted(), POLL).toBe(true);
         await sleep(SETTLE_MS);
         expect(h.run.types()).not.toContain('tool.completed');
         expect(h.run.types()).not.toContain('tool.failed');
