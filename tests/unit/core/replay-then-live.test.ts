@@ -41,7 +41,7 @@ describe('replayThenLive (marbles)', () => {
 
   it('skips live events at or before afterSeq', () => {
     scheduler().run(({ cold, hot, expectObservable }) => {
-      const history = cold('--|');
+      const history = cold<{ seq: number }>('--|');
       const live = hot<{ seq: number }>('-x---y-z', { x: e(9), y: e(10), z: e(11) });
       expectObservable(replayThenLive(history, live, 10)).toBe('-------z', { z: e(11) });
     });

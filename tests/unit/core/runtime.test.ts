@@ -7,6 +7,7 @@ import {
   defineFlow,
   isTributaryError,
   type FlowEmission,
+  type Run,
   type Runtime,
   type SessionEvent,
   type WriteBatch,
@@ -167,7 +168,7 @@ describe('Runtime: a flow of fake tools end to end', () => {
     const { flow, open } = gatedFlow();
     runtime = await startRuntime({ CONCURRENCY_LIMIT: '2' }, { plugins: [...fakePlugins, flow] });
     const sessions = await Promise.all([0, 1, 2, 3].map(() => runtime.sessions.create()));
-    const runs = [];
+    const runs: Run[] = [];
     for (const [i, s] of sessions.entries()) runs.push(await runtime.runs.create(s.id, gated(`q${i}`)));
     expect(runs.map((r) => r.status)).toEqual(['running', 'running', 'queued', 'queued']);
     const queued = await Promise.all(
