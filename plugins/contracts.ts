@@ -10,6 +10,8 @@
  * | exam | `POST /api/generate` {@link GenerateRequest} | {@link GenerateResponse} |
  * | exam | `POST /api/grade` {@link GradeRequest}  | {@link GradeResponse} |
  * | both | `GET /healthz`                          | `{ ok: true, service }` |
+ *
+ * Their JSON Schemas and limits are in `exam-schemas.ts`, read by the tools and the demo backends alike.
  */
 
 /** A passage of course material found by retrieval. */
@@ -89,7 +91,7 @@ export interface GradeResponse {
   feedback: QuestionFeedback[];
 }
 
-/** Tool inputs and outputs (the tools' JSON Schemas describe the same shapes). */
+/** Tool inputs and outputs (the tools' `schema.ts` describe the same shapes, from `exam-schemas.ts`). */
 export interface RagSearchInput {
   query: string;
   /** 1..20, default 4. */
