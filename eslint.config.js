@@ -24,6 +24,20 @@ export default tseslint.config(
       eqeqeq: ['error', 'always', { null: 'ignore' }],
     },
   },
+  {
+    // Typed rules: a promise nobody awaits or handles is how a rejection ends the process, and a
+    // switch over a union must say what it does with every member.
+    files: ['**/*.ts', '**/*.mts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: true, requireDefaultForNonUnion: false },
+      ],
+    },
+  },
   // core/ is the inner ring: no import leaves it (a relative path climbing out of core/ at any
   // depth), and storage engines, transports, telemetry and the logger reach it only through its ports.
   ...[1, 2, 3].map((depth) => ({

@@ -85,7 +85,9 @@ export async function startDemoBackends(options: DemoBackendsOptions = {}): Prom
 
 function listen(service: DemoService, app: Koa, host: string, port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = createServer(app.callback());
+    const handle = app.callback();
+    // Koa answers its own errors: the promise its handler returns never rejects.
+    const server = createServer((request, response) => void handle(request, response));
     server.once('error', (error) => {
       reject(new Error(`${service} cannot listen on ${host}:${port}: ${error.message}`, { cause: error }));
     });

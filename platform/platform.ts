@@ -146,7 +146,9 @@ export async function startPlatform(
       server.close();
       server.closeIdleConnections();
     });
-    handle = app.callback();
+    const koa = app.callback();
+    // Koa answers its own errors: the promise its handler returns never rejects.
+    handle = (request, response) => void koa(request, response);
 
     const { port } = server.address() as AddressInfo;
     const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;

@@ -322,7 +322,12 @@ describe('injected faults', () => {
     const draws = [0.2, 0.8];
     const app = createRagApp({ failureRate: 0.5, random: () => draws.shift() ?? 1 });
     const server = await new Promise<Server>((resolve) => {
-      const listening = createServer(app.callback()).listen(0, '127.0.0.1', () => resolve(listening));
+      const handle = app.callback();
+      const listening = createServer((request, response) => void handle(request, response)).listen(
+        0,
+        '127.0.0.1',
+        () => resolve(listening),
+      );
     });
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/search`;
