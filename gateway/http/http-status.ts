@@ -1,46 +1,22 @@
-import type { ErrorCode } from '../../core/index.ts';
+import { ERROR_CATALOG, type ErrorCode, type ErrorKind } from '../../core/index.ts';
+
+/** The HTTP status of each transport-neutral kind of core error: where core's catalog meets HTTP. */
+const STATUS_OF_KIND: Record<ErrorKind, number> = {
+  invalid: 400,
+  not_found: 404,
+  conflict: 409,
+  limited: 429,
+  unavailable: 503,
+  timeout: 504,
+  upstream: 502,
+  internal: 500,
+};
+
+/** Codes whose status is not their kind's: waiting for a person is the caller's timeout, not a gateway's. */
+const OVERRIDES: Partial<Record<ErrorCode, number>> = { APPROVAL_TIMEOUT: 408 };
 
 /**
- * The HTTP status of each core error code: the one place core's transport-neutral catalog
- * (`core/errors.ts`) meets HTTP. Problem documents and socket ack errors both read it; a new
- * code fails to compile until it has a status here.
- */
-export const HTTP_STATUS_OF = {
-  INVALID_ARGUMENT: 400,
-  INVALID_CURSOR: 400,
-  INVALID_STATE: 400,
-  SESSION_NOT_FOUND: 404,
-  RUN_NOT_FOUND: 404,
-  CHECKPOINT_NOT_FOUND: 404,
-  APPROVAL_NOT_FOUND: 404,
-  TOOL_NOT_FOUND: 404,
-  FLOW_NOT_FOUND: 404,
-  SESSION_BUSY: 409,
-  SESSION_EXPIRED: 409,
-  SESSION_ARCHIVED: 409,
-  RUN_FINISHED: 409,
-  SESSION_CAP_REACHED: 429,
-  SHUTTING_DOWN: 503,
-  STORE_UNAVAILABLE: 503,
-  STORE_CORRUPT: 500,
-  STORE_LOCKED: 409,
-  CONFIG_INVALID: 500,
-  PLUGIN_INVALID: 500,
-  PLUGIN_DUPLICATE: 500,
-  PLUGIN_SCHEMA_INVALID: 500,
-  PLUGIN_DEPENDENCY_MISSING: 500,
-  TOOL_INPUT_INVALID: 400,
-  TOOL_OUTPUT_INVALID: 502,
-  TOOL_TIMEOUT: 504,
-  TOOL_FAILED: 502,
-  RUN_CANCELLED: 409,
-  APPROVAL_REJECTED: 409,
-  APPROVAL_TIMEOUT: 408,
-  CHECKPOINT_DECRYPT_FAILED: 500,
-} as const satisfies Record<ErrorCode, number>;
-
-/**
- * The HTTP status a core error is answered with.
+ * The HTTP status a core error is answered with (problem documents and socket ack errors alike).
  *
  * @example
  * ```ts
@@ -48,7 +24,7 @@ export const HTTP_STATUS_OF = {
  * ```
  */
 export function httpStatusOf(code: ErrorCode): number {
-  return HTTP_STATUS_OF[code];
+  return OVERRIDES[code] ?? STATUS_OF_KIND[ERROR_CATALOG[code].kind];
 }
 
 /**
