@@ -7,27 +7,13 @@ import type { MultitaskStrategy, Run, RunError, RunStatus } from '../../core/run
 import type { Session, SessionPatch, SessionState } from '../../core/sessions/session.ts';
 import type { PatchKey } from '../../core/store/batch.ts';
 
-export interface SessionRow {
-  id: string;
-  user_id: string | null;
-  agent_id: string | null;
-  team_id: string | null;
-  workflow_id: string | null;
-  name: string | null;
+/** A session as its row stores it: the JSON columns as text, the state unchecked. */
+export type SessionRow = Omit<Session, 'state' | 'metadata' | 'data' | 'usage'> & {
   state: string;
   metadata: string;
   data: string;
-  created_at: string;
-  updated_at: string;
-  last_active_at: string;
-  expires_at: string | null;
-  trace_id: string | null;
-  trace_parent: string | null;
-  last_seq: number;
-  active_run_id: string | null;
-  run_count: number;
   usage: string;
-}
+};
 
 export function sessionFromRow(row: SessionRow): Session {
   return {
