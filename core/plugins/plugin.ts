@@ -9,7 +9,10 @@ export type JsonSchema = Record<string, unknown>;
 
 /** What a tool's `execute` gets besides its input. */
 export interface ToolContext {
-  /** Aborted when the run is cancelled or the call times out: pass it to every I/O call. */
+  /**
+   * Aborted when the run is cancelled or the call times out: pass it to every I/O call. On a cancel
+   * its `reason` is a `RUN_CANCELLED` error saying why ("cancelled by request", …).
+   */
   readonly signal: AbortSignal;
   readonly session_id: string;
   readonly run_id: string;
