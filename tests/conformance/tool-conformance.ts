@@ -1,8 +1,9 @@
 import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LEVELS } from '../../core/events/event.ts';
 import type { ToolDefinition } from '../../core/plugins/plugin.ts';
 import { PluginRegistry } from '../../core/plugins/plugin-registry.ts';
+import { useNock } from '../fixtures/nock-lifecycle.ts';
 import { toolHarness } from './tool-harness.ts';
 import type { ToolHarness } from './tool-harness.ts';
 
@@ -66,16 +67,7 @@ export function describeToolConformance(tool: ToolDefinition<never, unknown>, fi
   const harness = () => toolHarness(tool, companions);
 
   describe(`tool conformance: ${fixture.label ?? tool.name}`, () => {
-    beforeEach(() => {
-      nock.disableNetConnect();
-      nock.enableNetConnect('127.0.0.1');
-    });
-
-    afterEach(() => {
-      nock.abortPendingRequests();
-      nock.cleanAll();
-      nock.enableNetConnect();
-    });
+    useNock();
 
     it('is well-formed and registers: its schemas compile', () => {
       expect(tool.kind).toBe('tool');
