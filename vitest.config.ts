@@ -18,6 +18,8 @@ export default defineConfig({
     ],
     // Written and removed by the scaffold tests, which run them with their own config.
     exclude: [...configDefaults.exclude, 'tests/scaffold-out/**'],
+    // A Redis for the tests that need one (tests/setup/redis.ts).
+    globalSetup: ['tests/setup/redis.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',
