@@ -1,0 +1,255 @@
+/*
+ * The Lua scripts RedisStore runs (ioredis `defineCommand`). Every one takes no KEYS and the key
+ * prefix as ARGV[1]: the keys a call touches depend on the data (a session's user decides its user
+ * index), which declared KEYS cannot express. That is fine on one Redis (and a replica set); Redis
+ * Cluster would need hash tags and is out of scope here.
+ *
+ * Key layout under the prefix P (see RedisStore for why):
+ *   P s:<id>               hash: one field per Session field, JSON-encoded; `last_seq` a plain
+ *                          integer; `_ca_ms` / `_la_ms` (created_at / last_active_at in epoch ms,
+ *                          written by the store for the duration stats)
+ *   P ev:<id>              stream: the event log, entry id `<seq>-0`, field `e` = event JSON
+ *   P runs:<id>            hash: run id -> `<order>|<status>|<run JSON>`
+ *   P msgs:<id>            hash: message id -> `<order>|<message JSON>`
+ *   P cps:<id>             hash: checkpoint id -> `<order>|<checkpoint JSON>`
+ *   P idx:all              zset (all scores 0, ordered by member): `<created_at>\0<id>`
+ *   P idx:<field>:<value>  the same, per user_id / agent_id / team_id / workflow_id / state value
+ *   P sweep:active|idle    zset: `<last_active_at>\0<id>` of active/idle sessions with no run
+ *   P runstatus:<status>   zset: `<session id>\0<run id>` scored by the run's insertion order
+ *   P order                global counter: insertion order of runs, messages and checkpoints
+ *   P stats:dur_sum|dur_n  global counters: sum of session durations (ms) and how many are timed
+ *                          (both deleted when that count falls to 0)
+ * Empty sorted sets and hashes vanish by themselves, so a deleted session leaves no index key.
+ */
+
+/** Lua shared by the scripts that maintain the session indexes. */
+const INDEXING = `
+local P = ARGV[1]
+local SEP = '\\0'
+local EQ = { 'user_id', 'agent_id', 'team_id', 'workflow_id' }
+local INDEXED = { 'user_id', 'agent_id', 'team_id', 'workflow_id', 'state', 'created_at',
+  'last_active_at', 'active_run_id', '_ca_ms', '_la_ms' }
+
+-- Fields are stored JSON-encoded: '"ann"' or 'null'. Index keys use the decoded string.
+local function str(raw)
+  if raw == false or raw == nil or raw == 'null' then return nil end
+  return cjson.decode(raw)
+end
+
+local function indexed(sid)
+  local values = redis.call('HMGET', P .. 's:' .. sid, unpack(INDEXED))
+  local f = {}
+  for i, name in ipairs(INDEXED) do f[name] = values[i] end
+  return f
+end
+
+-- Adds (sign 1) or removes (sign -1) a session in every index, from its indexed fields.
+local function index(sid, f, sign)
+  local member = str(f.created_at) .. SEP .. sid
+  local function put(key, m)
+    if sign > 0 then redis.call('ZADD', key, 0, m) else redis.call('ZREM', key, m) end
+  end
+  put(P .. 'idx:all', member)
+  for _, name in ipairs(EQ) do
+    local v = str(f[name])
+    if v ~= nil then put(P .. 'idx:' .. name .. ':' .. v, member) end
+  end
+  local state = str(f.state)
+  put(P .. 'idx:state:' .. state, member)
+  if (state == 'active' or state == 'idle') and str(f.active_run_id) == nil then
+    put(P .. 'sweep:' .. state, str(f.last_active_at) .. SEP .. sid)
+  end
+  local ca, la = tonumber(f._ca_ms), tonumber(f._la_ms)
+  if ca and la then
+    -- %d, not tostring: Lua prints -0 (a delete of a zero-length session) as '-0', which INCRBY refuses.
+    redis.call('INCRBY', P .. 'stats:dur_sum', string.format('%d', sign * (la - ca)))
+    if redis.call('INCRBY', P .. 'stats:dur_n', sign) <= 0 then
+      -- Nothing timed is left: drop both, so an emptied store keeps no stale counters.
+      redis.call('DEL', P .. 'stats:dur_sum', P .. 'stats:dur_n')
+    end
+  end
+end
+`;
+
+/**
+ * Applies every batch of one `writeMany` call, or none: it checks them all before writing.
+ * ARGV[2] is a JSON array of batches as `toScriptBatch` builds them. Returns `{'OK', before...}`
+ * (per batch, the session's last_seq before its events) or `{'EXISTS'|'NOT_FOUND', id}`.
+ */
+export const WRITE_SCRIPT = `${INDEXING}
+local batches = cjson.decode(ARGV[2])
+
+local known = {}
+for _, b in ipairs(batches) do
+  local exists = known[b.id]
+  if exists == nil then exists = redis.call('EXISTS', P .. 's:' .. b.id) == 1 end
+  if b.create then
+    if exists then return { 'EXISTS', b.id } end
+  elseif not exists then
+    return { 'NOT_FOUND', b.id }
+  end
+  known[b.id] = true
+end
+
+-- Upserts \`<order>|<rest>\` values of a hash; a replaced record keeps its order.
+local function upsert(key, id, rest)
+  local old = redis.call('HGET', key, id)
+  local order = old and string.match(old, '^(%d+)|') or redis.call('INCR', P .. 'order')
+  redis.call('HSET', key, id, order .. '|' .. rest)
+  return order
+end
+
+local REINDEX = {}
+for _, name in ipairs(INDEXED) do REINDEX[name] = true end
+
+local out = { 'OK' }
+for _, b in ipairs(batches) do
+  local sid = b.id
+  local sk = P .. 's:' .. sid
+  local before
+  if b.create then
+    redis.call('HSET', sk, 'last_seq', 0, unpack(b.create))
+    index(sid, indexed(sid), 1)
+    before = 0
+  else
+    if #b.patch > 0 then
+      local moves = false
+      for i = 1, #b.patch, 2 do if REINDEX[b.patch[i]] then moves = true end end
+      if moves then index(sid, indexed(sid), -1) end
+      redis.call('HSET', sk, unpack(b.patch))
+      if moves then index(sid, indexed(sid), 1) end
+    end
+    before = tonumber(redis.call('HGET', sk, 'last_seq'))
+  end
+  if #b.events > 0 then
+    local ek = P .. 'ev:' .. sid
+    for j, e in ipairs(b.events) do redis.call('XADD', ek, string.format('%d-0', before + j), 'e', e) end
+    redis.call('HSET', sk, 'last_seq', before + #b.events)
+  end
+  local rk = P .. 'runs:' .. sid
+  for i = 1, #b.runs, 3 do
+    local rid, status = b.runs[i], b.runs[i + 1]
+    local old = redis.call('HGET', rk, rid)
+    if old then
+      redis.call('ZREM', P .. 'runstatus:' .. string.match(old, '^%d+|([^|]*)|'), sid .. SEP .. rid)
+    end
+    local order = upsert(rk, rid, status .. '|' .. b.runs[i + 2])
+    redis.call('ZADD', P .. 'runstatus:' .. status, order, sid .. SEP .. rid)
+  end
+  for i = 1, #b.messages, 2 do upsert(P .. 'msgs:' .. sid, b.messages[i], b.messages[i + 1]) end
+  for i = 1, #b.checkpoints, 2 do upsert(P .. 'cps:' .. sid, b.checkpoints[i], b.checkpoints[i + 1]) end
+  out[#out + 1] = before
+end
+return out
+`;
+
+/** Deletes the sessions ARGV[2..] with everything they own and their index entries; returns the ids that existed. */
+export const DELETE_SCRIPT = `${INDEXING}
+local deleted = {}
+for i = 2, #ARGV do
+  local sid = ARGV[i]
+  if redis.call('EXISTS', P .. 's:' .. sid) == 1 then
+    index(sid, indexed(sid), -1)
+    local runs = redis.call('HGETALL', P .. 'runs:' .. sid)
+    for j = 1, #runs, 2 do
+      local status = string.match(runs[j + 1], '^%d+|([^|]*)|')
+      redis.call('ZREM', P .. 'runstatus:' .. status, sid .. SEP .. runs[j])
+    end
+    redis.call('DEL', P .. 's:' .. sid, P .. 'ev:' .. sid, P .. 'runs:' .. sid, P .. 'msgs:' .. sid,
+      P .. 'cps:' .. sid)
+    deleted[#deleted + 1] = sid
+  end
+end
+return deleted
+`;
+
+/**
+ * Lists (ARGV[2] = 'list') or counts ('count') sessions by walking one index newest first and
+ * checking the other filters on each session's hash. ARGV[3]: JSON array of candidate index keys
+ * (without prefix; the smallest is walked, `idx:all` when empty); ARGV[4]: JSON array of
+ * `[field, JSON value]` pairs flattened; ARGV[5]: JSON array of accepted JSON state values or `[]`
+ * for any; ARGV[6]: the exclusive lex upper bound ('+' for none); ARGV[7]: the most to return.
+ * A list returns the sessions' HGETALL replies, a count the number.
+ */
+export const LIST_SCRIPT = `
+local P = ARGV[1]
+local mode = ARGV[2]
+local candidates = cjson.decode(ARGV[3])
+local checks = cjson.decode(ARGV[4])
+local states = {}
+local anyState = true
+for _, s in ipairs(cjson.decode(ARGV[5])) do states[s] = true; anyState = false end
+local max, limit = ARGV[6], tonumber(ARGV[7])
+
+local key, best = P .. 'idx:all', nil
+for _, k in ipairs(candidates) do
+  local n = redis.call('ZCARD', P .. k)
+  if best == nil or n < best then key, best = P .. k, n end
+end
+
+local fields = { 'state' }
+for i = 1, #checks, 2 do fields[#fields + 1] = checks[i] end
+
+local found, count, offset = {}, 0, 0
+while true do
+  local members = redis.call('ZREVRANGEBYLEX', key, max, '-', 'LIMIT', offset, 200)
+  if #members == 0 then break end
+  offset = offset + #members
+  for _, m in ipairs(members) do
+    local sk = P .. 's:' .. string.sub(m, string.find(m, '\\0', 1, true) + 1)
+    local values = redis.call('HMGET', sk, unpack(fields))
+    local ok = anyState or states[values[1]] == true
+    for i = 2, #fields do
+      if values[i] ~= checks[2 * i - 2] then ok = false end
+    end
+    if ok then
+      count = count + 1
+      if mode == 'list' then
+        found[#found + 1] = redis.call('HGETALL', sk)
+        if #found >= limit then return found end
+      end
+    end
+  end
+end
+if mode == 'count' then return count end
+return found
+`;
+
+/**
+ * Sweep candidates from the sweep indexes, oldest `last_active_at` first. ARGV[2]: the index
+ * ('active' or 'idle'); ARGV[3]: exclusive lex upper bound. Returns `[id, trace_id JSON]` flattened.
+ */
+export const SWEEP_SCRIPT = `
+local P = ARGV[1]
+local members = redis.call('ZRANGEBYLEX', P .. 'sweep:' .. ARGV[2], '-', ARGV[3])
+local out = {}
+for _, m in ipairs(members) do
+  local sid = string.sub(m, string.find(m, '\\0', 1, true) + 1)
+  out[#out + 1] = sid
+  out[#out + 1] = redis.call('HGET', P .. 's:' .. sid, 'trace_id') or 'null'
+end
+return out
+`;
+
+/**
+ * One user's stats, walking only that user's index (ARGV[2]: the user id). Returns three arrays:
+ * the state (JSON) of each session, `[sum of durations in ms, how many were timed]`, and the
+ * status of each of their runs; the store counts them.
+ */
+export const USER_STATS_SCRIPT = `
+local P = ARGV[1]
+local members = redis.call('ZRANGEBYLEX', P .. 'idx:user_id:' .. ARGV[2], '-', '+')
+local states, statuses = {}, {}
+local sum, n = 0, 0
+for _, m in ipairs(members) do
+  local sid = string.sub(m, string.find(m, '\\0', 1, true) + 1)
+  local f = redis.call('HMGET', P .. 's:' .. sid, 'state', '_ca_ms', '_la_ms')
+  states[#states + 1] = f[1]
+  local ca, la = tonumber(f[2]), tonumber(f[3])
+  if ca and la then sum = sum + (la - ca); n = n + 1 end
+  for _, v in ipairs(redis.call('HVALS', P .. 'runs:' .. sid)) do
+    statuses[#statuses + 1] = string.match(v, '^%d+|([^|]*)|')
+  end
+end
+return { states, { tostring(sum), n }, statuses }
+`;

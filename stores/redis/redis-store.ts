@@ -1,0 +1,568 @@
+import { Redis } from 'ioredis';
+import type { StoredCheckpoint } from '../../core/checkpoints/checkpoint.ts';
+import { TributaryError, errorMessage } from '../../core/errors.ts';
+import type { SessionEvent } from '../../core/events/event.ts';
+import { numbered } from '../../core/events/envelope.ts';
+import type { Message } from '../../core/events/message.ts';
+import { RUN_STATUSES } from '../../core/runs/run.ts';
+import type { Run, RunStatus } from '../../core/runs/run.ts';
+import { SESSION_STATES } from '../../core/sessions/session.ts';
+import type { Page, Session, SessionFilter, SessionState } from '../../core/sessions/session.ts';
+import {
+  applyPatch,
+  assertBatchShape,
+  assertLimit,
+  PATCH_KEYS,
+  patchedKeys,
+  sessionAlreadyExists,
+  sessionNotFound,
+} from '../../core/store/batch.ts';
+import { decodeCursor, encodeCursor } from '../../core/store/cursor.ts';
+import { EQUALITY_FILTERS, filterStates } from '../../core/store/session-filter.ts';
+import type {
+  EventBounds,
+  ListSessionsQuery,
+  SessionStore,
+  StatsQuery,
+  StoreStats,
+  SweepCandidate,
+  SweepCandidates,
+  SweepQuery,
+  WriteBatch,
+} from '../../core/store/session-store.ts';
+import {
+  DELETE_SCRIPT,
+  LIST_SCRIPT,
+  SWEEP_SCRIPT,
+  USER_STATS_SCRIPT,
+  WRITE_SCRIPT,
+} from './redis-scripts.ts';
+
+/** The prefix every key gets when none is given (`REDIS_PREFIX`). */
+export const DEFAULT_REDIS_PREFIX = 'tributary:';
+
+export interface RedisStoreOptions {
+  /** `redis://[user:password@]host:port[/db]`; `REDIS_URL`. Ignored when `redis` is given. */
+  url?: string;
+  /** Prepended to every key (`REDIS_PREFIX`); keys under other prefixes are never touched. */
+  prefix?: string;
+  /** A connection to use instead of opening one (the store still quits it on close). */
+  redis?: Redis;
+}
+
+/** What the Lua scripts are called with (see `redis-scripts.ts`); defineCommand adds them at run time. */
+interface ScriptCommands {
+  tributaryWrite(prefix: string, batches: string): Promise<(string | number)[]>;
+  tributaryDelete(prefix: string, ...ids: string[]): Promise<string[]>;
+  tributaryList(
+    prefix: string,
+    mode: 'list' | 'count',
+    candidates: string,
+    checks: string,
+    states: string,
+    max: string,
+    limit: number,
+  ): Promise<string[][] | number>;
+  tributarySweep(prefix: string, index: 'active' | 'idle', max: string): Promise<string[]>;
+  tributaryUserStats(prefix: string, userId: string): Promise<[string[], [string, number], string[]]>;
+}
+
+type ScriptedRedis = Redis & ScriptCommands;
+
+/** A batch as the write script reads it: every value already a string it stores as is. */
+interface ScriptBatch {
+  id: string;
+  /** Field/value pairs of the new session's hash (empty unless it creates). */
+  create?: string[];
+  /** Field/value pairs a patch sets. */
+  patch: string[];
+  /** Event JSON (its seq 0: the stream entry id is the seq, set on read). */
+  events: string[];
+  /** `[id, status, JSON]` triples. */
+  runs: string[];
+  /** `[id, JSON]` pairs. */
+  messages: string[];
+  checkpoints: string[];
+}
+
+/** The Session fields stored in its hash (last_seq is the store's own counter, kept apart). */
+const SESSION_FIELDS = ['id', 'created_at', ...PATCH_KEYS] as const;
+type SessionField = (typeof SESSION_FIELDS)[number];
+/** Lex separator between a sort key and the id: below every character a timestamp holds. */
+const SEP = '\0';
+
+/**
+ * A `SessionStore` on Redis through ioredis, for several gateway processes sharing one Redis.
+ *
+ * - **Atomic batches.** A whole `writeMany` is one Lua script: it checks every batch (creates,
+ *   missing sessions) before writing anything, and takes each event's `seq` from the session's
+ *   `last_seq` inside Redis, so processes appending to one session never make a gap or a duplicate.
+ * - **The event log is a Redis Stream** (`ev:<id>`) whose entry ids are `<seq>-0`. A sorted set of
+ *   JSON would page the same way, but a stream gives `after=` paging by id with `XRANGE` and,
+ *   for the live tail across processes (issue 11 item 4), `XREAD BLOCK` on the very same key;
+ *   trimming old events later is `XTRIM MINID`.
+ * - **Indexes, not key scans.** Listing, counting, caps and stats read sorted sets (`idx:*`, lex
+ *   ordered by `created_at` then id, so cursor pages are `ZREVRANGEBYLEX` ranges), the sweep reads
+ *   `sweep:active|idle` (ordered by `last_active_at`), runs by status `runstatus:*`. The scripts
+ *   keep them in step with every create, patch and delete, so deleting sessions leaves no key but
+ *   the global `order` counter. The key layout is documented in `redis-scripts.ts`.
+ *
+ * Records are JSON in Redis, so every read returns fresh objects (copies by construction).
+ *
+ * @example
+ * ```ts
+ * const store = new RedisStore({ url: 'redis://127.0.0.1:6379', prefix: 'tributary:' });
+ * await store.ping();
+ * const [created] = await store.write({ session_id: s.id, create: s, events: [createdEvent] });
+ * await store.listEvents(s.id, { after: 0, limit: 100 }); // [{ ...createdEvent, seq: 1 }]
+ * await store.close();
+ * ```
+ */
+export class RedisStore implements SessionStore {
+  readonly kind = 'redis';
+  readonly prefix: string;
+  private readonly redis: ScriptedRedis;
+  private closed = false;
+  /** The last connection error ioredis reported, named in STORE_UNAVAILABLE messages. */
+  private lastConnectionError: string | null = null;
+
+  constructor(options: RedisStoreOptions = {}) {
+    this.prefix = options.prefix ?? DEFAULT_REDIS_PREFIX;
+    const redis =
+      options.redis ??
+      new Redis(options.url ?? 'redis://127.0.0.1:6379', {
+        // ioredis reconnects in the background for ever; a call made meanwhile fails after one
+        // retry (about 50 ms) instead of twenty (about 10 s), so callers see STORE_UNAVAILABLE soon.
+        maxRetriesPerRequest: 1,
+      });
+    // Connection errors surface through the calls they fail (STORE_UNAVAILABLE); without a
+    // listener ioredis would also print each reconnect failure as an unhandled error event.
+    redis.on('error', (error: unknown) => {
+      this.lastConnectionError = errorMessage(error);
+    });
+    redis.on('ready', () => {
+      this.lastConnectionError = null;
+    });
+    // ioredis sends each script whole once per connection, then calls it by its SHA (EVALSHA).
+    redis.defineCommand('tributaryWrite', { numberOfKeys: 0, lua: WRITE_SCRIPT });
+    redis.defineCommand('tributaryDelete', { numberOfKeys: 0, lua: DELETE_SCRIPT });
+    redis.defineCommand('tributaryList', { numberOfKeys: 0, lua: LIST_SCRIPT });
+    redis.defineCommand('tributarySweep', { numberOfKeys: 0, lua: SWEEP_SCRIPT });
+    redis.defineCommand('tributaryUserStats', { numberOfKeys: 0, lua: USER_STATS_SCRIPT });
+    this.redis = redis as ScriptedRedis;
+  }
+
+  writeMany(batches: readonly WriteBatch[]): Promise<SessionEvent[][]> {
+    return this.call(async (r) => {
+      // Checked and serialised before Redis sees anything: a bad record writes nothing.
+      for (const batch of batches) assertBatchShape(batch);
+      const prepared = batches.map(toScriptBatch);
+      const [status, ...before] = await r.tributaryWrite(this.prefix, JSON.stringify(prepared));
+      if (status === 'EXISTS') throw sessionAlreadyExists(String(before[0]));
+      if (status === 'NOT_FOUND') throw sessionNotFound(String(before[0]));
+      // Parsed back from the JSON stored, so the events returned are exactly those a read gives,
+      // and share nothing with the caller's drafts.
+      return prepared.map((batch, i) =>
+        batch.events.map((json, j): SessionEvent => ({
+          ...parseEvent(json),
+          seq: Number(before[i]) + j + 1,
+        })),
+      );
+    });
+  }
+
+  async write(batch: WriteBatch): Promise<SessionEvent[]> {
+    const [events] = await this.writeMany([batch]);
+    return events ?? [];
+  }
+
+  getSession(id: string): Promise<Session | null> {
+    return this.call(async (r) => sessionFromHash(await r.hgetall(this.key('s', id))));
+  }
+
+  listSessions(query: ListSessionsQuery): Promise<Page<Session>> {
+    return this.call(async (r) => {
+      assertLimit(query.limit);
+      const after = query.cursor ? decodeCursor(query.cursor) : null;
+      const plan = planFilter(query);
+      if (plan === null) return { items: [], next_cursor: null };
+      const max = after ? `(${after.created_at}${SEP}${after.id}` : '+';
+      // One more than asked for tells whether another page exists.
+      const reply = await r.tributaryList(this.prefix, 'list', ...plan, max, query.limit + 1);
+      const sessions = (reply as string[][]).map(pairsToObject).map(sessionFromHash);
+      const items = sessions.filter((s): s is Session => s !== null).slice(0, query.limit);
+      const last = items.at(-1);
+      return { items, next_cursor: sessions.length > query.limit && last ? encodeCursor(last) : null };
+    });
+  }
+
+  countSessions(filter: SessionFilter): Promise<number> {
+    return this.call(async (r) => {
+      const plan = planFilter(filter);
+      if (plan === null) return 0;
+      const equalities = EQUALITY_FILTERS.filter((key) => filter[key] !== undefined);
+      const states = filterStates(filter);
+      // When one kind of index says it all, the count is the size of its sets: no walk.
+      if (equalities.length === 0) {
+        const keys = states === undefined ? ['idx:all'] : [...new Set(states)].map((s) => `idx:state:${s}`);
+        return this.sumCards(r, keys);
+      }
+      if (equalities.length === 1 && states === undefined)
+        return this.sumCards(r, JSON.parse(plan[0]) as string[]);
+      return (await r.tributaryList(this.prefix, 'count', ...plan, '+', 0)) as number;
+    });
+  }
+
+  deleteSessions(ids: readonly string[]): Promise<string[]> {
+    return this.call(async (r) => {
+      const distinct = [...new Set(ids)];
+      if (distinct.length === 0) return [];
+      return r.tributaryDelete(this.prefix, ...distinct);
+    });
+  }
+
+  sweepCandidates(query: SweepQuery): Promise<SweepCandidates> {
+    return this.call(async (r) => {
+      const due = async (index: 'active' | 'idle', before: string | null) =>
+        toCandidates(await r.tributarySweep(this.prefix, index, before === null ? '+' : `(${before}`));
+      // With force every free active/idle session expires at once, so nothing is left to idle first.
+      if (query.force) {
+        const [active, idle] = await Promise.all([due('active', null), due('idle', null)]);
+        return { toIdle: [], toExpire: [...active, ...idle] };
+      }
+      const [toIdle, toExpire] = await Promise.all([
+        due('active', query.idleBefore),
+        due('idle', query.expireBefore),
+      ]);
+      return { toIdle, toExpire };
+    });
+  }
+
+  getRun(sessionId: string, runId: string): Promise<Run | null> {
+    return this.call(async (r) => {
+      const value = await r.hget(this.key('runs', sessionId), runId);
+      return value === null ? null : parseOrdered<Run>(value, 2).record;
+    });
+  }
+
+  listRuns(sessionId: string): Promise<Run[]> {
+    return this.call(async (r) =>
+      byCreatedThenOrder(Object.values(await r.hgetall(this.key('runs', sessionId))), 2),
+    );
+  }
+
+  listRunsByStatus(statuses: readonly RunStatus[]): Promise<Run[]> {
+    return this.call(async (r) => {
+      const wanted = new Set(statuses);
+      const replies = await Promise.all([...wanted].map((s) => r.zrange(this.key('runstatus', s), 0, -1)));
+      // A run that changed status between two reads shows up in both sets: count it once.
+      const members = [...new Set(replies.flat())];
+      if (members.length === 0) return [];
+      const pipeline = r.pipeline();
+      for (const member of members) {
+        const [sessionId = '', runId = ''] = member.split(SEP);
+        pipeline.hget(this.key('runs', sessionId), runId);
+      }
+      const values = ((await pipeline.exec()) ?? []).map(([error, value]) => {
+        if (error) throw error;
+        return value as string | null;
+      });
+      // The runs are read after the index: keep only those still in a wanted status.
+      const runs = byCreatedThenOrder<Run>(
+        values.filter((v): v is string => v !== null),
+        2,
+      );
+      return runs.filter((run) => wanted.has(run.status));
+    });
+  }
+
+  listEvents(sessionId: string, query: { after: number; limit: number }): Promise<SessionEvent[]> {
+    return this.call(async (r) => {
+      assertLimit(query.limit);
+      if (query.after === Infinity) return [];
+      // `seq > after`, as the other stores read it: a fraction rounds down, anything below 0 (or NaN) means all.
+      const start = query.after >= 0 ? `${Math.floor(query.after) + 1}-0` : '-';
+      const entries = await r.xrange(this.key('ev', sessionId), start, '+', 'COUNT', query.limit);
+      return entries.map(([id, fields]) => eventFromEntry(id, fields));
+    });
+  }
+
+  eventBounds(sessionId: string): Promise<EventBounds> {
+    return this.call(async (r) => {
+      const [last, first] = await Promise.all([
+        r.hget(this.key('s', sessionId), 'last_seq'),
+        r.xrange(this.key('ev', sessionId), '-', '+', 'COUNT', 1),
+      ]);
+      const firstId = first[0]?.[0];
+      return { first_seq: firstId ? seqOf(firstId) : 0, last_seq: last === null ? 0 : Number(last) };
+    });
+  }
+
+  listMessages(sessionId: string): Promise<Message[]> {
+    return this.call(async (r) =>
+      Object.values(await r.hgetall(this.key('msgs', sessionId)))
+        .map((v) => parseOrdered<Message>(v, 1))
+        .sort((a, b) => a.order - b.order)
+        .map((m) => m.record),
+    );
+  }
+
+  listCheckpoints(sessionId: string): Promise<StoredCheckpoint[]> {
+    return this.call(async (r) =>
+      byCreatedThenOrder(Object.values(await r.hgetall(this.key('cps', sessionId))), 1),
+    );
+  }
+
+  getCheckpoint(sessionId: string, checkpointId: string): Promise<StoredCheckpoint | null> {
+    return this.call(async (r) => {
+      const value = await r.hget(this.key('cps', sessionId), checkpointId);
+      return value === null ? null : parseOrdered<StoredCheckpoint>(value, 1).record;
+    });
+  }
+
+  async latestCheckpoint(sessionId: string): Promise<StoredCheckpoint | null> {
+    return (await this.listCheckpoints(sessionId)).at(-1) ?? null;
+  }
+
+  deleteCheckpoints(sessionId: string, checkpointId?: string): Promise<number> {
+    return this.call(async (r) => {
+      const key = this.key('cps', sessionId);
+      if (checkpointId !== undefined) return r.hdel(key, checkpointId);
+      // HLEN and DEL in one transaction, so the count is of what was deleted.
+      const reply = await r.multi().hlen(key).del(key).exec();
+      return Number(reply?.[0]?.[1] ?? 0);
+    });
+  }
+
+  stats(query: StatsQuery = {}): Promise<StoreStats> {
+    return this.call(async (r) => {
+      const sessions_by_state = countBy<SessionState>(SESSION_STATES);
+      const runs_by_status = countBy<RunStatus>(RUN_STATUSES);
+      if (query.user_id !== undefined) {
+        const [states, [sum, timed], statuses] = await r.tributaryUserStats(this.prefix, query.user_id);
+        for (const raw of states) {
+          const state = parseJson(raw) as SessionState;
+          if (state in sessions_by_state) sessions_by_state[state] += 1;
+        }
+        for (const status of statuses) if (status in runs_by_status) runs_by_status[status as RunStatus] += 1;
+        return { sessions_by_state, avg_session_duration_s: average(Number(sum), timed), runs_by_status };
+      }
+      // One MULTI: every count from the same moment.
+      const multi = r.multi();
+      for (const state of SESSION_STATES) multi.zcard(this.key('idx', 'state', state));
+      for (const status of RUN_STATUSES) multi.zcard(this.key('runstatus', status));
+      multi.get(this.key('stats', 'dur_sum')).get(this.key('stats', 'dur_n'));
+      const replies = ((await multi.exec()) ?? []).map(([error, value]) => {
+        if (error) throw error;
+        return value;
+      });
+      SESSION_STATES.forEach((state, i) => (sessions_by_state[state] = Number(replies[i])));
+      RUN_STATUSES.forEach(
+        (status, i) => (runs_by_status[status] = Number(replies[SESSION_STATES.length + i])),
+      );
+      const [sum, timed] = replies.slice(-2).map((v) => Number(v ?? 0));
+      return { sessions_by_state, avg_session_duration_s: average(sum ?? 0, timed ?? 0), runs_by_status };
+    });
+  }
+
+  ping(): Promise<void> {
+    return this.call(async (r) => {
+      await r.ping();
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.redis.quit();
+    } catch {
+      // Already disconnected: nothing left to close.
+      this.redis.disconnect();
+    }
+  }
+
+  /** A key under this store's prefix: `key('s', id)` is `<prefix>s:<id>`. */
+  private key(...parts: string[]): string {
+    return this.prefix + parts.join(':');
+  }
+
+  private async sumCards(r: Redis, keys: readonly string[]): Promise<number> {
+    const cards = await Promise.all(keys.map((k) => r.zcard(this.prefix + k)));
+    return cards.reduce((a, b) => a + b, 0);
+  }
+
+  /** Runs `work` on the open connection; Redis failures become STORE_UNAVAILABLE, bad stored data STORE_CORRUPT. */
+  private async call<T>(work: (redis: ScriptedRedis) => Promise<T>): Promise<T> {
+    if (this.closed) throw new TributaryError('STORE_UNAVAILABLE', 'redis store is closed');
+    try {
+      return await work(this.redis);
+    } catch (error) {
+      if (error instanceof TributaryError) throw error;
+      // Unparsable JSON, or a key of the wrong type under our prefix: that record is corrupt, Redis is fine.
+      if (error instanceof SyntaxError || /^WRONGTYPE/.test(errorMessage(error)))
+        throw new TributaryError('STORE_CORRUPT', `redis: ${errorMessage(error)}`, { cause: error });
+      const last =
+        this.lastConnectionError === null ? '' : ` (last connection error: ${this.lastConnectionError})`;
+      throw new TributaryError('STORE_UNAVAILABLE', `redis: ${errorMessage(error)}${last}`, { cause: error });
+    }
+  }
+}
+
+/**
+ * How the list script walks a filter: `[candidate index keys, field checks, states]` as the JSON
+ * strings it takes, or `null` when the filter matches nothing (an empty state list).
+ * Every filter that has an index is a candidate; the script walks the smallest and checks the rest.
+ */
+function planFilter(filter: SessionFilter): [string, string, string] | null {
+  const states = filterStates(filter);
+  if (states !== undefined && states.length === 0) return null;
+  const candidates: string[] = [];
+  const checks: string[] = [];
+  for (const key of EQUALITY_FILTERS) {
+    const value = filter[key];
+    if (value === undefined) continue;
+    candidates.push(`idx:${key}:${value}`);
+    checks.push(key, JSON.stringify(value));
+  }
+  const distinct = states === undefined ? [] : [...new Set(states)];
+  if (distinct.length === 1) candidates.push(`idx:state:${distinct[0]}`);
+  return [
+    JSON.stringify(candidates),
+    JSON.stringify(checks),
+    JSON.stringify(distinct.map((s) => JSON.stringify(s))),
+  ];
+}
+
+/** A batch as the write script takes it: strings only, so Lua's cjson never re-encodes a record. */
+function toScriptBatch(batch: WriteBatch): ScriptBatch {
+  const patch = batch.patch ?? {};
+  const out: ScriptBatch = {
+    id: batch.session_id,
+    patch: [],
+    // numbered() keeps envelope fields only; the seq it gets here is replaced by the entry id on read.
+    events: (batch.events ?? []).map((e) => JSON.stringify(numbered(e, 0))),
+    runs: (batch.runs ?? []).flatMap((run) => [run.id, run.status, JSON.stringify(normalizeRun(run))]),
+    messages: (batch.messages ?? []).flatMap((m) => [m.id, JSON.stringify(normalizeMessage(m))]),
+    checkpoints: (batch.checkpoints ?? []).flatMap((c) => [c.id, JSON.stringify(normalizeCheckpoint(c))]),
+  };
+  if (batch.create) {
+    const session = applyPatch(batch.create, patch);
+    out.create = [
+      ...SESSION_FIELDS.flatMap((field) => [field, encodeField(field, session[field])]),
+      '_ca_ms',
+      msOf(session.created_at),
+      '_la_ms',
+      msOf(session.last_active_at),
+    ];
+  } else {
+    for (const key of patchedKeys(patch)) out.patch.push(key, encodeField(key, patch[key]));
+    if (patch.last_active_at !== undefined) out.patch.push('_la_ms', msOf(patch.last_active_at));
+  }
+  return out;
+}
+
+/** A field as its hash stores it: JSON, with the defaults the SQL store gives missing values. */
+function encodeField(field: SessionField, value: unknown): string {
+  if (value !== undefined && value !== null) return JSON.stringify(value);
+  if (field === 'metadata' || field === 'data') return '{}';
+  if (field === 'usage') return JSON.stringify({ tokens_in: 0, tokens_out: 0 });
+  if (field === 'run_count') return '0';
+  return 'null';
+}
+
+/** Epoch ms for the duration stats; `x` (which Lua's tonumber refuses) when the text is no date. */
+function msOf(iso: string): string {
+  const ms = Date.parse(iso);
+  return Number.isFinite(ms) ? String(ms) : 'x';
+}
+
+function sessionFromHash(hash: Record<string, string>): Session | null {
+  if (hash.id === undefined) return null;
+  const session: Record<string, unknown> = { last_seq: Number(hash.last_seq ?? 0) };
+  for (const field of SESSION_FIELDS) session[field] = parseJson(hash[field] ?? 'null');
+  return session as unknown as Session;
+}
+
+function pairsToObject(pairs: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < pairs.length; i += 2) out[pairs[i] as string] = pairs[i + 1] as string;
+  return out;
+}
+
+function eventFromEntry(id: string, fields: readonly string[]): SessionEvent {
+  const json = fields[fields.indexOf('e') + 1];
+  if (json === undefined) throw new SyntaxError(`event ${id} has no body`);
+  return { ...parseEvent(json), seq: seqOf(id) };
+}
+
+function parseEvent(json: string): SessionEvent {
+  return parseJson(json) as SessionEvent;
+}
+
+function seqOf(streamId: string): number {
+  return Number(streamId.slice(0, streamId.indexOf('-')));
+}
+
+/** Splits `<order>|[<status>|]<JSON>` (`skip` = how many `|`-separated parts precede the JSON). */
+function parseOrdered<T>(value: string, skip: number): { order: number; record: T } {
+  let at = -1;
+  for (let i = 0; i < skip; i++) {
+    at = value.indexOf('|', at + 1);
+    if (at < 0) throw new SyntaxError('stored record has no order prefix');
+  }
+  return { order: Number(value.slice(0, value.indexOf('|'))), record: parseJson(value.slice(at + 1)) as T };
+}
+
+/** Oldest first: by `created_at`, then by insertion (what the SQL store's rowid gives). */
+function byCreatedThenOrder<T extends { created_at: string }>(values: readonly string[], skip: number): T[] {
+  return values
+    .map((v) => parseOrdered<T>(v, skip))
+    .sort(
+      (a, b) =>
+        (a.record.created_at < b.record.created_at
+          ? -1
+          : a.record.created_at > b.record.created_at
+            ? 1
+            : 0) || a.order - b.order,
+    )
+    .map((x) => x.record);
+}
+
+function toCandidates(flat: readonly string[]): SweepCandidate[] {
+  const out: SweepCandidate[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2)
+    out.push({ id: flat[i] as string, trace_id: parseJson(flat[i + 1] as string) as string | null });
+  return out;
+}
+
+function normalizeRun(r: Run): Run {
+  return {
+    ...r,
+    result: r.result ?? null,
+    error: r.error ?? null,
+    started_at: r.started_at ?? null,
+    finished_at: r.finished_at ?? null,
+    duration_ms: r.duration_ms ?? null,
+  };
+}
+
+function normalizeMessage(m: Message): Message {
+  return { ...m, run_id: m.run_id ?? null, tool: m.tool ?? null };
+}
+
+function normalizeCheckpoint(c: StoredCheckpoint): StoredCheckpoint {
+  return { ...c, run_id: c.run_id ?? null, label: c.label ?? null };
+}
+
+function average(sumMs: number, count: number): number {
+  return count === 0 ? 0 : sumMs / count / 1000;
+}
+
+function countBy<K extends string>(keys: readonly K[]): Record<K, number> {
+  return Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
+}
+
+function parseJson(text: string): unknown {
+  return JSON.parse(text) as unknown;
+}
