@@ -35,6 +35,8 @@ export interface RuntimeOptions {
   config: RuntimeConfig;
   store: SessionStore;
   plugins?: readonly Plugin[];
+  /** A registry already built and validated from the plugins (the platform checks one before it opens the store); replaces `plugins`. */
+  registry?: PluginRegistry;
   telemetry?: Telemetry;
   /** Where core logs (pino fits); default {@link silentLogger}. */
   logger?: Logger;
@@ -99,7 +101,7 @@ export class Runtime {
       maxPerUser: config.MAX_SESSIONS_PER_USER,
       capPolicy: config.SESSION_CAP_POLICY,
     };
-    this.registry = new PluginRegistry().register(...(options.plugins ?? [])).validate();
+    this.registry = options.registry ?? new PluginRegistry().register(...(options.plugins ?? [])).validate();
     this.events = new EventHub(store, config.HISTORY_LIMIT);
     this.log = new EventLog(store, this.events);
     this.approvals = new ApprovalBook();

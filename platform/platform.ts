@@ -90,7 +90,7 @@ export async function startPlatform(
       }),
       ...(await loadPlugins(config.PLUGINS)),
     ];
-    assertDefaultFlow(plugins, config.DEFAULT_FLOW);
+    const registry = validatedRegistry(plugins, config.DEFAULT_FLOW);
 
     // The port is bound before the store is opened: a second start on a taken port stops here,
     // before it could touch (recover) the runs of the process already serving.
@@ -108,7 +108,7 @@ export async function startPlatform(
     const store = options.store ?? (await openStore(config));
     stops.push('store', () => store.close());
     const telemetry = options.telemetry ?? otelTelemetryIfEnabled();
-    const runtime = await Runtime.start({ config, store, plugins, logger, telemetry });
+    const runtime = await Runtime.start({ config, store, registry, logger, telemetry });
     // The runtime closes the store it was given.
     stops.replaceLast('runtime', () => runtime.shutdown());
     // Metrics (and `GET /metrics` with METRICS_PROMETHEUS); they stop, and buffered spans go out, after
@@ -196,9 +196,12 @@ class StopList {
   }
 }
 
-/** The flow of runs that name none must exist, or every such run would fail later. */
-function assertDefaultFlow(plugins: readonly Plugin[], defaultFlow: string): void {
-  // Registering validates every plugin (schemas, duplicates, dependencies) before anything is written.
+/**
+ * The plugins registered and validated (schemas, duplicates, dependencies) before anything is written,
+ * with DEFAULT_FLOW among the flows, or every run that names none would fail later. The runtime uses
+ * this registry as it is.
+ */
+function validatedRegistry(plugins: readonly Plugin[], defaultFlow: string): PluginRegistry {
   const registry = new PluginRegistry().register(...plugins).validate();
   if (!registry.hasFlow(defaultFlow)) {
     const flows = registry.flows().map((flow) => flow.name);
@@ -208,6 +211,7 @@ function assertDefaultFlow(plugins: readonly Plugin[], defaultFlow: string): voi
       { field: 'DEFAULT_FLOW' },
     );
   }
+  return registry;
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {
