@@ -69,10 +69,12 @@ export { MESSAGE_ROLES } from './events/message.ts';
 export type { Message, MessageRole } from './events/message.ts';
 export type { Checkpoint, StoredCheckpoint } from './checkpoints/checkpoint.ts';
 
-// Input checks transports share with core: one ajv setup, its coded errors, the JSON depth limit.
+// Input checks transports share with core: one ajv setup, its coded errors, the JSON depth limit,
+// the seq cursor rule.
 export { compileSchema, createAjv, fieldErrors, validationError } from './plugins/schema-validator.ts';
 export type { ErrorObject, FieldError, ValidateFunction } from './plugins/schema-validator.ts';
 export { assertJsonDepth, MAX_JSON_DEPTH } from './events/json-depth.ts';
+export { assertSeqCursor } from './events/seq-cursor.ts';
 
 // Redaction: which keys are secrets, for events, checkpoints and telemetry attributes alike.
 export { isSecretKey, REDACTED, redact } from './events/redact.ts';

@@ -1,4 +1,4 @@
-import { TributaryError, type Session } from '../../core/index.ts';
+import { assertSeqCursor, type Session } from '../../core/index.ts';
 import { streamSse } from '../http/sse.ts';
 import type { Handlers } from '../http/operation-types.ts';
 import type { HandlerDeps } from './context.ts';
@@ -8,18 +8,9 @@ type EventHandlers = Pick<Handlers, 'listEvents' | 'streamEvents' | 'listMessage
 /** Stored events per read while a stream catches up (each page is sent with back-pressure). */
 const CATCH_UP_PAGE = 100;
 
-/**
- * The one cursor rule of every transport (REST `after`, SSE `Last-Event-ID` / `after`, Socket.IO
- * `after_seq`): a seq past the session's last event was never issued, so it is refused rather than
- * waited on; `after` equal to `last_seq` is a caught-up reader.
- */
+/** Core's cursor rule, for a session read by the binder. */
 function checkCursor(session: Session, after: number, name: string, field: string): void {
-  if (after > session.last_seq)
-    throw new TributaryError(
-      'INVALID_CURSOR',
-      `${name} ${after} is past the last event of session ${session.id} (seq ${session.last_seq})`,
-      { field },
-    );
+  assertSeqCursor(session.id, session.last_seq, after, name, field);
 }
 
 export function eventHandlers(deps: HandlerDeps): EventHandlers {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { KeyedQueue, TributaryError, type Runtime } from '../../core/index.ts';
+import { assertSeqCursor, KeyedQueue, type Runtime } from '../../core/index.ts';
 import { isServerFault, toAckError } from './ack-error.ts';
 import type { BridgeSocket } from './bridge-server.ts';
 import { sessionRoom, type Ack, type CancelResult, type SubscribeResult } from './protocol.ts';
@@ -76,12 +76,7 @@ export function registerSocketCommands(socket: BridgeSocket, deps: SocketCommand
       order.run(session_id, async () => {
         await readableSession(runtime, user(), session_id);
         const { recovered, last_seq: stored } = await runtime.events.history(session_id, after_seq);
-        if (after_seq > stored)
-          throw new TributaryError(
-            'INVALID_CURSOR',
-            `after_seq ${after_seq} is past the last event of session ${session_id} (seq ${stored})`,
-            { field: 'after_seq' },
-          );
+        assertSeqCursor(session_id, stored, after_seq, 'after_seq', 'after_seq');
         const room = sessionRoom(session_id);
         const last_seq = await channels.subscribe(
           session_id,
