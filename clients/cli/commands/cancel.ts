@@ -51,7 +51,7 @@ async function cancelActive(globals: ReturnType<typeof globalOptions>, sessionId
       'cancel',
       globals.url,
     );
-    if (!ack.ok) throw new ApiError(ack.error?.message ?? 'cancel refused', ack.error?.code ?? 'UNKNOWN');
+    if (!ack.ok) throw new ApiError(ack.error.message, ack.error.code);
     return ack.run_id;
   } finally {
     socket.close();
