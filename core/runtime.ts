@@ -142,12 +142,24 @@ export class Runtime {
     });
   }
 
-  /** Registers plugins (a bad one throws its coded error), recovers interrupted runs, starts the sweeper. */
+  /**
+   * Registers plugins (a bad one throws its coded error), recovers interrupted runs, starts the sweeper.
+   * On a shared store (Redis) the runs left `queued` or `running` may be other live processes' own, so
+   * none is recovered here: a run of a process that died stays `running` until worker-loss
+   * detection (distributed runs) ends it.
+   */
   static async start(options: RuntimeOptions): Promise<Runtime> {
     const runtime = new Runtime(options.store, options);
-    const interrupted = await runtime.runs.recoverInterrupted();
-    if (interrupted > 0)
-      runtime.logger.warn({ interrupted }, 'runs interrupted by the last stop were marked failed');
+    if (options.store.shared) {
+      runtime.logger.info(
+        { store: options.store.kind },
+        'shared store: interrupted runs are not recovered at start (other processes may be running them)',
+      );
+    } else {
+      const interrupted = await runtime.runs.recoverInterrupted();
+      if (interrupted > 0)
+        runtime.logger.warn({ interrupted }, 'runs interrupted by the last stop were marked failed');
+    }
     if (options.sweep !== false) runtime.sweeper.start();
     return runtime;
   }

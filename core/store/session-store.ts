@@ -82,6 +82,11 @@ export interface EventBounds {
  */
 export interface SessionStore {
   readonly kind: string;
+  /**
+   * True when other processes may use the same data at the same time (Redis): a run queued or
+   * running in the store may then be another live process's, so start-up recovery leaves it alone.
+   */
+  readonly shared: boolean;
   /** Applies each batch atomically, in order, and returns the numbered events of each. */
   writeMany(batches: readonly WriteBatch[]): Promise<SessionEvent[][]>;
   write(batch: WriteBatch): Promise<SessionEvent[]>;

@@ -72,6 +72,8 @@ interface SessionRecord {
  */
 export class MemoryStore implements SessionStore {
   readonly kind = 'memory';
+  /** One process's memory: nothing else reads it. */
+  readonly shared = false;
   private records = new Map<string, SessionRecord>();
   /** Indexes, so the per-user cap count and the sweep do not walk every session. */
   private byUser = new Map<string, Set<SessionRecord>>();

@@ -120,6 +120,8 @@ const SEP = '\0';
  */
 export class RedisStore implements SessionStore {
   readonly kind = 'redis';
+  /** Several gateway processes use one Redis: runs stored as running may be another process's. */
+  readonly shared = true;
   readonly prefix: string;
   private readonly redis: ScriptedRedis;
   private closed = false;

@@ -78,6 +78,8 @@ interface SessionWhere {
  */
 export class SqliteStore implements SessionStore {
   readonly kind = 'sqlite';
+  /** The file is owned by one process at a time (`sqlite-lock.ts`). */
+  readonly shared = false;
   private readonly statements: Statements;
   /** Listing statements vary with the filters given; there are few combinations, each prepared once. */
   private readonly listingStatements = new Map<
