@@ -5,6 +5,7 @@ import { Checkpoints } from './checkpoints/checkpoints.ts';
 import type { Config } from './config.ts';
 import { EventHub } from './events/event-hub.ts';
 import { EventLog } from './events/event-log.ts';
+import type { EventBus } from './ports/event-bus.ts';
 import type { Plugin } from './plugins/plugin.ts';
 import { PluginRegistry } from './plugins/plugin-registry.ts';
 import type { RunStatus } from './runs/run.ts';
@@ -40,6 +41,11 @@ export interface RuntimeOptions {
   telemetry?: Telemetry;
   /** Where core logs (pino fits); default {@link silentLogger}. */
   logger?: Logger;
+  /**
+   * How committed events reach live listeners: in-process by default; a cross-process bus (e.g.
+   * `RedisEventBus`) when several processes share the store. The caller owns and closes it.
+   */
+  bus?: EventBus;
   /** The fetch tools use (tests and the HTTP kit may pass their own). */
   fetch?: typeof fetch;
   /** Start the TTL sweeper's timer (default true; tests call `sweeper.sweep()` themselves). */
@@ -102,7 +108,7 @@ export class Runtime {
       capPolicy: config.SESSION_CAP_POLICY,
     };
     this.registry = options.registry ?? new PluginRegistry().register(...(options.plugins ?? [])).validate();
-    this.events = new EventHub(store, config.HISTORY_LIMIT);
+    this.events = new EventHub(store, config.HISTORY_LIMIT, options.bus);
     this.log = new EventLog(store, this.events);
     this.approvals = new ApprovalBook();
     // Called only once requests come in, by when `runs` exists.

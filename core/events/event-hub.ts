@@ -1,6 +1,6 @@
 import { EMPTY, type Observable, concatMap, defer, expand, from, takeWhile } from 'rxjs';
 import type { SessionEvent } from './event.ts';
-import { replayThenLive } from '../operators/replay-then-live.ts';
+import { replayThenLive, type GapFiller } from '../operators/replay-then-live.ts';
 import type { SessionStore } from '../store/session-store.ts';
 import type { EventBus } from '../ports/event-bus.ts';
 import { InProcessEventBus } from './in-process-event-bus.ts';
@@ -27,14 +27,20 @@ export interface HistoryInfo {
 export class EventHub {
   private readonly windows = new Map<string, SessionEvent[]>();
 
+  /** The window's size; 0 when the bus is cross-process (this process sees only some of the writes). */
+  private readonly historyLimit: number;
+
   constructor(
     private readonly store: SessionStore,
-    private readonly historyLimit: number,
+    historyLimit: number,
     private readonly bus: EventBus = new InProcessEventBus(),
-  ) {}
+  ) {
+    this.historyLimit = bus.crossProcess ? 0 : historyLimit;
+  }
 
   /** Adds committed events (in seq order) to the window and to live listeners. */
   publish(events: readonly SessionEvent[]): void {
+    if (this.historyLimit === 0) return this.bus.publish(events);
     for (const event of events) {
       const window = this.windows.get(event.session_id) ?? [];
       if (window.length === 0) this.windows.set(event.session_id, window);
@@ -58,10 +64,17 @@ export class EventHub {
     return this.bus.all$();
   }
 
-  /** Stored events with `seq > afterSeq`, then live ones, with no gap and no duplicate. */
+  /**
+   * Stored events with `seq > afterSeq`, then live ones, with no gap and no duplicate (a gap a
+   * cross-process bus leaves is read from the store).
+   */
   events$(sessionId: string, afterSeq = 0): Observable<SessionEvent> {
+    // An in-process bus never skips: no filler, no check.
+    const fill: GapFiller<SessionEvent> | undefined = this.bus.crossProcess
+      ? (after, through) => this.stored$(sessionId, after).pipe(takeWhile((event) => event.seq <= through))
+      : undefined;
     return defer(() =>
-      replayThenLive(this.stored$(sessionId, afterSeq), this.bus.events$(sessionId), afterSeq),
+      replayThenLive(this.stored$(sessionId, afterSeq), this.bus.events$(sessionId), afterSeq, fill),
     );
   }
 

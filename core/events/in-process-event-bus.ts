@@ -15,6 +15,7 @@ import type { SessionEvent } from './event.ts';
  * ```
  */
 export class InProcessEventBus implements EventBus {
+  readonly crossProcess = false;
   private readonly live = new Map<string, Subject<SessionEvent>>();
   private readonly listeners = new Map<string, number>();
   private readonly everything = new Subject<SessionEvent>();

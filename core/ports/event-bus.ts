@@ -9,6 +9,10 @@ import type { SessionEvent } from '../events/event.ts';
  *
  * Contract: per session, events arrive in `seq` order; no replay (a subscriber sees only what is
  * published after it subscribed); a session's stream costs nothing while nobody listens.
+ * A `crossProcess` bus also carries what other processes commit; it may then skip events (a lost
+ * connection) or repeat one, and the hub fills every gap in `seq` from the store. Such a bus must
+ * emit a session's newest stored event whenever it (re)starts listening to it, so that a gap at
+ * the end of a stream is found too.
  *
  * @example
  * ```ts
@@ -18,13 +22,15 @@ import type { SessionEvent } from '../events/event.ts';
  * ```
  */
 export interface EventBus {
+  /** True when events committed by other processes arrive too (see the contract above). */
+  readonly crossProcess: boolean;
   /** Delivers committed events, in each session's `seq` order, to live listeners. */
   publish(events: readonly SessionEvent[]): void;
   /** One session's events as they are published, from now on; completes on {@link EventBus.close}. */
   events$(sessionId: string): Observable<SessionEvent>;
-  /** Every session's events as they are published, for process-wide observers (metrics). */
+  /** This process's published events of every session, for process-wide observers (metrics). */
   all$(): Observable<SessionEvent>;
-  /** Completes the session's live stream (session expired or deleted). */
+  /** Completes the session's live stream, in every process the bus reaches (session expired or deleted). */
   close(sessionId: string): void;
   /** Live subscriptions to one session, or to all sessions together (leak checks, metrics). */
   subscriberCount(sessionId?: string): number;

@@ -19,6 +19,8 @@
  *   P order                global counter: insertion order of runs, messages and checkpoints
  *   P stats:dur_sum|dur_n  global counters: sum of session durations (ms) and how many are timed
  *                          (both deleted when that count falls to 0)
+ *   P live:<id>            pub/sub channel (no key): each committed batch's events as
+ *                          `<node>|<first seq>|[<event JSON>,…]`, and `<node>|close` (RedisEventBus)
  * Empty sorted sets and hashes vanish by themselves, so a deleted session leaves no index key.
  */
 
@@ -73,7 +75,8 @@ end
 
 /**
  * Applies every batch of one `writeMany` call, or none: it checks them all before writing.
- * ARGV[2] is a JSON array of batches as `toScriptBatch` builds them. Returns `{'OK', before...}`
+ * ARGV[2] is a JSON array of batches as `toScriptBatch` builds them; ARGV[3], the writing store's
+ * node id, makes it publish each batch's events on `live:<id>`. Returns `{'OK', before...}`
  * (per batch, the session's last_seq before its events) or `{'EXISTS'|'NOT_FOUND', id}`.
  */
 export const WRITE_SCRIPT = `${INDEXING}
@@ -125,6 +128,11 @@ for _, b in ipairs(batches) do
     local ek = P .. 'ev:' .. sid
     for j, e in ipairs(b.events) do redis.call('XADD', ek, string.format('%d-0', before + j), 'e', e) end
     redis.call('HSET', sk, 'last_seq', before + #b.events)
+    -- Published inside the commit, so every process hears a session's events in seq order.
+    if ARGV[3] then
+      redis.call('PUBLISH', P .. 'live:' .. sid,
+        ARGV[3] .. '|' .. (before + 1) .. '|[' .. table.concat(b.events, ',') .. ']')
+    end
   end
   local rk = P .. 'runs:' .. sid
   for i = 1, #b.runs, 3 do

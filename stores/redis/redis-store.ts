@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { StoredCheckpoint } from '../../core/checkpoints/checkpoint.ts';
 import { TributaryError, errorMessage } from '../../core/errors.ts';
@@ -52,7 +53,7 @@ export interface RedisStoreOptions {
 
 /** What the Lua scripts are called with (see `redis-scripts.ts`); defineCommand adds them at run time. */
 interface ScriptCommands {
-  tributaryWrite(prefix: string, batches: string): Promise<(string | number)[]>;
+  tributaryWrite(prefix: string, batches: string, node: string): Promise<(string | number)[]>;
   tributaryDelete(prefix: string, ...ids: string[]): Promise<string[]>;
   tributaryList(
     prefix: string,
@@ -123,7 +124,10 @@ export class RedisStore implements SessionStore {
   /** Several gateway processes use one Redis: runs stored as running may be another process's. */
   readonly shared = true;
   readonly prefix: string;
-  private readonly redis: ScriptedRedis;
+  /** This store's id on the live channels: a {@link RedisEventBus} skips what its own store published. */
+  readonly node = randomUUID();
+  /** @internal The store's connection, shared with its {@link RedisEventBus} for reads and publishes. */
+  readonly redis: ScriptedRedis;
   private closed = false;
   /** The last connection error ioredis reported, named in STORE_UNAVAILABLE messages. */
   private lastConnectionError: string | null = null;
@@ -159,7 +163,7 @@ export class RedisStore implements SessionStore {
       // Checked and serialised before Redis sees anything: a bad record writes nothing.
       for (const batch of batches) assertBatchShape(batch);
       const prepared = batches.map(toScriptBatch);
-      const [status, ...before] = await r.tributaryWrite(this.prefix, JSON.stringify(prepared));
+      const [status, ...before] = await r.tributaryWrite(this.prefix, JSON.stringify(prepared), this.node);
       if (status === 'EXISTS') throw sessionAlreadyExists(String(before[0]));
       if (status === 'NOT_FOUND') throw sessionNotFound(String(before[0]));
       // Parsed back from the JSON stored, so the events returned are exactly those a read gives,
@@ -492,7 +496,8 @@ function pairsToObject(pairs: readonly string[]): Record<string, string> {
   return out;
 }
 
-function eventFromEntry(id: string, fields: readonly string[]): SessionEvent {
+/** An event from its stream entry (the entry id is its seq). */
+export function eventFromEntry(id: string, fields: readonly string[]): SessionEvent {
   const json = fields[fields.indexOf('e') + 1];
   if (json === undefined) throw new SyntaxError(`event ${id} has no body`);
   return { ...parseEvent(json), seq: seqOf(id) };

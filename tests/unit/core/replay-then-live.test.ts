@@ -74,4 +74,57 @@ describe('replayThenLive (marbles)', () => {
       expectSubscriptions(live.subscriptions).toBe('^--!');
     });
   });
+
+  describe('with a gap filler (a live source that may skip events)', () => {
+    it('reads a skipped seq before the event after it, and holds later live events meanwhile', () => {
+      const reads: [number, number][] = [];
+      scheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+        const history = cold('-(a|)', { a: e(1) });
+        // Live skips 2 and 3: 4 arrives, then 5 while the read of 2..3 is still going on.
+        const live = hot('---x-y-----------z', { x: e(4), y: e(5), z: e(6) });
+        const fill = (after: number, through: number) => {
+          reads.push([after, through]);
+          return cold('---(bc|)', { b: e(2), c: e(3) });
+        };
+        expectObservable(replayThenLive(history, live, 0, fill)).toBe('-a----(bcxy)-----z', {
+          a: e(1),
+          b: e(2),
+          c: e(3),
+          x: e(4),
+          y: e(5),
+          z: e(6),
+        });
+        expectSubscriptions(live.subscriptions).toBe('^');
+      });
+      // One read, of exactly what was skipped.
+      expect(reads).toEqual([[1, 3]]);
+    });
+
+    it('fills a gap found in the events buffered during the replay, and drops repeats', () => {
+      scheduler().run(({ cold, hot, expectObservable }) => {
+        const history = cold('-----(ab|)', { a: e(1), b: e(2) });
+        // 2 comes again from live (a repeat), 3 is skipped, 4 arrives during the replay.
+        const live = hot('-x-y--------z', { x: e(2), y: e(4), z: e(5) });
+        const fill = () => cold('(c|)', { c: e(3) });
+        expectObservable(replayThenLive(history, live, 0, fill)).toBe('-----(abcy)-z', {
+          a: e(1),
+          b: e(2),
+          c: e(3),
+          y: e(4),
+          z: e(5),
+        });
+      });
+    });
+
+    it('passes the event on when the store no longer holds what it skipped', () => {
+      scheduler().run(({ cold, hot, expectObservable }) => {
+        const history = cold<{ seq: number }>('|');
+        const live = hot('--x-y', { x: e(5), y: e(6) });
+        expectObservable(replayThenLive(history, live, 0, () => cold<{ seq: number }>('-|'))).toBe('---xy', {
+          x: e(5),
+          y: e(6),
+        });
+      });
+    });
+  });
 });
