@@ -91,6 +91,7 @@ export type {
   SweepQuery,
   UnnumberedEvent,
   WriteBatch,
+  WriteExpectation,
 } from './store/session-store.ts';
 
 // Other ports: live-event bus, run queue, telemetry, logger.

@@ -3,7 +3,7 @@ import type { Commit } from './commit.ts';
 import { envelope } from './envelope.ts';
 import type { Session } from '../sessions/session.ts';
 import type { SessionStore, WriteBatch } from '../store/session-store.ts';
-import { applyPatch } from '../store/batch.ts';
+import { applyPatch, meetsExpectation } from '../store/batch.ts';
 import { copyData } from '../store/copy.ts';
 import { nowIso } from '../uuid.ts';
 import { wellFormed } from './well-formed.ts';
@@ -97,6 +97,7 @@ function toBatch(change: Commit, ts: string, current: Session | null | undefined
     events: (change.events ?? []).map((draft) => envelope(session_id, trace_id, draft, ts)),
   };
   // Every string stored is well-formed (see `wellFormed`): what a store reads back is what was sent live.
+  if (change.expect) batch.expect = change.expect;
   if (change.create) batch.create = wellFormed(change.create);
   if (change.runs) batch.runs = wellFormed(change.runs);
   if (change.messages) batch.messages = wellFormed(change.messages);
@@ -116,6 +117,8 @@ function toBatch(change: Commit, ts: string, current: Session | null | undefined
 
 /** The session as a store leaves it after `batch` (the same rules: `applyPatch`, `last_seq` counts events). */
 function advance(current: Session | null, batch: WriteBatch): Session | null {
+  // A batch whose expectation the session does not meet will be skipped: it changes nothing.
+  if (batch.expect && !batch.create && !meetsExpectation(current, batch.expect)) return current;
   const base = batch.create ? { ...batch.create, last_seq: 0 } : current;
   if (!base) return null;
   const next = applyPatch(base, batch.patch);

@@ -1,7 +1,8 @@
 import { TributaryError } from '../errors.ts';
 import type { SessionEvent } from '../events/event.ts';
 import { numbered } from '../events/envelope.ts';
-import type { UnnumberedEvent, WriteBatch } from './session-store.ts';
+import type { UnnumberedEvent, WriteBatch, WriteExpectation } from './session-store.ts';
+import { SESSION_STATES } from '../sessions/session.ts';
 import type { Session, SessionPatch } from '../sessions/session.ts';
 
 /** Every field a patch may set; the compile-time check below keeps it in step with `SessionPatch`. */
@@ -43,7 +44,63 @@ export function assertBatchShape(batch: WriteBatch): void {
   assertOwned('messages', batch.messages, sid);
   assertOwned('checkpoints', batch.checkpoints, sid);
   assertOwned('events', batch.events, sid);
+  if (batch.expect !== undefined) assertExpectation(batch.expect, batch.create !== undefined);
 }
+
+/**
+ * Checks what a whole `writeMany` call says about itself, before anything is written: each batch's
+ * shape ({@link assertBatchShape}), and that a create with `expect` is its session's only batch
+ * (a store could not write what follows a create it skipped).
+ */
+export function assertBatchesShape(batches: readonly WriteBatch[]): void {
+  let expectedCreates: Set<string> | undefined;
+  for (const batch of batches) {
+    assertBatchShape(batch);
+    if (batch.create && batch.expect) (expectedCreates ??= new Set()).add(batch.session_id);
+  }
+  if (!expectedCreates) return;
+  const seen = new Set<string>();
+  for (const { session_id } of batches) {
+    if (!expectedCreates.has(session_id)) continue;
+    if (seen.has(session_id))
+      throw invalid('expect', `a create with expect must be the only batch of session ${session_id}`);
+    seen.add(session_id);
+  }
+}
+
+function assertExpectation(expect: WriteExpectation, creates: boolean): void {
+  if (typeof expect !== 'object' || expect === null) throw invalid('expect', 'expect must be an object');
+  const { state, last_active_at, live_sessions_below } = expect;
+  if (creates && (state !== undefined || last_active_at !== undefined))
+    throw invalid('expect', 'a create may only expect live_sessions_below');
+  if (!creates && live_sessions_below !== undefined)
+    throw invalid('expect.live_sessions_below', 'live_sessions_below goes with create only');
+  if (state !== undefined && !(SESSION_STATES as readonly string[]).includes(state))
+    throw invalid('expect.state', `expect.state must be one of ${SESSION_STATES.join(', ')}`);
+  if (last_active_at !== undefined && typeof last_active_at !== 'string')
+    throw invalid('expect.last_active_at', 'expect.last_active_at must be a string');
+  if (
+    live_sessions_below !== undefined &&
+    (!Number.isSafeInteger(live_sessions_below) || live_sessions_below < 1)
+  )
+    throw invalid('expect.live_sessions_below', 'expect.live_sessions_below must be a positive integer');
+}
+
+/**
+ * Whether a stored session (null: missing) meets a batch's `state` / `last_active_at` expectation.
+ * The per-user cap of a create (`live_sessions_below`) needs a count only the store has: each store checks it.
+ */
+export function meetsExpectation(
+  session: Pick<Session, 'state' | 'last_active_at'> | null,
+  expect: WriteExpectation,
+): boolean {
+  if (!session) return false;
+  if (expect.state !== undefined && session.state !== expect.state) return false;
+  return expect.last_active_at === undefined || session.last_active_at === expect.last_active_at;
+}
+
+/** The states a per-user cap counts (`WriteExpectation.live_sessions_below`, `MAX_SESSIONS_PER_USER`). */
+export const LIVE_STATES = ['active', 'idle'] as const satisfies readonly Session['state'][];
 
 function assertOwned(
   field: string,

@@ -8,6 +8,23 @@ import type { Page, Session, SessionFilter, SessionPatch, SessionState } from '.
 export type UnnumberedEvent = Omit<SessionEvent, 'seq'>;
 
 /**
+ * What a batch expects to find when the store reaches it (after the batches before it in the same
+ * call). The check and the write are one atomic step inside the store: a conditional update, so
+ * processes sharing a store can race on a session and exactly one of them wins.
+ */
+export interface WriteExpectation {
+  /** Without `create`: the session's state. */
+  state?: SessionState;
+  /** Without `create`: the session's `last_active_at`, i.e. nothing touched it since it was read. */
+  last_active_at?: string;
+  /**
+   * With `create`: the new session's user has fewer than this many live (`active` or `idle`)
+   * sessions, the per-user cap counted in the same step as the insert. No cap for a session without user.
+   */
+  live_sessions_below?: number;
+}
+
+/**
  * One atomic change to one session: the state it changes and the events that describe it.
  * A store applies all of it or none of it, so nothing is ever written half.
  */
@@ -15,6 +32,12 @@ export interface WriteBatch {
   session_id: string;
   /** Insert this session (it must not exist yet). */
   create?: Session;
+  /**
+   * A precondition. When the session is missing or does not match, the store skips the whole batch:
+   * no error, nothing written, no events returned for it. A create that carries one must be the
+   * only batch of its session in the call (INVALID_ARGUMENT otherwise), as nothing can follow a skipped create.
+   */
+  expect?: WriteExpectation;
   patch?: SessionPatch;
   /** Insert or replace these runs. */
   runs?: readonly Run[];
@@ -29,6 +52,10 @@ export interface ListSessionsQuery extends SessionFilter {
   cursor?: string | null;
 }
 
+/**
+ * "With no run" means: no `active_run_id` and no run stored as `queued` or `running`, whichever
+ * process holds it.
+ */
 export interface SweepQuery {
   /** Sessions `active` with no run and `last_active_at` before this turn `idle`. */
   idleBefore: string;
@@ -42,6 +69,9 @@ export interface SweepCandidate {
   id: string;
   /** Stamped on the event the sweep writes (one trace per session). */
   trace_id: string | null;
+  /** As read: the sweep's write expects them unchanged ({@link WriteExpectation}). */
+  state: SessionState;
+  last_active_at: string;
 }
 
 export interface SweepCandidates {
@@ -87,7 +117,7 @@ export interface SessionStore {
    * running in the store may then be another live process's, so start-up recovery leaves it alone.
    */
   readonly shared: boolean;
-  /** Applies each batch atomically, in order, and returns the numbered events of each. */
+  /** Applies each batch atomically, in order, and returns the numbered events of each ([] for a skipped one). */
   writeMany(batches: readonly WriteBatch[]): Promise<SessionEvent[][]>;
   write(batch: WriteBatch): Promise<SessionEvent[]>;
 

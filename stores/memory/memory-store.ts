@@ -3,7 +3,7 @@ import { TributaryError } from '../../core/errors.ts';
 import type { SessionEvent } from '../../core/events/event.ts';
 import { numbered } from '../../core/events/envelope.ts';
 import type { Message } from '../../core/events/message.ts';
-import { RUN_STATUSES } from '../../core/runs/run.ts';
+import { isFinished, RUN_STATUSES } from '../../core/runs/run.ts';
 import type { Run, RunStatus } from '../../core/runs/run.ts';
 import type {
   EventBounds,
@@ -20,8 +20,10 @@ import type {
 import { SESSION_STATES } from '../../core/sessions/session.ts';
 import type { Page, Session, SessionFilter, SessionState } from '../../core/sessions/session.ts';
 import {
-  assertBatchShape,
+  assertBatchesShape,
   assertLimit,
+  LIVE_STATES,
+  meetsExpectation,
   patchInPlace,
   sessionAlreadyExists,
   sessionNotFound,
@@ -135,9 +137,9 @@ export class MemoryStore implements SessionStore {
     // Only active and idle sessions are looked at (the state index), and only the due ones sorted.
     const due = (state: SessionState, before: string | null): Session[] => {
       const found: Session[] = [];
-      for (const { session } of this.byState.get(state) ?? []) {
-        if (session.active_run_id === null && (before === null || session.last_active_at < before))
-          found.push(session);
+      for (const { session, runs } of this.byState.get(state) ?? []) {
+        if (session.active_run_id !== null || (before !== null && session.last_active_at >= before)) continue;
+        if (!hasOpenRun(runs)) found.push(session);
       }
       return found;
     };
@@ -250,15 +252,16 @@ export class MemoryStore implements SessionStore {
 
   /** Phase one of `writeMany`: checks every batch against the store as it will be, and copies it. */
   private prepare(batches: readonly WriteBatch[]): PreparedBatch[] {
+    assertBatchesShape(batches);
     let createdHere: Set<string> | undefined;
     for (const batch of batches) {
-      assertBatchShape(batch);
       const id = batch.session_id;
       const exists = this.records.has(id) || createdHere?.has(id) === true;
       if (batch.create) {
         if (exists) throw sessionAlreadyExists(id);
         (createdHere ??= new Set()).add(id);
-      } else if (!exists) {
+      } else if (!exists && !batch.expect) {
+        // A batch with an expectation is skipped, not refused, when its session is gone.
         throw sessionNotFound(id);
       }
     }
@@ -266,8 +269,9 @@ export class MemoryStore implements SessionStore {
     return batches.map(copyBatch);
   }
 
-  /** Phase two: applies one checked batch. Cannot fail. */
+  /** Phase two: applies one checked batch, or skips it when its expectation is not met. Cannot fail. */
   private apply(batch: PreparedBatch): SessionEvent[] {
+    if (batch.expect && !this.meets(batch)) return [];
     const record = batch.create ? this.createRecord(batch.create) : this.records.get(batch.session_id);
     if (!record) throw sessionNotFound(batch.session_id); // unreachable after prepare()
     let seq = record.session.last_seq;
@@ -295,6 +299,18 @@ export class MemoryStore implements SessionStore {
       record.checkpoints.set(checkpoint.id, { value: checkpoint, order });
     }
     return batch.events;
+  }
+
+  /** Whether the store, as the batches before this one left it, meets the batch's `expect`. */
+  private meets({ session_id, create, expect }: PreparedBatch): boolean {
+    if (!expect) return true;
+    if (!create) return meetsExpectation(this.records.get(session_id)?.session ?? null, expect);
+    const below = expect.live_sessions_below;
+    if (below === undefined || create.user_id === null) return true;
+    let live = 0;
+    for (const { session } of this.byUser.get(create.user_id) ?? [])
+      if ((LIVE_STATES as readonly string[]).includes(session.state)) live += 1;
+    return live < below;
   }
 
   /** Takes the prepared copy of a create as the stored session (last_seq is the store's to keep). */
@@ -366,7 +382,18 @@ function compareStrings(a: string, b: string): number {
 /** Sweep candidates, oldest `last_active_at` first, then by id (as the SQL store orders them). */
 function oldestFirst(sessions: Session[]): SweepCandidate[] {
   sessions.sort((a, b) => compareStrings(a.last_active_at, b.last_active_at) || compareStrings(a.id, b.id));
-  return sessions.map((s) => ({ id: s.id, trace_id: s.trace_id }));
+  return sessions.map((s) => ({
+    id: s.id,
+    trace_id: s.trace_id,
+    state: s.state,
+    last_active_at: s.last_active_at,
+  }));
+}
+
+/** A run stored `queued` or `running`: its session is busy, whichever process holds the run. */
+function hasOpenRun(runs: Map<string, Ordered<Run>> | undefined): boolean {
+  for (const { value } of runs?.values() ?? []) if (!isFinished(value.status)) return true;
+  return false;
 }
 
 function countBy<K extends string>(keys: readonly K[]): Record<K, number> {
@@ -423,6 +450,7 @@ function copySession(session: Session): Session {
 function copyBatch(batch: WriteBatch): PreparedBatch {
   const copy: PreparedBatch = { session_id: batch.session_id, events: batch.events?.map(copyEvent) ?? [] };
   if (batch.create) copy.create = copySession(batch.create);
+  if (batch.expect) copy.expect = { ...batch.expect };
   if (batch.patch) copy.patch = copyData(batch.patch);
   if (batch.runs) copy.runs = batch.runs.map(copyRun);
   if (batch.messages) copy.messages = copyData(batch.messages);

@@ -7,7 +7,8 @@
  * Key layout under the prefix P (see RedisStore for why):
  *   P s:<id>               hash: one field per Session field, JSON-encoded; `last_seq` a plain
  *                          integer; `_ca_ms` / `_la_ms` (created_at / last_active_at in epoch ms,
- *                          written by the store for the duration stats)
+ *                          written by the store for the duration stats); `_open`: how many of its
+ *                          runs are queued or running (absent: none)
  *   P ev:<id>              stream: the event log, entry id `<seq>-0`, field `e` = event JSON
  *   P runs:<id>            hash: run id -> `<order>|<status>|<run JSON>`
  *   P msgs:<id>            hash: message id -> `<order>|<message JSON>`
@@ -78,6 +79,7 @@ end
  * ARGV[2] is a JSON array of batches as `toScriptBatch` builds them; ARGV[3], the writing store's
  * node id, makes it publish each batch's events on `live:<id>`. Returns `{'OK', before...}`
  * (per batch, the session's last_seq before its events) or `{'EXISTS'|'NOT_FOUND', id}`.
+ * A batch whose `expect` is not met is skipped whole: its `before` is -1.
  */
 export const WRITE_SCRIPT = `${INDEXING}
 local batches = cjson.decode(ARGV[2])
@@ -88,11 +90,37 @@ for _, b in ipairs(batches) do
   if exists == nil then exists = redis.call('EXISTS', P .. 's:' .. b.id) == 1 end
   if b.create then
     if exists then return { 'EXISTS', b.id } end
-  elseif not exists then
+  elseif not exists and not b.expect then
     return { 'NOT_FOUND', b.id }
   end
-  known[b.id] = true
+  -- A skipped batch (its session gone) must not vouch for the batches after it.
+  known[b.id] = exists or b.create ~= nil
 end
+
+-- WriteBatch.expect ({state, last_active_at} as stored JSON, or {user, below} for a create's cap),
+-- checked when the loop below reaches the batch, after the batches before it.
+local LIVE = { ['"active"'] = true, ['"idle"'] = true }
+local function expected(b)
+  local e = b.expect
+  if b.create then
+    if e.user == nil or e.below == nil then return true end
+    local live = 0
+    for _, m in ipairs(redis.call('ZRANGEBYLEX', P .. 'idx:user_id:' .. e.user, '-', '+')) do
+      local sid = string.sub(m, string.find(m, SEP, 1, true) + 1)
+      if LIVE[redis.call('HGET', P .. 's:' .. sid, 'state')] then
+        live = live + 1
+        if live >= e.below then return false end
+      end
+    end
+    return true
+  end
+  local f = redis.call('HMGET', P .. 's:' .. b.id, 'state', 'last_active_at')
+  if not f[1] then return false end
+  return (e.state == nil or f[1] == e.state) and (e.last_active_at == nil or f[2] == e.last_active_at)
+end
+
+-- Queued or running runs per session (field _open): the sweep skips a session busy in any process.
+local OPEN = { queued = 1, running = 1 }
 
 -- Upserts \`<order>|<rest>\` values of a hash; a replaced record keeps its order.
 local function upsert(key, id, rest)
@@ -107,6 +135,9 @@ for _, name in ipairs(INDEXED) do REINDEX[name] = true end
 
 local out = { 'OK' }
 for _, b in ipairs(batches) do
+  -- repeat … until true: 'break' skips to the next batch (Lua 5.1 has no continue).
+  repeat
+  if b.expect and not expected(b) then out[#out + 1] = -1; break end
   local sid = b.id
   local sk = P .. 's:' .. sid
   local before
@@ -143,10 +174,13 @@ for _, b in ipairs(batches) do
     end
     local order = upsert(rk, rid, status .. '|' .. b.runs[i + 2])
     redis.call('ZADD', P .. 'runstatus:' .. status, order, sid .. SEP .. rid)
+    local opened = (OPEN[status] or 0) - (old and OPEN[string.match(old, '^%d+|([^|]*)|')] or 0)
+    if opened ~= 0 then redis.call('HINCRBY', sk, '_open', opened) end
   end
   for i = 1, #b.messages, 2 do upsert(P .. 'msgs:' .. sid, b.messages[i], b.messages[i + 1]) end
   for i = 1, #b.checkpoints, 2 do upsert(P .. 'cps:' .. sid, b.checkpoints[i], b.checkpoints[i + 1]) end
   out[#out + 1] = before
+  until true
 end
 return out
 `;
@@ -224,8 +258,10 @@ return found
 `;
 
 /**
- * Sweep candidates from the sweep indexes, oldest `last_active_at` first. ARGV[2]: the index
- * ('active' or 'idle'); ARGV[3]: exclusive lex upper bound. Returns `[id, trace_id JSON]` flattened.
+ * Sweep candidates from the sweep indexes, oldest `last_active_at` first, leaving out sessions
+ * with a queued or running run (`_open`, whichever process holds it). ARGV[2]: the index
+ * ('active' or 'idle'); ARGV[3]: exclusive lex upper bound. Returns
+ * `[id, trace_id JSON, state JSON, last_active_at JSON]` flattened.
  */
 export const SWEEP_SCRIPT = `
 local P = ARGV[1]
@@ -233,8 +269,13 @@ local members = redis.call('ZRANGEBYLEX', P .. 'sweep:' .. ARGV[2], '-', ARGV[3]
 local out = {}
 for _, m in ipairs(members) do
   local sid = string.sub(m, string.find(m, '\\0', 1, true) + 1)
-  out[#out + 1] = sid
-  out[#out + 1] = redis.call('HGET', P .. 's:' .. sid, 'trace_id') or 'null'
+  local f = redis.call('HMGET', P .. 's:' .. sid, 'trace_id', 'state', 'last_active_at', '_open')
+  if (tonumber(f[4]) or 0) <= 0 then
+    out[#out + 1] = sid
+    out[#out + 1] = f[1] or 'null'
+    out[#out + 1] = f[2] or 'null'
+    out[#out + 1] = f[3] or 'null'
+  end
 end
 return out
 `;

@@ -11,7 +11,7 @@ import { SESSION_STATES } from '../../core/sessions/session.ts';
 import type { Page, Session, SessionFilter, SessionState } from '../../core/sessions/session.ts';
 import {
   applyPatch,
-  assertBatchShape,
+  assertBatchesShape,
   assertLimit,
   PATCH_KEYS,
   patchedKeys,
@@ -77,6 +77,8 @@ interface ScriptBatch {
   create?: string[];
   /** Field/value pairs a patch sets. */
   patch: string[];
+  /** `WriteBatch.expect` as the script compares it: values JSON-encoded as stored, a cap with its user. */
+  expect?: { state?: string; last_active_at?: string; user?: string; below?: number };
   /** Event JSON (its seq 0: the stream entry id is the seq, set on read). */
   events: string[];
   /** `[id, status, JSON]` triples. */
@@ -161,7 +163,7 @@ export class RedisStore implements SessionStore {
   writeMany(batches: readonly WriteBatch[]): Promise<SessionEvent[][]> {
     return this.call(async (r) => {
       // Checked and serialised before Redis sees anything: a bad record writes nothing.
-      for (const batch of batches) assertBatchShape(batch);
+      assertBatchesShape(batches);
       const prepared = batches.map(toScriptBatch);
       const [status, ...before] = await r.tributaryWrite(this.prefix, JSON.stringify(prepared), this.node);
       if (status === 'EXISTS') throw sessionAlreadyExists(String(before[0]));
@@ -169,10 +171,13 @@ export class RedisStore implements SessionStore {
       // Parsed back from the JSON stored, so the events returned are exactly those a read gives,
       // and share nothing with the caller's drafts.
       return prepared.map((batch, i) =>
-        batch.events.map((json, j): SessionEvent => ({
-          ...parseEvent(json),
-          seq: Number(before[i]) + j + 1,
-        })),
+        // -1: skipped, its `expect` not met.
+        Number(before[i]) < 0
+          ? []
+          : batch.events.map((json, j): SessionEvent => ({
+              ...parseEvent(json),
+              seq: Number(before[i]) + j + 1,
+            })),
       );
     });
   }
@@ -452,6 +457,7 @@ function toScriptBatch(batch: WriteBatch): ScriptBatch {
     messages: (batch.messages ?? []).flatMap((m) => [m.id, JSON.stringify(normalizeMessage(m))]),
     checkpoints: (batch.checkpoints ?? []).flatMap((c) => [c.id, JSON.stringify(normalizeCheckpoint(c))]),
   };
+  if (batch.expect) out.expect = toScriptExpectation(batch);
   if (batch.create) {
     const session = applyPatch(batch.create, patch);
     out.create = [
@@ -464,6 +470,18 @@ function toScriptBatch(batch: WriteBatch): ScriptBatch {
   } else {
     for (const key of patchedKeys(patch)) out.patch.push(key, encodeField(key, patch[key]));
     if (patch.last_active_at !== undefined) out.patch.push('_la_ms', msOf(patch.last_active_at));
+  }
+  return out;
+}
+
+function toScriptExpectation({ expect = {}, create }: WriteBatch): NonNullable<ScriptBatch['expect']> {
+  const out: NonNullable<ScriptBatch['expect']> = {};
+  if (expect.state !== undefined) out.state = encodeField('state', expect.state);
+  if (expect.last_active_at !== undefined)
+    out.last_active_at = encodeField('last_active_at', expect.last_active_at);
+  if (expect.live_sessions_below !== undefined && create?.user_id != null) {
+    out.user = create.user_id;
+    out.below = expect.live_sessions_below;
   }
   return out;
 }
@@ -538,8 +556,14 @@ function byCreatedThenOrder<T extends { created_at: string }>(values: readonly s
 
 function toCandidates(flat: readonly string[]): SweepCandidate[] {
   const out: SweepCandidate[] = [];
-  for (let i = 0; i + 1 < flat.length; i += 2)
-    out.push({ id: flat[i] as string, trace_id: parseJson(flat[i + 1] as string) as string | null });
+  for (let i = 0; i + 3 < flat.length; i += 4) {
+    out.push({
+      id: flat[i] as string,
+      trace_id: parseJson(flat[i + 1] as string) as string | null,
+      state: parseJson(flat[i + 2] as string) as SessionState,
+      last_active_at: parseJson(flat[i + 3] as string) as string,
+    });
+  }
   return out;
 }
 

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { StoredCheckpoint } from '../../core/checkpoints/checkpoint.ts';
 import type { Message } from '../../core/events/message.ts';
+import type { SessionState } from '../../core/sessions/session.ts';
 import type { SweepCandidate } from '../../core/store/session-store.ts';
 import {
   EVENT_VALUES,
@@ -14,6 +15,10 @@ const RUN_COLUMNS = `session_id, id, flow, status, multitask, input, result, err
   created_at, started_at, finished_at, duration_ms, usage`;
 const MESSAGE_COLUMNS = 'id, session_id, run_id, role, content, tool, ts';
 const CHECKPOINT_COLUMNS = 'id, session_id, run_id, label, payload, created_at';
+const CANDIDATE_COLUMNS = 'id, trace_id, state, last_active_at';
+/** A session the sweep may touch: no active run, and no run stored queued or running (by any process). */
+const NO_RUN = `active_run_id IS NULL AND NOT EXISTS (
+        SELECT 1 FROM runs WHERE runs.session_id = sessions.id AND runs.status IN ('queued', 'running'))`;
 
 interface KeyCount {
   key: string;
@@ -45,17 +50,24 @@ export function prepareStatements(db: Database.Database) {
     deleteSession: db.prepare<[string]>('DELETE FROM sessions WHERE id = ?'),
 
     toIdle: db.prepare<{ before: string }, SweepCandidate>(`
-      SELECT id, trace_id FROM sessions
-      WHERE state = 'active' AND active_run_id IS NULL AND last_active_at < @before
+      SELECT ${CANDIDATE_COLUMNS} FROM sessions
+      WHERE state = 'active' AND ${NO_RUN} AND last_active_at < @before
       ORDER BY last_active_at, id`),
     toExpire: db.prepare<{ before: string }, SweepCandidate>(`
-      SELECT id, trace_id FROM sessions
-      WHERE state = 'idle' AND active_run_id IS NULL AND last_active_at < @before
+      SELECT ${CANDIDATE_COLUMNS} FROM sessions
+      WHERE state = 'idle' AND ${NO_RUN} AND last_active_at < @before
       ORDER BY last_active_at, id`),
     toExpireForced: db.prepare<[], SweepCandidate>(`
-      SELECT id, trace_id FROM sessions
-      WHERE state IN ('active', 'idle') AND active_run_id IS NULL
+      SELECT ${CANDIDATE_COLUMNS} FROM sessions
+      WHERE state IN ('active', 'idle') AND ${NO_RUN}
       ORDER BY last_active_at, id`),
+    // What a batch's `expect` is checked against, inside the write transaction.
+    getExpected: db.prepare<[string], { state: SessionState; last_active_at: string }>(
+      'SELECT state, last_active_at FROM sessions WHERE id = ?',
+    ),
+    countLive: db.prepare<[string], { n: number }>(
+      `SELECT COUNT(*) AS n FROM sessions WHERE user_id = ? AND state IN ('active', 'idle')`,
+    ),
 
     upsertRun: db.prepare<RunRow>(`
       INSERT INTO runs (${RUN_COLUMNS})

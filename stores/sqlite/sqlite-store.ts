@@ -19,8 +19,9 @@ import { SESSION_STATES } from '../../core/sessions/session.ts';
 import type { Page, Session, SessionFilter } from '../../core/sessions/session.ts';
 import {
   applyPatch,
-  assertBatchShape,
+  assertBatchesShape,
   assertLimit,
+  meetsExpectation,
   numberEvents,
   patchedKeys,
   type PatchKey,
@@ -104,6 +105,7 @@ export class SqliteStore implements SessionStore {
   ) {
     this.statements = prepareStatements(db);
     this.writeTransaction = db.transaction((batches: readonly WriteBatch[]) => {
+      assertBatchesShape(batches);
       // Event-only batches just count last_seq here; it is written with the session's next patch
       // or once at the end, so a call of many such batches (the log's group commit) updates the row once.
       const seqs = new Map<string, SeqState>();
@@ -291,9 +293,10 @@ export class SqliteStore implements SessionStore {
 
   /** One batch, inside the write transaction: any throw rolls back every batch of the call. */
   private applyBatch(batch: WriteBatch, seqs: Map<string, SeqState>): SessionEvent[] {
-    assertBatchShape(batch);
     const s = this.statements;
     const id = batch.session_id;
+    // Read in the same (immediate) transaction as the write: no other writer can come between.
+    if (batch.expect && !this.meets(batch)) return [];
     let seq = seqs.get(id);
     let events: SessionEvent[];
     // The session row goes first: runs, messages, checkpoints and events reference it.
@@ -333,6 +336,15 @@ export class SqliteStore implements SessionStore {
     for (const checkpoint of batch.checkpoints ?? []) s.upsertCheckpoint.run(checkpointToRow(checkpoint));
     for (const event of events) s.insertEvent.run(eventToRow(event));
     return events;
+  }
+
+  /** Whether the database, as the batches before this one left it, meets the batch's `expect`. */
+  private meets({ session_id, create, expect }: WriteBatch): boolean {
+    if (!expect) return true;
+    if (!create) return meetsExpectation(this.statements.getExpected.get(session_id) ?? null, expect);
+    const below = expect.live_sessions_below;
+    if (below === undefined || create.user_id === null) return true;
+    return (this.statements.countLive.get(create.user_id)?.n ?? 0) < below;
   }
 
   /**

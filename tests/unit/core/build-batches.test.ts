@@ -57,6 +57,22 @@ describe('buildBatches', () => {
       ],
     },
     {
+      name: 'a batch whose expectation the session does not meet changes nothing the next one sees',
+      session: makeSession({ id: S, state: 'active', run_count: 0 }),
+      changes: [
+        commit({ expect: { state: 'idle' }, patch: { run_count: 10 }, events: [step] }),
+        commit({ expect: { state: 'active' }, patch: { run_count: 20 } }),
+        bump,
+        nameAfterSeq,
+      ],
+      expected: [
+        { expect: { state: 'idle' }, patch: { run_count: 10 } },
+        { expect: { state: 'active' }, patch: { run_count: 20 } },
+        { patch: { run_count: 21 } },
+        { patch: { name: 'after 0' } },
+      ],
+    },
+    {
       name: 'the events of earlier batches count in last_seq, as the store will number them',
       session: makeSession({ id: S, last_seq: 3 }),
       changes: [commit({ events: [step, step] }), nameAfterSeq, commit({ events: [step] }), nameAfterSeq],

@@ -112,13 +112,17 @@ describe('SqliteStore', () => {
       const plan = db
         .prepare<[], { detail: string }>(
           `EXPLAIN QUERY PLAN SELECT id, trace_id FROM sessions
-           WHERE state = 'idle' AND active_run_id IS NULL AND last_active_at < '9' ORDER BY last_active_at, id`,
+           WHERE state = 'idle' AND active_run_id IS NULL AND NOT EXISTS (
+             SELECT 1 FROM runs WHERE runs.session_id = sessions.id AND runs.status IN ('queued', 'running'))
+           AND last_active_at < '9' ORDER BY last_active_at, id`,
         )
         .all()
         .map((row) => row.detail)
         .join('; ');
       expect(plan).toContain('sessions_by_state');
       expect(plan).not.toContain('TEMP B-TREE');
+      // A candidate's open runs are looked up by the runs' primary key, not by scanning every run.
+      expect(plan).not.toMatch(/SCAN runs\b/);
       // The equality-filter indexes hold no NULLs, and a filtered listing still reads its index.
       const byUser = db
         .prepare<[], { sql: string }>("SELECT sql FROM sqlite_master WHERE name = 'sessions_by_user'")
@@ -142,7 +146,9 @@ describe('SqliteStore', () => {
       expireBefore: cutoff,
       force: false,
     });
-    expect(toExpire).toEqual([{ id: session.id, trace_id: null }]);
+    expect(toExpire).toEqual([
+      { id: session.id, trace_id: null, state: 'idle', last_active_at: session.last_active_at },
+    ]);
   });
 
   it('SETs only the columns a patch changes (and last_seq), so untouched indexes are not rewritten', async () => {

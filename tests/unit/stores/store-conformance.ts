@@ -490,6 +490,136 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       });
     });
 
+    describe('conditional writes (expect)', () => {
+      /** Everything a skipped batch must leave as it was. */
+      const snapshot = async (id: string) => ({
+        session: await store.getSession(id),
+        runs: await store.listRuns(id),
+        messages: await store.listMessages(id),
+        checkpoints: await store.listCheckpoints(id),
+        events: await allEvents(id),
+      });
+      const idleBatch = (session: Session, expect: WriteBatch['expect']): WriteBatch => ({
+        session_id: session.id,
+        expect,
+        patch: { state: 'idle', name: 'idled' },
+        runs: [makeRun(session.id)],
+        messages: [makeMessage(session.id)],
+        checkpoints: [makeCheckpoint(session.id)],
+        events: [makeEvent(session.id, { type: 'session.updated' })],
+      });
+
+      it('applies a batch whose session matches its state and last_active_at', async () => {
+        const session = await seedSession({ state: 'active', last_active_at: isoAt(5) });
+        const [events] = await store.writeMany([
+          idleBatch(session, { state: 'active', last_active_at: isoAt(5) }),
+        ]);
+        expect(seqsOf(events ?? [])).toEqual([2]);
+        expect(await store.getSession(session.id)).toMatchObject({
+          state: 'idle',
+          name: 'idled',
+          last_seq: 2,
+        });
+        expect(await store.listRuns(session.id)).toHaveLength(1);
+      });
+
+      it('skips the whole batch, with no error and no events, when the state or last_active_at differs', async () => {
+        const session = await seedSession({ state: 'active', last_active_at: isoAt(5) });
+        const before = await snapshot(session.id);
+        for (const expect_ of [
+          { state: 'idle' as const },
+          { last_active_at: isoAt(6) },
+          { state: 'active' as const, last_active_at: isoAt(4) },
+        ]) {
+          expect(await store.write(idleBatch(session, expect_))).toEqual([]);
+        }
+        expect(await snapshot(session.id)).toEqual(before);
+        expect(seqsOf(await appendEvents(session.id, 1))).toEqual([2]);
+      });
+
+      it('skips a batch whose session is gone instead of refusing the call; the other batches are written', async () => {
+        const gone = await seedSession();
+        const kept = await seedSession();
+        await store.deleteSessions([gone.id]);
+        const written = await store.writeMany([
+          idleBatch(gone, { state: 'active' }),
+          { session_id: kept.id, events: [makeEvent(kept.id)] },
+        ]);
+        expect(written.map(seqsOf)).toEqual([[], [2]]);
+        expect(await snapshot(gone.id)).toEqual({
+          session: null,
+          runs: [],
+          messages: [],
+          checkpoints: [],
+          events: [],
+        });
+        expect(await store.countSessions({})).toBe(1);
+      });
+
+      it('checks each batch against the session as the batches before it in the call leave it', async () => {
+        const session = await seedSession({ state: 'active', last_active_at: isoAt(5) });
+        const expected = { state: 'active' as const, last_active_at: isoAt(5) };
+        // The first wins; the second expects what the first has just changed (two sweepers racing).
+        const written = await store.writeMany([idleBatch(session, expected), idleBatch(session, expected)]);
+        expect(written.map(seqsOf)).toEqual([[2], []]);
+        expect(await store.listRuns(session.id)).toHaveLength(1);
+        expect((await store.getSession(session.id))?.last_seq).toBe(2);
+      });
+
+      it('creates only while the user has fewer live sessions than live_sessions_below', async () => {
+        await seedSession({ user_id: 'ann', state: 'active' });
+        await seedSession({ user_id: 'ann', state: 'idle' });
+        await seedSession({ user_id: 'ann', state: 'expired' });
+        await seedSession({ user_id: 'ann', state: 'archived' });
+        await seedSession({ user_id: 'bob', state: 'active' });
+        const create = (user_id: string | null, below: number): WriteBatch => {
+          const session = makeSession({ user_id });
+          return {
+            session_id: session.id,
+            create: session,
+            expect: { live_sessions_below: below },
+            events: [makeEvent(session.id, { type: 'session.created' })],
+          };
+        };
+        const refused = create('ann', 2);
+        expect(await store.write(refused)).toEqual([]);
+        expect(await store.getSession(refused.session_id)).toBeNull();
+        expect(await store.listEvents(refused.session_id, { after: 0, limit: 10 })).toEqual([]);
+        expect(seqsOf(await store.write(create('ann', 3)))).toEqual([1]);
+        // Counted when the store reaches the batch: the first create of the call fills the cap.
+        const written = await store.writeMany([create('ann', 4), create('ann', 4), create(null, 1)]);
+        expect(written.map(seqsOf)).toEqual([[1], [], [1]]);
+        expect(await store.countSessions({ user_id: 'ann', state: ['active', 'idle'] })).toBe(4);
+        expect(await store.countSessions({})).toBe(8);
+      });
+
+      it("refuses a malformed expectation, or a create with one that is not its session's only batch", async () => {
+        const session = await seedSession();
+        const fresh = makeSession({ user_id: 'ann' });
+        const bad: [WriteBatch['expect'], string][] = [
+          [{ state: 'asleep' as Session['state'] }, 'expect.state'],
+          [{ last_active_at: 5 as unknown as string }, 'expect.last_active_at'],
+          [{ live_sessions_below: 1 }, 'expect.live_sessions_below'],
+        ];
+        for (const [expectation, field] of bad) {
+          await expect(
+            store.write({ session_id: session.id, expect: expectation, events: [makeEvent(session.id)] }),
+          ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field });
+        }
+        await expect(
+          store.write({ session_id: fresh.id, create: fresh, expect: { live_sessions_below: 0 } }),
+        ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'expect.live_sessions_below' });
+        await expect(
+          store.writeMany([
+            { session_id: fresh.id, create: fresh, expect: { live_sessions_below: 5 } },
+            { session_id: fresh.id, events: [makeEvent(fresh.id)] },
+          ]),
+        ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'expect' });
+        expect(await store.getSession(fresh.id)).toBeNull();
+        expect(seqsOf(await allEvents(session.id))).toEqual([1]);
+      });
+    });
+
     describe('copies', () => {
       it('hands out copies: mutating what it returns changes nothing stored', async () => {
         const session = await seedSession({ metadata: { nested: { n: 1 } }, data: { k: ['v'] } });
@@ -742,7 +872,12 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
 
       const idsOf = (...keys: string[]): string[] => keys.map((k) => s[k]?.id ?? `missing ${k}`);
       const candidatesOf = (...keys: string[]): SweepCandidate[] =>
-        keys.map((k) => ({ id: s[k]?.id ?? `missing ${k}`, trace_id: s[k]?.trace_id ?? null }));
+        keys.map((k) => {
+          const session = s[k];
+          if (!session) throw new Error(`missing ${k}`);
+          const { id, trace_id, state, last_active_at } = session;
+          return { id, trace_id, state, last_active_at };
+        });
 
       it('idles stale active sessions and expires old idle ones, oldest first, with their trace ids', async () => {
         const result = await store.sweepCandidates({ idleBefore, expireBefore, force: false });
@@ -766,6 +901,32 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
           const result = await store.sweepCandidates({ idleBefore: cutoff, expireBefore: cutoff, force });
           expect(ids([...result.toIdle, ...result.toExpire]).filter((id) => never.includes(id))).toEqual([]);
         }
+      });
+
+      it('never offers a session with a run stored queued or running (held by any process), until it ends', async () => {
+        const cutoff = isoAt(10_000);
+        const sweep = async (force: boolean) => {
+          const result = await store.sweepCandidates({ idleBefore: cutoff, expireBefore: cutoff, force });
+          return ids([...result.toIdle, ...result.toExpire]);
+        };
+        const { activeStale, idleOld } = s;
+        if (!activeStale || !idleOld) throw new Error('seed missing');
+        const queued = makeRun(activeStale.id, { status: 'queued' });
+        const running = makeRun(idleOld.id, { status: 'running' });
+        await store.write({
+          session_id: activeStale.id,
+          runs: [queued, makeRun(activeStale.id, { status: 'failed' })],
+        });
+        await store.write({ session_id: idleOld.id, runs: [running] });
+        for (const force of [false, true])
+          expect(await sweep(force)).not.toEqual(expect.arrayContaining([activeStale.id]));
+        for (const force of [false, true]) expect(await sweep(force)).not.toContain(idleOld.id);
+        await store.write({ session_id: activeStale.id, runs: [{ ...queued, status: 'running' }] });
+        expect(await sweep(true)).not.toContain(activeStale.id);
+        await store.write({ session_id: activeStale.id, runs: [{ ...queued, status: 'cancelled' }] });
+        await store.write({ session_id: idleOld.id, runs: [{ ...running, status: 'completed' }] });
+        for (const force of [false, true])
+          expect(await sweep(force)).toEqual(expect.arrayContaining([activeStale.id, idleOld.id]));
       });
 
       it('offers nothing when the cutoffs are before every session', async () => {
