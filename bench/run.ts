@@ -15,6 +15,7 @@ const MODULES: Record<string, () => Promise<BenchModule>> = {
   gateway: async () => (await import('./gateway.ts')).default,
   tracing: async () => (await import('./tracing.ts')).default,
   fanout: async () => (await import('./fanout.ts')).default,
+  store: async () => (await import('./store.ts')).default,
 };
 
 function respawnWithGc(): never {

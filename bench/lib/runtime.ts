@@ -12,7 +12,7 @@ let tempDir: string | null = null;
 let files = 0;
 
 /** A new file name in this process's temp dir. */
-function nextSqlitePath(): string {
+export function nextSqlitePath(): string {
   tempDir ??= mkdtempSync(join(tmpdir(), 'tributary-bench-'));
   files += 1;
   return join(tempDir, `bench-${files}.db`);

@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { MemoryStore, SqliteStore } from '../../stores/index.ts';
+import { RedisStore } from '../../stores/redis/redis-store.ts';
+import { nextSqlitePath } from '../lib/runtime.ts';
+import type { Contender } from './floor.ts';
+import { MemoryFloor } from './memory-floor.ts';
+import { RedisFloor } from './redis-floor.ts';
+import { SqliteFloor } from './sqlite-floor.ts';
+
+export const CONTENDER_KINDS = ['memory', 'sqlite', 'redis'] as const;
+export type ContenderKind = (typeof CONTENDER_KINDS)[number];
+
+/** The Redis the bench uses: REDIS_URL, else the local one. */
+export const BENCH_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A fresh store of `kind` and its floor on the same backend (a new SQLite file each, a new Redis key prefix). */
+export async function openContender(kind: ContenderKind): Promise<Contender> {
+  if (kind === 'memory') {
+    const store = new MemoryStore();
+    const floor = new MemoryFloor();
+    return { kind, store, floor, close: async () => (await store.close(), floor.close()) };
+  }
+  if (kind === 'sqlite') {
+    const store = SqliteStore.open({ path: nextSqlitePath() });
+    const floor = new SqliteFloor(nextSqlitePath());
+    return { kind, store, floor, close: async () => (await store.close(), floor.close()) };
+  }
+  return openRedisContender();
+}
+
+async function openRedisContender(): Promise<Contender> {
+  // The floor's own connection, also used to delete every key of the run at the end. It fails at
+  // once, rather than retrying for ever, when nothing answers.
+  const redis = new Redis(BENCH_REDIS_URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+  });
+  try {
+    await redis.connect();
+  } catch (error) {
+    throw new Error(`the store bench needs Redis at ${BENCH_REDIS_URL} (REDIS_URL): ${String(error)}`);
+  }
+  const prefix = `tributary-bench:${randomUUID()}:`;
+  const store = new RedisStore({ url: BENCH_REDIS_URL, prefix });
+  await store.ping();
+  return {
+    kind: 'redis',
+    store,
+    floor: new RedisFloor(redis, prefix),
+    close: async () => {
+      await store.close();
+      await deleteKeys(redis, prefix);
+      await redis.quit();
+    },
+  };
+}
+
+/** Deletes every key under `prefix` (SCAN, not KEYS: the Redis may be shared). */
+async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    if (keys.length > 0) await redis.unlink(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+}
