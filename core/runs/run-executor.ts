@@ -1,8 +1,8 @@
 import type { Logger } from '../logger.ts';
 import { concat, defer, filter, finalize, ignoreElements, merge, tap, type Observable } from 'rxjs';
 import type { Checkpoints } from '../checkpoints/checkpoints.ts';
-import { errorMessage, TributaryError } from '../errors.ts';
-import type { EventDraft } from '../events/event.ts';
+import { isTributaryError, TributaryError } from '../errors.ts';
+import type { EventDraft, SessionEvent } from '../events/event.ts';
 import type { EventLog } from '../events/event-log.ts';
 import type { Message } from '../events/message.ts';
 import type { RunEnd } from '../operators/until-cancelled.ts';
@@ -11,18 +11,22 @@ import type { FlowContext, FlowEmission } from '../plugins/plugin.ts';
 import type { PluginRegistry } from '../plugins/plugin-registry.ts';
 import { callTool } from '../plugins/tool-call.ts';
 import { touch, type SessionPolicy } from '../sessions/session-policy.ts';
+import type { SessionStore } from '../store/session-store.ts';
 import type { SpanEnd, Telemetry } from '../telemetry.ts';
 import { newId, nowIso } from '../uuid.ts';
 import type { ApprovalBook } from './approvals.ts';
 import { flowRecord } from './flow-events.ts';
 import { InFlightToolCalls } from './in-flight-tool-calls.ts';
 import type { LiveRun, LiveRuns } from './live-runs.ts';
+import { isFinished } from './run.ts';
 import { runOutcome } from './run-outcome.ts';
 import type { QueueReason } from './run-scheduler.ts';
 import type { RunScope } from './run-scope.ts';
 
 export interface RunExecutorDeps {
   readonly log: EventLog;
+  /** Read before a terminal write is tried again: was the last try applied after all? */
+  readonly store: Pick<SessionStore, 'getRun'>;
   readonly checkpoints: Checkpoints;
   readonly registry: PluginRegistry;
   readonly approvals: ApprovalBook;
@@ -32,6 +36,12 @@ export interface RunExecutorDeps {
   /** The fetch tools get (wrapped with trace headers and the run's signal). */
   readonly fetch?: typeof fetch;
 }
+
+/**
+ * How a terminal write the store refused (`STORE_UNAVAILABLE`) is tried again: after `firstMs`, then
+ * twice as long each time up to `maxMs` (the `Retry-After` the gateway answers while the store is down).
+ */
+export const TERMINAL_RETRY = { firstMs: 100, maxMs: 5_000 } as const;
 
 /** State stored with a run's events in one commit. */
 interface WriteExtra {
@@ -43,7 +53,8 @@ interface WriteExtra {
 /**
  * Executes runs: answers the scheduler's callbacks (queued, started, work, ended) by running the flow
  * with its context and spans, and writing what happens as events through the log. A failed store write
- * fails the run (`storeFailure$`).
+ * fails the run (`storeFailure$`). The terminal write is never dropped because the store is down: it
+ * is tried again ({@link TERMINAL_RETRY}) until the store takes it or {@link RunExecutor.stopRetrying}.
  *
  * @example
  * ```ts
@@ -52,6 +63,11 @@ interface WriteExtra {
  * ```
  */
 export class RunExecutor {
+  /** Aborted by shutdown: terminal writes stop waiting for the store. */
+  private readonly stopping = new AbortController();
+  /** Runs whose terminal write has not settled yet (it may be waiting for the store to come back). */
+  private readonly ending = new Set<LiveRun>();
+
   constructor(
     private readonly deps: RunExecutorDeps,
     private readonly live: LiveRuns,
@@ -59,44 +75,59 @@ export class RunExecutor {
 
   /** Queues a write of the run; a failed write fails the run (the store threw mid-run). */
   write(liveRun: LiveRun, events: EventDraft[], extra: WriteExtra = {}): Promise<void> {
-    const { run, session } = liveRun;
-    const written = this.deps.log
-      .commit({
-        session_id: run.session_id,
-        trace_id: session.trace_id,
-        runs: [{ ...run }],
-        messages: extra.messages,
-        patch: (current) => {
-          // Built right before the store write: a write queued before the create failed is dropped here.
-          if (liveRun.withdrawn) throw withdrawnError(run.id);
-          if (extra.sessionChange === 'start')
-            return touch(this.deps.policy, current, { active_run_id: run.id });
-          if (extra.sessionChange === 'end') {
-            return touch(this.deps.policy, current, {
-              active_run_id: current.active_run_id === run.id ? null : current.active_run_id,
-            });
-          }
-          return extra.data ? { data: { ...current.data, ...extra.data }, updated_at: nowIso() } : {};
-        },
-        events: events.map((draft) => ({ run_id: run.id, ...draft })),
-      })
-      .then(
-        () => undefined,
-        (error: unknown) => {
-          if (liveRun.withdrawn) return;
-          this.deps.logger.error(
-            { err: error, session_id: run.session_id, run_id: run.id },
-            'store write failed for run',
-          );
-          liveRun.storeFailure$.error(
-            new TributaryError('STORE_UNAVAILABLE', `store write failed: ${errorMessage(error)}`, {
-              cause: error,
-            }),
-          );
-        },
-      );
+    const { run } = liveRun;
+    const written = this.commit(liveRun, events, extra).then(
+      () => undefined,
+      (error: unknown) => {
+        if (liveRun.withdrawn) return;
+        this.deps.logger.error(
+          { err: error, session_id: run.session_id, run_id: run.id },
+          'store write failed for run',
+        );
+        // The store's own message names hosts or files: it stays in the log, as over HTTP.
+        liveRun.storeFailure$.error(
+          new TributaryError('STORE_UNAVAILABLE', 'store write failed: the session store did not answer', {
+            cause: error,
+          }),
+        );
+      },
+    );
     liveRun.lastWrite = written;
     return written;
+  }
+
+  /**
+   * Shutdown: terminal writes waiting for the store make one more try (at once) and give up if it
+   * fails; the run then stays `running` in the store (recovered at the next start, unless the store
+   * is shared). Resolves when every terminal write has settled.
+   */
+  async stopRetrying(): Promise<void> {
+    this.stopping.abort();
+    await Promise.all([...this.ending].map((liveRun) => liveRun.done));
+  }
+
+  /** The run's state and these events as one commit; rejects with the store's error. */
+  private commit(liveRun: LiveRun, events: EventDraft[], extra: WriteExtra): Promise<SessionEvent[]> {
+    const { run, session } = liveRun;
+    return this.deps.log.commit({
+      session_id: run.session_id,
+      trace_id: session.trace_id,
+      runs: [{ ...run }],
+      messages: extra.messages,
+      patch: (current) => {
+        // Built right before the store write: a write queued before the create failed is dropped here.
+        if (liveRun.withdrawn) throw withdrawnError(run.id);
+        if (extra.sessionChange === 'start')
+          return touch(this.deps.policy, current, { active_run_id: run.id });
+        if (extra.sessionChange === 'end') {
+          return touch(this.deps.policy, current, {
+            active_run_id: current.active_run_id === run.id ? null : current.active_run_id,
+          });
+        }
+        return extra.data ? { data: { ...current.data, ...extra.data }, updated_at: nowIso() } : {};
+      },
+      events: events.map((draft) => ({ run_id: run.id, ...draft })),
+    });
   }
 
   queued(liveRun: LiveRun, position: number, reason: QueueReason): void {
@@ -211,7 +242,65 @@ export class RunExecutor {
     this.endStep(liveRun, outcome.step);
     liveRun.span?.end(outcome.span);
     // Written through the session's queue, so it lands after every event the run emitted before it ended.
-    void this.write(liveRun, [outcome.event], { sessionChange: 'end' }).finally(() => liveRun.finish());
+    this.ending.add(liveRun);
+    const terminal = this.writeTerminal(liveRun, outcome.event);
+    liveRun.lastWrite = terminal;
+    void terminal.finally(() => {
+      this.ending.delete(liveRun);
+      liveRun.finish();
+    });
+  }
+
+  /**
+   * Writes the terminal event with the run's final record, trying again while the store is down, so
+   * a run never stays `running` for a store that came back. Before each new try it reads the run: a
+   * try whose answer was lost with the connection may have been applied, and is not written twice.
+   * Never rejects.
+   */
+  private async writeTerminal(liveRun: LiveRun, event: EventDraft): Promise<void> {
+    const { run } = liveRun;
+    const where = { session_id: run.session_id, run_id: run.id, event: event.type };
+    for (let attempt = 1, delay: number = TERMINAL_RETRY.firstMs; ; attempt++) {
+      try {
+        await this.commit(liveRun, [event], { sessionChange: 'end' });
+        if (attempt > 1) this.deps.logger.info({ ...where, attempt }, 'terminal write of run stored');
+        return;
+      } catch (error) {
+        const retry = isTributaryError(error) && error.code === 'STORE_UNAVAILABLE';
+        if (!retry || this.stopping.signal.aborted) {
+          this.deps.logger.error(
+            { ...where, err: error, attempt },
+            "terminal write of run failed: the run's stored status stays as it was",
+          );
+          return;
+        }
+        if (attempt === 1)
+          this.deps.logger.warn(
+            { ...where, err: error },
+            'store down: terminal write of run retried until it is back',
+          );
+      }
+      await pause(delay, this.stopping.signal);
+      delay = Math.min(delay * 2, TERMINAL_RETRY.maxMs);
+      if (await this.storedAsFinished(liveRun)) {
+        this.deps.logger.info(
+          { ...where, attempt },
+          'terminal write of run was applied after all: not written again',
+        );
+        return;
+      }
+    }
+  }
+
+  /** True when the store answers that the run has ended (a write that seemed to fail was applied). */
+  private async storedAsFinished({ run }: LiveRun): Promise<boolean> {
+    try {
+      const stored = await this.deps.store.getRun(run.session_id, run.id);
+      return stored !== null && isFinished(stored.status);
+    } catch {
+      // Still down: the next try fails the same way and waits again.
+      return false;
+    }
   }
 
   /** Turns one flow emission into its event and stored state, and moves the step span along. */
@@ -254,6 +343,20 @@ export class RunExecutor {
       'step done',
     );
   }
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 function withdrawnError(runId: string): TributaryError {

@@ -58,10 +58,11 @@ export interface RunsDeps {
 export class Runs {
   private readonly live = new LiveRuns();
   private readonly scheduler: RunQueue;
+  private readonly executor: RunExecutor;
 
   constructor(private readonly deps: RunsDeps) {
     const { live } = this;
-    const executor = new RunExecutor(deps, live);
+    const executor = (this.executor = new RunExecutor(deps, live));
     this.scheduler = new RunScheduler({
       limit: deps.concurrency,
       work: (job, signal) => executor.work(live.get(job.id), signal),
@@ -241,6 +242,8 @@ export class Runs {
   async shutdown(drainMs: number): Promise<void> {
     await this.scheduler.shutdown(drainMs);
     await Promise.all(this.live.all().map((liveRun) => liveRun.done));
+    // A terminal write waiting for a store that is down gets one last try; shutdown does not wait for ever.
+    await this.executor.stopRetrying();
     await this.deps.log.flush();
   }
 
