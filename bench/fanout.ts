@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Runtime, SessionEvent } from '../core/index.ts';
 import type { EventDraft } from '../core/events/event.ts';
-import { sessionRoom } from '../gateway/socket/protocol.ts';
 import { startPlatform } from '../platform/platform.ts';
 import { startBareSocketServer, type BareSocketServer } from './fanout/bare-socket-server.ts';
 import { ClientPool, epochNow, type RoundResult } from './fanout/client-pool.ts';
@@ -66,7 +65,7 @@ function bridgeSide(runtime: Runtime, url: string, sessionId: string): Side {
 
 /** The baseline: the same envelopes, `io.to(room).emit` on a bare Socket.IO server. */
 function bareSide(bare: BareSocketServer, sessionId: string): Side {
-  const room = sessionRoom(sessionId);
+  const room = `session:${sessionId}`;
   let seq = 0;
   return {
     group: 'bare',

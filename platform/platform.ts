@@ -14,7 +14,8 @@ import {
   type SessionStore,
   type Telemetry,
 } from '../core/index.ts';
-import { openStore } from '../stores/index.ts';
+import { openStore, RedisStore } from '../stores/index.ts';
+import { redisCluster } from './redis-cluster.ts';
 import { builtinPlugins } from '../plugins/builtin.ts';
 import { startDemoBackends } from '../demo-backends/index.ts';
 import { createGateway } from '../gateway/app.ts';
@@ -106,17 +107,26 @@ export async function startPlatform(
     });
 
     const store = options.store ?? (await openStore(config));
-    stops.push('store', () => store.close());
+    // On Redis, events and socket broadcasts cross processes: every node serves every session.
+    const cluster = store instanceof RedisStore ? redisCluster(store, logger) : undefined;
+    stops.push('store', async () => {
+      await cluster?.close();
+      await store.close();
+    });
     const telemetry = options.telemetry ?? otelTelemetryIfEnabled();
-    const runtime = await Runtime.start({ config, store, registry, logger, telemetry });
+    const runtime = await Runtime.start({ config, store, registry, logger, telemetry, bus: cluster?.bus });
     // The runtime closes the store it was given.
-    stops.replaceLast('runtime', () => runtime.shutdown());
+    stops.replaceLast('runtime', async () => {
+      await runtime.shutdown();
+      await cluster?.close();
+    });
     // Metrics (and `GET /metrics` with METRICS_PROMETHEUS); they stop, and buffered spans go out, after
     // the runtime's last events.
     const otel = instrumentPlatform(runtime, { prometheus: config.METRICS_PROMETHEUS });
     stops.replaceLast('runtime and metrics', async () => {
       await runtime.shutdown();
       await otel.close();
+      await cluster?.close();
     });
     if (config.API_KEYS.size === 0)
       logger.warn('API_KEYS unset: the gateway is open to anyone who can reach it (fine for local use)');
@@ -139,6 +149,7 @@ export async function startPlatform(
       apiKeys: config.API_KEYS,
       corsOrigins: config.CORS_ORIGINS,
       graceMs: options.socketGraceMs,
+      adapter: cluster?.socketAdapter,
     });
     // Sockets before the runtime: their core subscriptions end first.
     stops.push('Socket.IO bridge', () => sockets.close());

@@ -6,6 +6,7 @@ import type { Message } from '../events/message.ts';
 import { closedRunError, type IsRunLive } from '../runs/run-guard.ts';
 import type { Page, Session, SessionFilter, SessionPatch, SessionState } from './session.ts';
 import { SESSION_STATES } from './session.ts';
+import { LIVE_STATES } from '../store/batch.ts';
 import { expiresAt, touch, type SessionPolicy } from './session-policy.ts';
 import type { SessionStore } from '../store/session-store.ts';
 import type { Telemetry } from '../telemetry.ts';
@@ -35,6 +36,15 @@ export interface ListSessionsInput extends SessionFilter {
   limit?: number;
   cursor?: string | null;
 }
+
+/** A session to expire, as it was read: it expires only if its state and last activity are still these. */
+export type ExpiringSession = Pick<Session, 'id' | 'trace_id' | 'state' | 'last_active_at'>;
+
+/**
+ * How many times a create counts the user's sessions again after another process filled the
+ * cap between the count and the insert, before it answers SESSION_CAP_REACHED.
+ */
+const CAP_ATTEMPTS = 5;
 
 export const DEFAULT_PAGE_LIMIT = 100;
 export const MAX_PAGE_LIMIT = 1000;
@@ -71,16 +81,25 @@ export class Sessions {
     // Made well-formed up front, so the session returned is the one stored (the log does it too).
     const input = wellFormed(given);
     const user = input.user_id ?? null;
-    // Without a user there is no cap to check, so nothing to serialise.
-    if (user === null) return this.createNow(input, null);
+    // Without a user there is no cap to check, so nothing to serialise, and no write to skip.
+    if (user === null) return this.createNow(input, null).then(written);
     return this.creates.run(user, async () => {
-      await this.enforceCap(user);
-      return this.createNow(input, user);
+      // The count and the insert are one atomic step in the store (`live_sessions_below`), so two
+      // processes cannot pass the cap together: the loser counts again (and evicts, or is refused).
+      for (let attempt = 1; ; attempt += 1) {
+        const live = await this.enforceCap(user);
+        const created = await this.createNow(input, user);
+        if (created) return created;
+        if (attempt === CAP_ATTEMPTS) throw capReached(user, live, this.deps.policy);
+      }
     });
   }
 
-  /** Writes the new session with its `session.created` event and returns it as written. */
-  private async createNow(input: CreateSessionInput, user: string | null): Promise<Session> {
+  /**
+   * Writes the new session with its `session.created` event and returns it as written; null when
+   * the store found the user's cap full (another process created one since it was counted).
+   */
+  private async createNow(input: CreateSessionInput, user: string | null): Promise<Session | null> {
     const id = newId();
     const ts = nowIso();
     const trace = this.deps.telemetry.startSession(id, {
@@ -110,10 +129,12 @@ export class Sessions {
       usage: { tokens_in: 0, tokens_out: 0 },
     };
     session.expires_at = expiresAt(this.deps.policy, session, ts);
+    const { maxPerUser } = this.deps.policy;
     const written = await this.deps.log.commit({
       session_id: id,
       trace_id: session.trace_id,
       create: session,
+      ...(user !== null && maxPerUser > 0 ? { expect: { live_sessions_below: maxPerUser } } : {}),
       events: [
         {
           type: 'session.created',
@@ -122,8 +143,10 @@ export class Sessions {
         },
       ],
     });
+    const last = written.at(-1);
+    if (!last) return null;
     // The store kept its own copy; no need to read back what was just written.
-    return { ...session, last_seq: written.at(-1)?.seq ?? 0 };
+    return { ...session, last_seq: last.seq };
   }
 
   /** The session, or SESSION_NOT_FOUND. */
@@ -234,24 +257,32 @@ export class Sessions {
     return (await this.removeIds(ids)).length;
   }
 
-  /** Marks sessions expired with a `session.expired` event each, and frees their memory. */
+  /**
+   * Marks sessions expired with a `session.expired` event each, and frees their memory. Each one
+   * expires only if its state and `last_active_at` are still those given (one atomic conditional
+   * write in the store): a session touched since it was read, or expired by another process, is
+   * left alone. Returns the ids this call expired.
+   */
   async expire(
-    sessions: readonly Pick<Session, 'id' | 'trace_id'>[],
+    sessions: readonly ExpiringSession[],
     reason: 'ttl' | 'evicted' | 'forced',
-  ): Promise<void> {
-    if (sessions.length === 0) return;
+  ): Promise<string[]> {
+    if (sessions.length === 0) return [];
     const ts = nowIso();
-    await this.deps.log.commitMany(
+    const written = await this.deps.log.commitMany(
       sessions.map((session) => ({
         session_id: session.id,
         trace_id: session.trace_id,
+        expect: { state: session.state, last_active_at: session.last_active_at },
         patch: { state: 'expired' as const, updated_at: ts, expires_at: null },
         events: [
           { type: 'session.expired' as const, message: `session expired (${reason})`, meta: { reason } },
         ],
       })),
     );
-    for (const session of sessions) this.deps.hub.drop(session.id);
+    const expired = sessions.filter((_, i) => (written[i]?.length ?? 0) > 0).map((session) => session.id);
+    for (const id of expired) this.deps.hub.drop(id);
+    return expired;
   }
 
   private async removeIds(ids: readonly string[]): Promise<string[]> {
@@ -263,23 +294,17 @@ export class Sessions {
     return removed;
   }
 
-  private async enforceCap(userId: string): Promise<void> {
-    const { maxPerUser, capPolicy } = this.deps.policy;
-    if (maxPerUser === 0) return;
-    const live = await this.deps.store.countSessions({ user_id: userId, state: ['active', 'idle'] });
-    if (live < maxPerUser) return;
-    const oldestIdle = capPolicy === 'evict' ? await this.oldestIdle(userId) : undefined;
-    if (!oldestIdle) {
-      throw new TributaryError(
-        'SESSION_CAP_REACHED',
-        `user ${userId} has ${live} live sessions (cap ${maxPerUser})`,
-        {
-          field: 'user_id',
-          details: { cap: maxPerUser, policy: capPolicy },
-        },
-      );
-    }
+  /** Makes room under the cap (evicting the oldest idle session) or refuses; returns the live count it found. */
+  private async enforceCap(userId: string): Promise<number> {
+    const { policy } = this.deps;
+    if (policy.maxPerUser === 0) return 0;
+    const live = await this.deps.store.countSessions({ user_id: userId, state: [...LIVE_STATES] });
+    if (live < policy.maxPerUser) return live;
+    const oldestIdle = policy.capPolicy === 'evict' ? await this.oldestIdle(userId) : undefined;
+    if (!oldestIdle) throw capReached(userId, live, policy);
+    // Expired here or by another process: either way a place may be free; the create's check decides.
     await this.expire([oldestIdle], 'evicted');
+    return live;
   }
 
   private async oldestIdle(userId: string): Promise<Session | undefined> {
@@ -305,6 +330,19 @@ export class Sessions {
   messages(id: string): Promise<Message[]> {
     return this.deps.store.listMessages(id);
   }
+}
+
+function written(session: Session | null): Session {
+  if (!session) throw new TributaryError('STORE_UNAVAILABLE', 'the store wrote no session');
+  return session;
+}
+
+function capReached(userId: string, live: number, policy: SessionPolicy): TributaryError {
+  return new TributaryError(
+    'SESSION_CAP_REACHED',
+    `user ${userId} has ${live} live sessions (cap ${policy.maxPerUser})`,
+    { field: 'user_id', details: { cap: policy.maxPerUser, policy: policy.capPolicy } },
+  );
 }
 
 export function checkLimit(limit: number, field = 'limit'): void {

@@ -25,8 +25,10 @@ export interface SweepResult {
 /**
  * The TTL sweeper, an RxJS timer stream: `active` sessions with no activity for `IDLE_AFTER_SECONDS`
  * turn `idle` (a `session.updated` event), `idle` ones past `SESSION_TTL_SECONDS` more get
- * `session.expired` and are freed. Sessions with a run are never touched. A slow sweep is never
- * overlapped by the next tick (`exhaustMap`).
+ * `session.expired` and are freed. Sessions with a run (queued or running, in any process) are never
+ * touched. A slow sweep is never overlapped by the next tick (`exhaustMap`). Every process may sweep
+ * the same store: each write is conditional on the session being as the sweep read it, so each
+ * session is idled and expired exactly once, and one touched meanwhile is left alone.
  *
  * @example
  * ```ts
@@ -72,17 +74,26 @@ export class Sweeper {
     const idle = toIdle.filter((candidate) => !isBusy(candidate.id));
     const expire = toExpire.filter((candidate) => !isBusy(candidate.id));
     const ts = nowIso(now);
+    let idled = 0;
     if (idle.length > 0) {
       // One patch and one draft list shared by every commit: the log and the stores only read them.
       const patch = { state: 'idle' as const, updated_at: ts };
       const events = [{ type: 'session.updated' as const, message: 'session idle', meta: { state: 'idle' } }];
-      await this.deps.log.commitMany(
-        idle.map((candidate) => ({ session_id: candidate.id, trace_id: candidate.trace_id, patch, events })),
+      // Each write expects the session as it was read: one touched since, or idled by another
+      // process's sweep, is skipped by the store, atomically.
+      const written = await this.deps.log.commitMany(
+        idle.map(({ id, trace_id, state, last_active_at }) => ({
+          session_id: id,
+          trace_id,
+          expect: { state, last_active_at },
+          patch,
+          events,
+        })),
       );
+      idled = written.filter((events) => events.length > 0).length;
     }
-    await this.deps.sessions.expire(expire, force ? 'forced' : 'ttl');
-    if (idle.length + expire.length > 0)
-      this.deps.logger.info({ idled: idle.length, expired: expire.length }, 'sessions swept');
-    return { idled: idle.length, expired: expire.length };
+    const expired = (await this.deps.sessions.expire(expire, force ? 'forced' : 'ttl')).length;
+    if (idled + expired > 0) this.deps.logger.info({ idled, expired }, 'sessions swept');
+    return { idled, expired };
   }
 }

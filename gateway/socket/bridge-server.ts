@@ -5,9 +5,14 @@ import type { ClientToServerEvents, ServerToClientEvents } from './protocol.ts';
 export interface SocketData {
   /** The API key's user; null when the gateway runs without API_KEYS. */
   user: string | null;
+  /**
+   * Per session, the seq up to which this socket had every event when its connection dropped (set
+   * on disconnect, raised by the events recovery brings back): where another node resumes it.
+   */
+  cursors?: Record<string, number>;
 }
 
-/** No events travel between gateway nodes yet (the Redis adapter will carry room broadcasts). */
+/** The bridge sends nothing of its own between nodes: the adapter carries room broadcasts. */
 export type InterServerEvents = Record<string, never>;
 
 /** The typed Socket.IO server of the bridge. */

@@ -58,6 +58,3 @@ export interface ClientToServerEvents {
 export interface ServerToClientEvents {
   session_event(event: SessionEvent): void;
 }
-
-/** Room of one session: every client subscribed to it joins. */
-export const sessionRoom = (sessionId: string): string => `session:${sessionId}`;

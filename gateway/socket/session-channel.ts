@@ -147,7 +147,7 @@ export class SessionChannel {
   }
 
   /** The last seq broadcast to the room (null before the channel opened). */
-  private get cursor(): number | null {
+  get cursor(): number | null {
     return this.cursor$.value;
   }
 

@@ -75,6 +75,11 @@ export class SessionChannels {
     if (entry) this.release(sessionId, entry);
   }
 
+  /** The last seq the session's channel broadcast to its room; null when it has none open. */
+  cursorOf(sessionId: string): number | null {
+    return this.entries.get(sessionId)?.channel.cursor ?? null;
+  }
+
   /** Open channels (for leak checks and metrics). */
   get size(): number {
     return this.entries.size;

@@ -4,14 +4,13 @@ import { Server, type ServerOptions } from 'socket.io';
 import type { Runtime } from '../../core/index.ts';
 import { authenticateSocket } from './authenticate-socket.ts';
 import type { BridgeServer } from './bridge-server.ts';
-import { sessionRoom } from './protocol.ts';
+import { recoveryHandover } from './recovery-handover.ts';
 import { SessionChannels } from './session-channels.ts';
+import { SessionRooms } from './session-rooms.ts';
 import { registerSocketCommands } from './socket-commands.ts';
 
 /** How long a client whose transport dropped can come back with its rooms and missed events. */
 export const RECOVERY_WINDOW_MS = 120_000;
-
-const ROOM_PREFIX = sessionRoom('');
 
 export interface SocketBridgeOptions {
   runtime: Runtime;
@@ -25,6 +24,11 @@ export interface SocketBridgeOptions {
    * Default {@link RECOVERY_WINDOW_MS}, so a recovering client misses nothing; tests pass 0.
    */
   graceMs?: number;
+  /**
+   * The Socket.IO adapter when several gateway nodes serve one cluster (the Redis Streams adapter);
+   * default the in-memory one of a single node.
+   */
+  adapter?: ServerOptions['adapter'];
 }
 
 export interface SocketBridge {
@@ -37,7 +41,7 @@ export interface SocketBridge {
 
 /**
  * Bridges session events to Socket.IO rooms on the gateway's HTTP server (docs/contract.md, "Socket.IO
- * protocol"): `subscribe` replays then joins room `session:<id>`, `unsubscribe` leaves it, `cancel`
+ * protocol"): `subscribe` replays then joins room `session:<id>@<node>`, `unsubscribe` leaves it, `cancel`
  * cancels a run; every command is acked. With API keys, the handshake needs `auth: { token }` and a
  * socket reads only its user's sessions. Connection state recovery is on, so a client whose
  * transport drops briefly gets its rooms and the events it missed back.
@@ -56,22 +60,29 @@ export function attachSocketBridge(server: HttpServer, options: SocketBridgeOpti
     serveClient: false,
     connectionStateRecovery: { maxDisconnectionDuration: RECOVERY_WINDOW_MS, skipMiddlewares: true },
     ...corsOption(options.corsOrigins ?? []),
+    ...(options.adapter ? { adapter: options.adapter } : {}),
   });
   const adapter = io.of('/').adapter;
+  const rooms = new SessionRooms();
   const channels = new SessionChannels({
     events: runtime.events,
-    broadcast: (sessionId, event) => io.to(sessionRoom(sessionId)).emit('session_event', event),
-    members: (sessionId) => adapter.rooms.get(sessionRoom(sessionId))?.size ?? 0,
+    // Through the adapter, not io.local: the broadcast gets its offset for connection state recovery.
+    broadcast: (sessionId, event) => io.to(rooms.of(sessionId)).emit('session_event', event),
+    members: (sessionId) => adapter.rooms.get(rooms.of(sessionId))?.size ?? 0,
     graceMs: options.graceMs ?? RECOVERY_WINDOW_MS,
     logger,
   });
   // Rooms fill and empty by subscribe, unsubscribe, disconnect and recovery alike: follow the adapter.
+  // Another node's room (a connection recovered here) is the handover's to leave.
   adapter.on('create-room', (room: string) => {
-    if (room.startsWith(ROOM_PREFIX)) channels.roomFilled(room.slice(ROOM_PREFIX.length));
+    const parsed = rooms.parse(room);
+    if (parsed?.own) channels.roomFilled(parsed.sessionId);
   });
   adapter.on('delete-room', (room: string) => {
-    if (room.startsWith(ROOM_PREFIX)) channels.roomEmptied(room.slice(ROOM_PREFIX.length));
+    const parsed = rooms.parse(room);
+    if (parsed?.own) channels.roomEmptied(parsed.sessionId);
   });
+  const handover = recoveryHandover(io, { rooms, channels, logger });
 
   io.use(authenticateSocket(options.apiKeys));
   io.on('connection', (socket) => {
@@ -79,7 +90,8 @@ export function attachSocketBridge(server: HttpServer, options: SocketBridgeOpti
       { socket_id: socket.id, user: socket.data.user, recovered: socket.recovered },
       'socket connected',
     );
-    registerSocketCommands(socket, { runtime, channels, logger });
+    registerSocketCommands(socket, { runtime, channels, rooms, logger });
+    handover.connected(socket);
     socket.on('disconnect', (reason) =>
       logger.debug({ socket_id: socket.id, reason }, 'socket disconnected'),
     );

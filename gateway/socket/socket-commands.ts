@@ -2,7 +2,9 @@ import type { Logger } from 'pino';
 import { assertSeqCursor, KeyedQueue, type Runtime } from '../../core/index.ts';
 import { isServerFault, toAckError } from './ack-error.ts';
 import type { BridgeSocket } from './bridge-server.ts';
-import { sessionRoom, type Ack, type CancelResult, type SubscribeResult } from './protocol.ts';
+import { type Ack, type CancelResult, type SubscribeResult } from './protocol.ts';
+import { channelMember } from './channel-member.ts';
+import type { SessionRooms } from './session-rooms.ts';
 import { readableSession } from '../session-access.ts';
 import type { SessionChannels } from './session-channels.ts';
 import { validatePayload, type CommandName, type PayloadOf } from './validate-payload.ts';
@@ -10,6 +12,7 @@ import { validatePayload, type CommandName, type PayloadOf } from './validate-pa
 export interface SocketCommandsDeps {
   runtime: Runtime;
   channels: SessionChannels;
+  rooms: SessionRooms;
   logger: Logger;
 }
 
@@ -30,11 +33,11 @@ interface Results {
  *
  * @example
  * ```ts
- * io.on('connection', (socket) => registerSocketCommands(socket, { runtime, channels, logger }));
+ * io.on('connection', (socket) => registerSocketCommands(socket, { runtime, channels, rooms, logger }));
  * ```
  */
 export function registerSocketCommands(socket: BridgeSocket, deps: SocketCommandsDeps): void {
-  const { runtime, channels } = deps;
+  const { runtime, channels, rooms } = deps;
   const user = () => socket.data.user ?? null;
   // A subscribe waits for the store and its replay: an unsubscribe sent after it must not overtake it.
   const order = new KeyedQueue();
@@ -77,16 +80,9 @@ export function registerSocketCommands(socket: BridgeSocket, deps: SocketCommand
         await readableSession(runtime, user(), session_id);
         const { recovered, last_seq: stored } = await runtime.events.history(session_id, after_seq);
         assertSeqCursor(session_id, stored, after_seq, 'after_seq', 'after_seq');
-        const room = sessionRoom(session_id);
         const last_seq = await channels.subscribe(
           session_id,
-          {
-            send: (event) => socket.emit('session_event', event),
-            join: () => void socket.join(room),
-            get gone() {
-              return socket.disconnected;
-            },
-          },
+          channelMember(socket, rooms.of(session_id)),
           after_seq,
         );
         return { last_seq, recovered };
@@ -99,7 +95,7 @@ export function registerSocketCommands(socket: BridgeSocket, deps: SocketCommand
     handle('unsubscribe', ({ session_id }) =>
       order.run(session_id, async () => {
         // Leaving a room one is not in is a no-op: unsubscribe needs no store read and leaks nothing.
-        await socket.leave(sessionRoom(session_id));
+        await socket.leave(rooms.of(session_id));
         return {};
       }),
     ),

@@ -243,6 +243,85 @@ describe('Sweeper.sweep called directly', () => {
     await rt.runs.cancel(running.id, run.id);
   });
 
+  it('leaves alone a session touched between reading the candidates and writing: no idle, no expiry', async () => {
+    /** Lets something happen right after the sweep has read its candidates, as another request would. */
+    class RacedStore extends MemoryStore {
+      meanwhile: () => Promise<unknown> = async () => undefined;
+      override async sweepCandidates(query: SweepQuery): Promise<SweepCandidates> {
+        const candidates = await super.sweepCandidates(query);
+        await this.meanwhile();
+        return candidates;
+      }
+    }
+    const store = new RacedStore();
+    runtime = await startRuntime(FAST, { store, sweep: false });
+    const rt = runtime;
+    const toIdle = await rt.sessions.create();
+    const toExpire = await rt.sessions.create();
+    // Both turn idle; toIdle is left to expire, the control case.
+    vi.setSystemTime(T0 + 2_001);
+    expect(await rt.sweeper.sweep()).toEqual({ idled: 2, expired: 0 });
+    vi.setSystemTime(T0 + 5_002);
+    const fresh = await rt.sessions.create();
+    vi.setSystemTime(T0 + 7_003);
+    // Due: toIdle and toExpire (idle past their TTL), fresh (active past IDLE_AFTER). All but toIdle
+    // get a message right after the sweep has read them.
+    store.meanwhile = () =>
+      Promise.all([
+        rt.sessions.recordProgress(toExpire.id, { message: 'still here' }),
+        rt.sessions.update(fresh.id, { name: 'busy' }),
+      ]);
+    expect(await rt.sweeper.sweep({ force: false })).toEqual({ idled: 0, expired: 1 });
+    expect(await stateOf(rt, toIdle.id)).toBe('expired');
+    expect(await stateOf(rt, toExpire.id)).toBe('active');
+    expect(await stateOf(rt, fresh.id)).toBe('active');
+    const types = async (id: string) => (await eventsOf(rt, id)).map((e) => e.type);
+    expect(await types(toExpire.id)).toEqual(['session.created', 'session.updated', 'progress']);
+    expect(await types(fresh.id)).toEqual(['session.created', 'session.updated']);
+    // Forced too: the message between the read and the write keeps the session. (A touch is told
+    // by its last_active_at, a millisecond clock: this one comes a millisecond after the last.)
+    vi.setSystemTime(T0 + 7_004);
+    store.meanwhile = () => rt.sessions.recordProgress(toExpire.id, { message: 'back' });
+    expect(await rt.sweeper.sweep({ force: true })).toEqual({ idled: 0, expired: 1 });
+    expect(await stateOf(rt, fresh.id)).toBe('expired');
+    expect(await stateOf(rt, toExpire.id)).toBe('active');
+    expect(await types(toExpire.id)).toEqual(['session.created', 'session.updated', 'progress', 'progress']);
+  });
+
+  it('never idles or expires a session whose run another process holds (stored queued or running)', async () => {
+    runtime = await startRuntime(FAST, { sweep: false });
+    const rt = runtime;
+    const queued = await rt.sessions.create();
+    const running = await rt.sessions.create();
+    const free = await rt.sessions.create();
+    // As another process writes them: this process's scheduler knows nothing of these runs.
+    const foreignRun = (sessionId: string, status: 'queued' | 'running') => ({
+      id: `run-${status}`,
+      session_id: sessionId,
+      flow: 'ask',
+      status,
+      multitask: 'enqueue' as const,
+      input: {},
+      result: null,
+      error: null,
+      created_at: new Date(T0).toISOString(),
+      started_at: null,
+      finished_at: null,
+      duration_ms: null,
+      usage: { tokens_in: 0, tokens_out: 0 },
+    });
+    await rt.store.write({ session_id: queued.id, runs: [foreignRun(queued.id, 'queued')] });
+    await rt.store.write({ session_id: running.id, runs: [foreignRun(running.id, 'running')] });
+    vi.setSystemTime(T0 + 60_000);
+    expect(await rt.sweeper.sweep()).toEqual({ idled: 1, expired: 0 });
+    expect(await rt.sweeper.sweep({ force: true })).toEqual({ idled: 0, expired: 1 });
+    expect(await stateOf(rt, free.id)).toBe('expired');
+    for (const busy of [queued, running]) {
+      expect(await stateOf(rt, busy.id)).toBe('active');
+      expect((await eventsOf(rt, busy.id)).map((e) => e.type)).toEqual(['session.created']);
+    }
+  });
+
   it('idles and expires by the clock with no timer running', async () => {
     runtime = await startRuntime({ ...FAST, SESSION_TTL_SECONDS: '10' }, { sweep: false });
     const rt = runtime;

@@ -69,7 +69,7 @@ describe('RedisEventBus on the shared Redis', () => {
     const b = await startNode(url, prefix);
     const session = await a.runtime.sessions.create();
     const reading = firstValueFrom(a.runtime.events.events$(session.id).pipe(toArray()));
-    await b.runtime.sessions.expire([{ id: session.id, trace_id: null }], 'forced');
+    await b.runtime.sessions.expire([session], 'forced');
     const types = (await reading).map((event) => event.type);
     expect(types.at(-1)).toBe('session.expired');
   });
