@@ -1,11 +1,15 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { TributaryError } from './errors.ts';
+import { redactUrl } from './redact-url.ts';
 
 const Int = (minimum: number, maximum: number, defaultValue: number, description: string) =>
   Type.Integer({ minimum, maximum, default: defaultValue, description });
 const HTTP_URL = { pattern: '^https?://\\S+$', hint: 'an http:// or https:// URL' };
 const Url = (description: string) => Type.Optional(Type.String({ ...HTTP_URL, description }));
+const REDIS_URL_HINT = 'a redis:// or rediss:// URL: redis[s]://[[user]:password@]host[:port][/db]';
+/** The longest REDIS_PREFIX: it starts every key, and a test's `tributary-test:<uuid>:` must fit. */
+const MAX_REDIS_PREFIX = 128;
 
 /** Every setting, read from the environment (see `.env.example` for the defaults). */
 export const ConfigSchema = Type.Object({
@@ -33,8 +37,25 @@ export const ConfigSchema = Type.Object({
     description: 'Flow of runs that name none (auto: the planner’s intent picks quiz, answer or grade)',
     hint: 'a flow name (lowercase letters, digits, _)',
   }),
-  STORE: Type.Union([Type.Literal('sqlite'), Type.Literal('memory')], { default: 'sqlite' }),
+  STORE: Type.Union([Type.Literal('sqlite'), Type.Literal('memory'), Type.Literal('redis')], {
+    default: 'sqlite',
+  }),
   SQLITE_PATH: Type.String({ default: './data/tributary.db', minLength: 1 }),
+  REDIS_URL: Type.String({
+    default: 'redis://127.0.0.1:6379',
+    pattern: '^rediss?://\\S+$',
+    description: 'The Redis of STORE=redis (its password is never logged)',
+    hint: REDIS_URL_HINT,
+  }),
+  REDIS_PREFIX: Type.String({
+    // RedisStore's DEFAULT_REDIS_PREFIX (stores/ may not be imported here).
+    default: 'tributary:',
+    // With glob characters (or `\\`, their escape) a key pattern built from it (`SCAN MATCH <prefix>*`)
+    // would match other applications' keys too.
+    pattern: `^[^\\s\\x00-\\x1f\\x7f*?\\[\\]\\\\]{1,${MAX_REDIS_PREFIX}}$`,
+    description: 'Prefix of every key Tributary writes in Redis; keys under other prefixes are never touched',
+    hint: `1 to ${MAX_REDIS_PREFIX} characters without spaces, control characters or * ? [ ] \\`,
+  }),
   RAG_URL: Url('RAG backend; a demo backend is started when unset'),
   EXAM_URL: Url('Exam generator backend; a demo backend is started when unset'),
   LLM_URL: Url('OpenAI-compatible chat completions endpoint for the LLM planner'),
@@ -77,6 +98,8 @@ export const ConfigSchema = Type.Object({
 
 /** Settings whose values never appear in an error message or a log line. */
 const SECRET_SETTINGS = new Set(['API_KEYS', 'CHECKPOINT_KEY', 'INTERNAL_TOKEN']);
+/** Settings that may carry credentials in their URL: shown without them (see {@link redactUrl}). */
+const URL_SETTINGS = new Set(['REDIS_URL', 'RAG_URL', 'EXAM_URL', 'LLM_URL', 'JAEGER_UI_URL']);
 
 type RawConfig = Static<typeof ConfigSchema>;
 
@@ -115,9 +138,19 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   const withDefaults = Value.Default(ConfigSchema, raw);
   const problems = [...Value.Errors(ConfigSchema, withDefaults)].map((error) => {
     const name = error.path.replace(/^\//, '') || '(config)';
-    const given = SECRET_SETTINGS.has(name) ? '' : `, got ${JSON.stringify(raw[name])}`;
-    return { field: name, message: `${name}: ${describe(error.schema, error.message)}${given}` };
+    return { field: name, message: `${name}: ${describe(error.schema, error.message)}${given(name, raw)}` };
   });
+  const redisUrl = raw.REDIS_URL;
+  if (
+    typeof redisUrl === 'string' &&
+    !problems.some((p) => p.field === 'REDIS_URL') &&
+    !isRedisUrl(redisUrl)
+  ) {
+    problems.push({
+      field: 'REDIS_URL',
+      message: `REDIS_URL: expected ${REDIS_URL_HINT}${given('REDIS_URL', raw)}`,
+    });
+  }
   const first = problems[0];
   if (first) {
     throw new TributaryError('CONFIG_INVALID', problems.map((p) => p.message).join('; '), {
@@ -144,6 +177,27 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     CORS_ORIGINS: list(valid.CORS_ORIGINS),
     METRICS_PROMETHEUS: valid.METRICS_PROMETHEUS === 'true',
   };
+}
+
+/** `, got "<value>"` for an error message: nothing for a secret, a URL without its credentials. */
+function given(name: string, raw: Record<string, unknown>): string {
+  if (SECRET_SETTINGS.has(name)) return '';
+  const value = raw[name];
+  return `, got ${JSON.stringify(URL_SETTINGS.has(name) && typeof value === 'string' ? redactUrl(value) : value)}`;
+}
+
+/**
+ * What the pattern cannot say of a REDIS_URL: that it parses, with a host, a port of 1..65535 and a
+ * database number as its path, so a typo stops the start instead of ioredis connecting somewhere else.
+ */
+function isRedisUrl(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  return url.hostname !== '' && url.port !== '0' && /^(\/[0-9]*)?$/.test(url.pathname);
 }
 
 function describe(schema: TSchema, fallback: string): string {

@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { isTributaryError, loadConfig, type TributaryError } from '../../../core/index.ts';
+import { isTributaryError, loadConfig, unknownSettings, type TributaryError } from '../../../core/index.ts';
+import { DEFAULT_REDIS_PREFIX } from '../../../stores/redis/redis-store.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -33,6 +35,8 @@ describe('loadConfig defaults', () => {
       DEFAULT_FLOW: 'auto',
       STORE: 'sqlite',
       SQLITE_PATH: './data/tributary.db',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_PREFIX: DEFAULT_REDIS_PREFIX,
       BODY_LIMIT: 1024 * 1024,
       JAEGER_UI_URL: 'http://localhost:16686',
       LOG_LEVEL: 'info',
@@ -82,6 +86,54 @@ describe('loadConfig defaults', () => {
   });
 });
 
+describe('the Redis settings', () => {
+  it('reads STORE=redis with a REDIS_URL of every form ioredis takes, and a REDIS_PREFIX', () => {
+    for (const url of [
+      'redis://cache',
+      'redis://cache:6380/2',
+      'rediss://default:s3cret@cache.example:6380',
+      'redis://:s3cret@10.0.0.5:6379/0',
+      'redis://[::1]:6379',
+      'redis://cache:6379?family=6',
+    ]) {
+      expect(loadConfig({ STORE: 'redis', REDIS_URL: url, REDIS_PREFIX: 'app-1:tributary:' })).toMatchObject({
+        STORE: 'redis',
+        REDIS_URL: url,
+        REDIS_PREFIX: 'app-1:tributary:',
+      });
+    }
+  });
+
+  it('takes a REDIS_PREFIX of up to 128 characters, such as a test’s own `tributary-test:<uuid>:`', () => {
+    expect(loadConfig({ REDIS_PREFIX: 'x'.repeat(128) }).REDIS_PREFIX).toHaveLength(128);
+    const own = `tributary-test:${randomUUID()}:`;
+    expect(loadConfig({ REDIS_PREFIX: own }).REDIS_PREFIX).toBe(own);
+  });
+
+  it.each([
+    ['redis://ann:s3cret-pw@cache:99999', 'redis://[redacted]@cache:99999'],
+    ['redis://:s3cret-pw@cache/x', 'redis://[redacted]@cache/x'],
+    ['http://ann:s3cret-pw@cache', 'http://[redacted]@cache'],
+    ['ann:s3cret-pw@cache:6379', '[redacted]@cache:6379'],
+    ['redis://ann:s3cret pw@cache', 'redis://[redacted]@cache'],
+    ['redis://cache:6379/x?password=s3cret-pw', 'redis://cache:6379/x?password=[redacted]'],
+  ])('a bad REDIS_URL is shown without its password: %s', (url, shown) => {
+    const error = configError({ REDIS_URL: url });
+    expect(error.field).toBe('REDIS_URL');
+    expect(error.message).toMatch(/^REDIS_URL: expected a redis:\/\/ or rediss:\/\/ URL/);
+    expect(error.message).toContain(`got ${JSON.stringify(shown)}`);
+    const everything = `${error.message} ${JSON.stringify(error.details)} ${String(error.stack)}`;
+    expect(everything).not.toContain('s3cret');
+  });
+
+  it('a near miss of a Redis setting is warned about', () => {
+    expect(unknownSettings({ REDIS_PREFX: 'x:', REDIS_URI: 'redis://cache' })).toEqual([
+      'REDIS_PREFX is not a setting (did you mean REDIS_PREFIX?); it is ignored',
+      'REDIS_URI is not a setting (did you mean REDIS_URL?); it is ignored',
+    ]);
+  });
+});
+
 describe('loadConfig rejects bad values with CONFIG_INVALID naming the variable', () => {
   it.each([
     ['HOST', '   '],
@@ -102,7 +154,23 @@ describe('loadConfig rejects bad values with CONFIG_INVALID naming the variable'
     ['STORE', 'mongo'],
     ['SESSION_CAP_POLICY', 'drop'],
     ['DEFAULT_FLOW', 'Bad-Name'],
-    ['STORE', 'redis'],
+    ['REDIS_URL', 'http://127.0.0.1:6379'],
+    ['REDIS_URL', '127.0.0.1:6379'],
+    ['REDIS_URL', 'redis://'],
+    ['REDIS_URL', 'redis://has space:6379'],
+    ['REDIS_URL', 'redis://cache:99999'],
+    ['REDIS_URL', 'redis://cache:0'],
+    ['REDIS_URL', 'redis://cache:port'],
+    ['REDIS_URL', 'redis://cache:6379/zero'],
+    ['REDIS_URL', 'redis://:6379'],
+    ['REDIS_PREFIX', 'my app:'],
+    ['REDIS_PREFIX', 'app\ttab:'],
+    ['REDIS_PREFIX', 'app*:'],
+    ['REDIS_PREFIX', 'app?:'],
+    ['REDIS_PREFIX', 'app[1]:'],
+    ['REDIS_PREFIX', 'app\\:'],
+    ['REDIS_PREFIX', 'app\u0000:'],
+    ['REDIS_PREFIX', 'x'.repeat(129)],
     ['RAG_URL', 'ftp://x'],
     ['EXAM_URL', 'exam.local'],
     ['LLM_URL', 'http://has space'],
@@ -128,7 +196,7 @@ describe('loadConfig rejects bad values with CONFIG_INVALID naming the variable'
   it('says what it expected and what it got (for settings that are not secret)', () => {
     expect(configError({ PORT: 'abc' }).message).toBe('PORT: expected an integer from 0 to 65535, got "abc"');
     expect(configError({ STORE: 'mongo' }).message).toBe(
-      'STORE: expected one of sqlite, memory, got "mongo"',
+      'STORE: expected one of sqlite, memory, redis, got "mongo"',
     );
     expect(configError({ BODY_LIMIT: '1gb' }).message).toContain('512kb or 1mb');
   });
