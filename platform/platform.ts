@@ -52,7 +52,8 @@ export interface PlatformOptions {
  * Boots everything `npm start` runs, in this order, each step checked before the next one changes
  * anything: config (unknown-looking names warned about), demo backends (when RAG_URL / EXAM_URL are
  * unset), built-in and external plugins with DEFAULT_FLOW among them, the HTTP port (answering 503
- * until ready), the store (SQLite: owned by this process, STORE_LOCKED if another holds it), the core
+ * until ready), the store (SQLite: owned by this process, STORE_LOCKED if another holds it; Redis:
+ * answering a PING, STORE_UNAVAILABLE naming REDIS_URL if it does not), the core
  * runtime (which recovers interrupted runs), the gateway's routes and the Socket.IO bridge.
  * A bad setting, plugin, host or port stops the start before the SQLite file is created or touched.
  *

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
+import { redactUrl } from '../core/redact-url.ts';
 import { startPlatform, type Platform } from './platform.ts';
 
 /**
@@ -23,6 +24,9 @@ export async function serve(env: Readonly<Record<string, string | undefined>>): 
       api_docs: `${url}/docs`,
       store: platform.runtime.storeKind,
       path: config.STORE === 'sqlite' ? config.SQLITE_PATH : undefined,
+      // The URL may carry a password: logged without it.
+      redis_url: config.STORE === 'redis' ? redactUrl(config.REDIS_URL) : undefined,
+      redis_prefix: config.STORE === 'redis' ? config.REDIS_PREFIX : undefined,
       concurrency: config.CONCURRENCY_LIMIT,
     },
     `tributary running at ${url} (API reference: ${url}/docs); press Ctrl-C to stop`,
