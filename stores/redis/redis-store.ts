@@ -133,6 +133,8 @@ export class RedisStore implements SessionStore {
   private closed = false;
   /** The last connection error ioredis reported, named in STORE_UNAVAILABLE messages. */
   private lastConnectionError: string | null = null;
+  /** Settles when the first connection attempt has: calls made at start wait for it (see `call`). */
+  private readonly firstAttempt: Promise<void>;
 
   constructor(options: RedisStoreOptions = {}) {
     this.prefix = options.prefix ?? DEFAULT_REDIS_PREFIX;
@@ -151,6 +153,14 @@ export class RedisStore implements SessionStore {
     redis.on('ready', () => {
       this.lastConnectionError = null;
     });
+    this.firstAttempt =
+      redis.status === 'ready'
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            for (const event of ['ready', 'error', 'end']) redis.once(event, () => resolve());
+          });
+    // A lazy connection given to us connects on its first command, which `call` would never send.
+    if (redis.status === 'wait') redis.connect().catch(() => undefined);
     // ioredis sends each script whole once per connection, then calls it by its SHA (EVALSHA).
     redis.defineCommand('tributaryWrite', { numberOfKeys: 0, lua: WRITE_SCRIPT });
     redis.defineCommand('tributaryDelete', { numberOfKeys: 0, lua: DELETE_SCRIPT });
@@ -407,6 +417,11 @@ export class RedisStore implements SessionStore {
   private async call<T>(work: (redis: ScriptedRedis) => Promise<T>): Promise<T> {
     if (this.closed) throw new TributaryError('STORE_UNAVAILABLE', 'redis store is closed');
     try {
+      // While Redis is away ioredis reconnects in the background and would queue the call until it
+      // is back or its retries run out (seconds, once the reconnect delay has grown): fail at once
+      // instead, so requests answer 503 fast. Only a call made before the first connection waits for it.
+      if (this.redis.status !== 'ready') await this.firstAttempt;
+      if (this.redis.status !== 'ready') throw new Error(`not connected (${this.redis.status})`);
       return await work(this.redis);
     } catch (error) {
       if (error instanceof TributaryError) throw error;
