@@ -196,13 +196,15 @@ export class Runtime {
 
   /**
    * Sessions, runs and the scheduler now. With `user_id`, only that user's: their sessions, those
-   * sessions' runs, and their runs queued or running in this process.
+   * sessions' runs, and their runs queued or running in this process. On a shared store (Redis) the
+   * queued and running runs are counted from the store instead, so every process answers the same.
    */
   async stats(query: StatsQuery = {}): Promise<Stats> {
     const stats = await this.store.stats(query);
     const byState = stats.sessions_by_state;
-    const live =
-      query.user_id === undefined
+    const live = this.store.shared
+      ? stats.runs_by_status
+      : query.user_id === undefined
         ? { queued: this.runs.queued, running: this.runs.running }
         : this.runs.countsOf(query.user_id);
     return {
