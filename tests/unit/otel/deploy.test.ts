@@ -17,17 +17,56 @@ interface Service {
   environment?: Record<string, string>;
   ports?: string[];
   expose?: string[];
+  volumes?: string[];
+  healthcheck?: { test: string[] };
   depends_on?: Record<string, { condition: string }>;
 }
 
-const compose = parse(read('deploy/compose.yaml')) as { services: Record<string, Service> };
+const compose = parse(read('deploy/compose.yaml')) as {
+  services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
+};
 const services = compose.services;
+const GATEWAYS = ['gateway-1', 'gateway-2'];
 const service = (name: string): Service => {
   const found = services[name];
   if (!found) throw new Error(`no service ${name} in deploy/compose.yaml`);
   return found;
 };
 const packageJson = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+
+/**
+ * What the tests need of deploy/nginx.conf, read as nginx does at this depth: comments dropped,
+ * directives split on `;` and braces, each block found by its head.
+ */
+const nginx = (() => {
+  const text = read('deploy/nginx.conf').replace(/#.*$/gm, '');
+  const block = (head: string): string[] => {
+    const start = text.search(new RegExp(`${head}\\s*\\{`));
+    if (start === -1) throw new Error(`no ${head} block in deploy/nginx.conf`);
+    const open = text.indexOf('{', start);
+    let depth = 0;
+    for (let i = open; i < text.length; i++) {
+      if (text[i] === '{') depth++;
+      else if (text[i] === '}' && --depth === 0)
+        return text
+          .slice(open + 1, i)
+          .split(/[;{}]/)
+          .map((d) => d.trim().replace(/\s+/g, ' '))
+          .filter(Boolean);
+    }
+    throw new Error(`unclosed ${head} block in deploy/nginx.conf`);
+  };
+  const upstreamName = /upstream\s+(\S+)\s*\{/.exec(text)?.[1] ?? '';
+  const location = block('location /');
+  return {
+    upstream: { name: upstreamName, directives: block(`upstream ${upstreamName}`) },
+    map: block('map \\$http_upgrade \\$connection_upgrade'),
+    location,
+    listen: Number(/^listen (\d+)$/m.exec(block('server').join('\n'))?.[1]),
+    proxyPass: /^proxy_pass http:\/\/(\S+)$/m.exec(location.join('\n'))?.[1],
+  };
+})();
 
 describe('deploy/compose.yaml', () => {
   it('has Jaeger all-in-one with OTLP/HTTP on 4318 and the UI on 16686', () => {
@@ -46,26 +85,111 @@ describe('deploy/compose.yaml', () => {
     expect(demo.expose).toEqual([String(env.ragPort), String(env.examPort)]);
   });
 
-  it('points the gateway at Jaeger and the demo backends with settings the platform accepts', () => {
-    const gateway = service('gateway');
-    const env = gateway.environment ?? {};
-    const config = loadConfig(env);
-    expect(config.HOST).toBe('0.0.0.0');
-    expect(gateway.ports).toEqual([`${config.PORT}:${config.PORT}`]);
-    const demo = readDemoEnv(service('demo-backends').environment ?? {});
-    expect(config.RAG_URL).toBe(`http://demo-backends:${demo.ragPort}`);
-    expect(config.EXAM_URL).toBe(`http://demo-backends:${demo.examPort}`);
-    expect(env.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://jaeger:4318');
-    expect(readOtelSettings(env)).toMatchObject({
-      tracing: true,
-      prometheus: true,
-      protocol: 'http/protobuf',
-    });
-    expect(config.JAEGER_UI_URL).toBe('http://localhost:16686');
-    expect(Object.keys(gateway.depends_on ?? {}).sort()).toEqual(['demo-backends', 'jaeger']);
-    for (const name of ['gateway', 'demo-backends']) {
-      expect(service(name).build).toEqual({ context: '..', dockerfile: 'deploy/Dockerfile' });
+  it.each(GATEWAYS)(
+    'points %s at Redis, Jaeger and the demo backends with settings the platform accepts',
+    (name) => {
+      const gateway = service(name);
+      const env = gateway.environment ?? {};
+      const config = loadConfig(env);
+      expect(config.HOST).toBe('0.0.0.0');
+      // Published by the proxy only.
+      expect(gateway.ports).toBeUndefined();
+      expect(gateway.expose).toEqual([String(config.PORT)]);
+      expect(config.STORE).toBe('redis');
+      expect(config.REDIS_URL).toBe(`redis://redis:${service('redis').expose?.[0]}`);
+      expect(config.REDIS_PREFIX).toBe('tributary:');
+      const demo = readDemoEnv(service('demo-backends').environment ?? {});
+      expect(config.RAG_URL).toBe(`http://demo-backends:${demo.ragPort}`);
+      expect(config.EXAM_URL).toBe(`http://demo-backends:${demo.examPort}`);
+      expect(env.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://jaeger:4318');
+      expect(readOtelSettings(env)).toMatchObject({
+        tracing: true,
+        prometheus: true,
+        protocol: 'http/protobuf',
+      });
+      expect(config.JAEGER_UI_URL).toBe('http://localhost:16686');
+      expect(gateway.depends_on).toEqual({
+        jaeger: { condition: 'service_started' },
+        'demo-backends': { condition: 'service_healthy' },
+        redis: { condition: 'service_healthy' },
+      });
+      for (const built of [name, 'demo-backends']) {
+        expect(service(built).build).toEqual({ context: '..', dockerfile: 'deploy/Dockerfile' });
+      }
+    },
+  );
+
+  it('runs two gateway replicas with the same settings, as the only services on the gateway image', () => {
+    expect(GATEWAYS.map((name) => service(name).environment)).toEqual([
+      service('gateway-1').environment,
+      service('gateway-1').environment,
+    ]);
+    const onImage = Object.entries(services).filter(([, s]) => s.image === 'tributary:local');
+    expect(onImage.map(([name]) => name).sort()).toEqual(['demo-backends', ...GATEWAYS]);
+  });
+
+  it('has Redis 7 with AOF fsynced every second on a named volume, healthy once it answers', () => {
+    const redis = service('redis');
+    expect(redis.image).toMatch(/^redis:7(\.|$)/);
+    const command = (redis.command ?? []).join(' ');
+    expect(command).toMatch(/^redis-server /);
+    expect(command).toContain('--appendonly yes');
+    expect(command).toContain('--appendfsync everysec');
+    expect(redis.expose).toEqual(['6379']);
+    const [volume = ''] = redis.volumes ?? [];
+    expect(volume).toMatch(/^[a-z-]+:\/data$/);
+    expect(Object.keys(compose.volumes ?? {})).toContain(volume.split(':')[0]);
+    expect(redis.healthcheck?.test).toEqual(['CMD', 'redis-cli', 'ping']);
+    expect(redis.ports).toBeUndefined();
+  });
+
+  it('puts nginx on the one published port, after both replicas are healthy, with its config mounted', () => {
+    const proxy = service('proxy');
+    expect(proxy.image).toMatch(/^nginx:\d+\.\d+/);
+    expect(proxy.depends_on).toEqual(
+      Object.fromEntries(GATEWAYS.map((name) => [name, { condition: 'service_healthy' }])),
+    );
+    expect(proxy.ports).toEqual([`3000:${nginx.listen}`]);
+    expect(proxy.volumes).toEqual(['./nginx.conf:/etc/nginx/conf.d/default.conf:ro']);
+    // Nothing else publishes the API.
+    const published = Object.values(services).flatMap((s) => s.ports ?? []);
+    expect(published.filter((p) => p.startsWith('3000:'))).toHaveLength(1);
+    expect(read('deploy/compose.yaml')).toMatch(/#.*ip_hash/);
+  });
+
+  it('names only services and volumes it defines', () => {
+    for (const [name, s] of Object.entries(services)) {
+      for (const needed of Object.keys(s.depends_on ?? {}))
+        expect(services, `${name} needs ${needed}`).toHaveProperty(needed);
+      for (const volume of s.volumes ?? []) {
+        const source = volume.split(':')[0] ?? '';
+        if (!source.startsWith('.')) expect(Object.keys(compose.volumes ?? {}), name).toContain(source);
+        else expect(existsSync(`${ROOT}deploy/${source}`), source).toBe(true);
+      }
     }
+  });
+});
+
+describe('deploy/nginx.conf', () => {
+  it('balances the gateway replicas with ip_hash, so Socket.IO long-polling stays on one', () => {
+    expect(nginx.upstream.name).toBe(nginx.proxyPass);
+    expect(nginx.upstream.directives).toContain('ip_hash');
+    const servers = nginx.upstream.directives.filter((d) => d.startsWith('server '));
+    expect(servers).toEqual(
+      GATEWAYS.map((name) => `server ${name}:${loadConfig(service(name).environment ?? {}).PORT}`),
+    );
+  });
+
+  it('passes WebSocket upgrades and streams answers unbuffered', () => {
+    expect(nginx.location).toEqual(
+      expect.arrayContaining([
+        'proxy_http_version 1.1',
+        'proxy_set_header Upgrade $http_upgrade',
+        'proxy_set_header Connection $connection_upgrade',
+        'proxy_buffering off',
+      ]),
+    );
+    expect(nginx.map).toEqual(['default upgrade', "'' close"]);
   });
 });
 
