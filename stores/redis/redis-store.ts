@@ -47,7 +47,10 @@ export interface RedisStoreOptions {
   url?: string;
   /** Prepended to every key (`REDIS_PREFIX`); keys under other prefixes are never touched. */
   prefix?: string;
-  /** A connection to use instead of opening one (the store still quits it on close). */
+  /**
+   * A connection to use instead of opening one (the store still quits it on close). Open it with
+   * `autoResendUnfulfilledCommands: false`, as the store does its own (see the constructor).
+   */
   redis?: Redis;
 }
 
@@ -133,6 +136,8 @@ export class RedisStore implements SessionStore {
   private closed = false;
   /** The last connection error ioredis reported, named in STORE_UNAVAILABLE messages. */
   private lastConnectionError: string | null = null;
+  /** Rejects each call waiting for Redis, when the connection drops (see `answered`). */
+  private readonly unanswered = new Set<(error: Error) => void>();
   /** Settles when the first connection attempt has: calls made at start wait for it (see `call`). */
   private readonly firstAttempt: Promise<void>;
 
@@ -144,6 +149,10 @@ export class RedisStore implements SessionStore {
         // ioredis reconnects in the background for ever; a call made meanwhile fails after one
         // retry (about 50 ms) instead of twenty (about 10 s), so callers see STORE_UNAVAILABLE soon.
         maxRetriesPerRequest: 1,
+        // A command sent but unanswered when the connection dropped may have been carried out; sent
+        // again after the reconnect, a write would be applied twice (its events stored twice). The
+        // call fails instead (see `answered`): unacknowledged, whether Redis applied it or not.
+        autoResendUnfulfilledCommands: false,
       });
     // Connection errors surface through the calls they fail (STORE_UNAVAILABLE); without a
     // listener ioredis would also print each reconnect failure as an unhandled error event.
@@ -152,6 +161,10 @@ export class RedisStore implements SessionStore {
     });
     redis.on('ready', () => {
       this.lastConnectionError = null;
+    });
+    redis.on('close', () => {
+      for (const fail of this.unanswered) fail(new Error('connection to redis lost before it answered'));
+      this.unanswered.clear();
     });
     this.firstAttempt =
       redis.status === 'ready'
@@ -422,7 +435,7 @@ export class RedisStore implements SessionStore {
       // instead, so requests answer 503 fast. Only a call made before the first connection waits for it.
       if (this.redis.status !== 'ready') await this.firstAttempt;
       if (this.redis.status !== 'ready') throw new Error(`not connected (${this.redis.status})`);
-      return await work(this.redis);
+      return await this.answered(work(this.redis));
     } catch (error) {
       if (error instanceof TributaryError) throw error;
       // Unparsable JSON, or a key of the wrong type under our prefix: that record is corrupt, Redis is fine.
@@ -432,6 +445,17 @@ export class RedisStore implements SessionStore {
         this.lastConnectionError === null ? '' : ` (last connection error: ${this.lastConnectionError})`;
       throw new TributaryError('STORE_UNAVAILABLE', `redis: ${errorMessage(error)}${last}`, { cause: error });
     }
+  }
+
+  /**
+   * `reply`, or a rejection if the connection drops first: without resending (see the constructor)
+   * ioredis forgets a command left unanswered by a dropped connection, and never settles it.
+   */
+  private answered<T>(reply: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.unanswered.add(reject);
+      reply.then(resolve, reject).finally(() => this.unanswered.delete(reject));
+    });
   }
 }
 

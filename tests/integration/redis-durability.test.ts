@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 import type { EventDraft } from '../../core/events/event.ts';
 import { isTributaryError, type Run, type Runtime, type SessionEvent } from '../../core/index.ts';
 import { RedisStore } from '../../stores/redis/redis-store.ts';
+import { CuttingProxy } from '../fixtures/cutting-proxy.ts';
 import { OwnRedis } from '../fixtures/own-redis.ts';
 import { startRuntime } from '../fixtures/runtime.ts';
-import { makeEvent, makeRun } from '../unit/stores/fixtures.ts';
+import { makeEvent, makeRun, makeSession } from '../unit/stores/fixtures.ts';
 
 /** AOF fsynced before Redis answers, and no RDB snapshots: what `docs/scale-out.md` prescribes for "nothing acknowledged is lost". */
 const AOF_ALWAYS = ['--appendonly', 'yes', '--appendfsync', 'always', '--save', ''];
@@ -167,4 +168,47 @@ describe('RedisStore durability with AOF appendfsync always', () => {
       expect(all.map((e) => e.seq)).toEqual(all.map((_, i) => i + 1));
     }
   }, 60_000);
+});
+
+describe('RedisStore when the connection drops before Redis answers a write', () => {
+  let proxy: CuttingProxy | undefined;
+  let store: RedisStore | undefined;
+  afterEach(async () => {
+    await store?.close();
+    await proxy?.close();
+    proxy = store = undefined;
+  });
+
+  it('does not send the write again: its events are stored once, and the caller hears STORE_UNAVAILABLE', async () => {
+    const shared = new URL(inject('redisUrl'));
+    proxy = await CuttingProxy.start(shared.hostname, Number(shared.port || 6379));
+    const viaProxy = new URL(shared);
+    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    store = new RedisStore({ url: viaProxy.toString(), prefix: `tributary-test:${randomUUID()}:` });
+    const session = makeSession();
+    const [created] = await store.write({
+      session_id: session.id,
+      create: session,
+      events: [makeEvent(session.id)],
+    });
+
+    // Redis applies the write; its answer never reaches the store.
+    proxy.cutBeforeNextAnswer();
+    const lost = makeEvent(session.id, { message: 'answer lost' });
+    await expect(store.write({ session_id: session.id, events: [lost] })).rejects.toMatchObject({
+      code: 'STORE_UNAVAILABLE',
+    });
+    expect(proxy.cuts).toBe(1);
+
+    // Reconnected, the store finds the write applied once, and the next append continues after it.
+    await vi.waitFor(() => store!.ping(), { timeout: 15_000, interval: 20 });
+    const [next] = await store.write({ session_id: session.id, events: [makeEvent(session.id)] });
+    const events = await store.listEvents(session.id, { after: 0, limit: 10 });
+    expect(events.map((e) => [e.seq, e.id])).toEqual([
+      [1, created?.id],
+      [2, lost.id],
+      [3, next?.id],
+    ]);
+    await store.deleteSessions([session.id]);
+  });
 });
