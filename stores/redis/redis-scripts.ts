@@ -46,6 +46,28 @@ local function indexed(sid)
   return f
 end
 
+-- Whether a key is absent or of the type we keep there (a foreign value under our prefix is not).
+local function typed(key, want)
+  local t = redis.call('TYPE', key).ok
+  return t == 'none' or t == want
+end
+
+-- Whether a session's hash is one this store can index: checked before anything is written, as a
+-- script that fails half way keeps what it wrote. The JSON fields must decode, and the ones every
+-- index entry is made of be strings.
+local function readable(sid)
+  if not typed(P .. 's:' .. sid, 'hash') then return false end
+  local ok, good = pcall(function()
+    local f = indexed(sid)
+    for _, name in ipairs(INDEXED) do
+      if string.sub(name, 1, 1) ~= '_' then str(f[name]) end
+    end
+    return type(str(f.created_at)) == 'string' and type(str(f.state)) == 'string'
+      and type(str(f.last_active_at)) == 'string'
+  end)
+  return ok and good
+end
+
 -- Adds (sign 1) or removes (sign -1) a session in every index, from its indexed fields.
 local function index(sid, f, sign)
   local member = str(f.created_at) .. SEP .. sid
@@ -78,13 +100,13 @@ end
  * Applies every batch of one `writeMany` call, or none: it checks them all before writing.
  * ARGV[2] is a JSON array of batches as `toScriptBatch` builds them; ARGV[3], the writing store's
  * node id, makes it publish each batch's events on `live:<id>`. Returns `{'OK', before...}`
- * (per batch, the session's last_seq before its events) or `{'EXISTS'|'NOT_FOUND', id}`.
+ * (per batch, the session's last_seq before its events) or `{'EXISTS'|'NOT_FOUND'|'CORRUPT', id}`.
  * A batch whose `expect` is not met is skipped whole: its `before` is -1.
  */
 export const WRITE_SCRIPT = `${INDEXING}
 local batches = cjson.decode(ARGV[2])
 
-local known = {}
+local known, checked = {}, {}
 for _, b in ipairs(batches) do
   local exists = known[b.id]
   if exists == nil then exists = redis.call('EXISTS', P .. 's:' .. b.id) == 1 end
@@ -95,6 +117,15 @@ for _, b in ipairs(batches) do
   end
   -- A skipped batch (its session gone) must not vouch for the batches after it.
   known[b.id] = exists or b.create ~= nil
+  -- A foreign or damaged value where this batch writes: refuse the call before writing anything
+  -- (once per session and call: a group commit brings many batches of one session).
+  if not checked[b.id] and ((exists and not b.create and not readable(b.id))
+    or not typed(P .. 's:' .. b.id, 'hash') or not typed(P .. 'ev:' .. b.id, 'stream')
+    or not typed(P .. 'runs:' .. b.id, 'hash') or not typed(P .. 'msgs:' .. b.id, 'hash')
+    or not typed(P .. 'cps:' .. b.id, 'hash')) then
+    return { 'CORRUPT', b.id }
+  end
+  checked[b.id] = true
 end
 
 -- WriteBatch.expect ({state, last_active_at} as stored JSON, or {user, below} for a create's cap),
@@ -190,12 +221,13 @@ export const DELETE_SCRIPT = `${INDEXING}
 local deleted = {}
 for i = 2, #ARGV do
   local sid = ARGV[i]
-  if redis.call('EXISTS', P .. 's:' .. sid) == 1 then
+  -- A session whose record is damaged or foreign is left as it is (reading it says STORE_CORRUPT).
+  if redis.call('EXISTS', P .. 's:' .. sid) == 1 and readable(sid) and typed(P .. 'runs:' .. sid, 'hash') then
     index(sid, indexed(sid), -1)
     local runs = redis.call('HGETALL', P .. 'runs:' .. sid)
     for j = 1, #runs, 2 do
       local status = string.match(runs[j + 1], '^%d+|([^|]*)|')
-      redis.call('ZREM', P .. 'runstatus:' .. status, sid .. SEP .. runs[j])
+      if status then redis.call('ZREM', P .. 'runstatus:' .. status, sid .. SEP .. runs[j]) end
     end
     redis.call('DEL', P .. 's:' .. sid, P .. 'ev:' .. sid, P .. 'runs:' .. sid, P .. 'msgs:' .. sid,
       P .. 'cps:' .. sid)
@@ -239,8 +271,9 @@ while true do
   offset = offset + #members
   for _, m in ipairs(members) do
     local sk = P .. 's:' .. string.sub(m, string.find(m, '\\0', 1, true) + 1)
-    local values = redis.call('HMGET', sk, unpack(fields))
-    local ok = anyState or states[values[1]] == true
+    -- pcall: a foreign value where a session hash should be is skipped, not the whole listing.
+    local values = redis.pcall('HMGET', sk, unpack(fields))
+    local ok = not values.err and (anyState or states[values[1]] == true)
     for i = 2, #fields do
       if values[i] ~= checks[2 * i - 2] then ok = false end
     end
@@ -269,8 +302,8 @@ local members = redis.call('ZRANGEBYLEX', P .. 'sweep:' .. ARGV[2], '-', ARGV[3]
 local out = {}
 for _, m in ipairs(members) do
   local sid = string.sub(m, string.find(m, '\\0', 1, true) + 1)
-  local f = redis.call('HMGET', P .. 's:' .. sid, 'trace_id', 'state', 'last_active_at', '_open')
-  if (tonumber(f[4]) or 0) <= 0 then
+  local f = redis.pcall('HMGET', P .. 's:' .. sid, 'trace_id', 'state', 'last_active_at', '_open')
+  if not f.err and (tonumber(f[4]) or 0) <= 0 then
     out[#out + 1] = sid
     out[#out + 1] = f[1] or 'null'
     out[#out + 1] = f[2] or 'null'
@@ -292,11 +325,14 @@ local states, statuses = {}, {}
 local sum, n = 0, 0
 for _, m in ipairs(members) do
   local sid = string.sub(m, string.find(m, '\\0', 1, true) + 1)
-  local f = redis.call('HMGET', P .. 's:' .. sid, 'state', '_ca_ms', '_la_ms')
-  states[#states + 1] = f[1]
+  local f = redis.pcall('HMGET', P .. 's:' .. sid, 'state', '_ca_ms', '_la_ms')
+  if f.err then f = {} end
+  states[#states + 1] = f[1] or 'null'
   local ca, la = tonumber(f[2]), tonumber(f[3])
   if ca and la then sum = sum + (la - ca); n = n + 1 end
-  for _, v in ipairs(redis.call('HVALS', P .. 'runs:' .. sid)) do
+  local runs = redis.pcall('HVALS', P .. 'runs:' .. sid)
+  if runs.err then runs = {} end
+  for _, v in ipairs(runs) do
     statuses[#statuses + 1] = string.match(v, '^%d+|([^|]*)|')
   end
 end

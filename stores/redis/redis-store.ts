@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { StoredCheckpoint } from '../../core/checkpoints/checkpoint.ts';
-import { TributaryError, errorMessage } from '../../core/errors.ts';
+import { TributaryError, errorMessage, isTributaryError } from '../../core/errors.ts';
+import { silentLogger, type Logger } from '../../core/logger.ts';
 import type { SessionEvent } from '../../core/events/event.ts';
 import { numbered } from '../../core/events/envelope.ts';
 import type { Message } from '../../core/events/message.ts';
@@ -52,6 +53,8 @@ export interface RedisStoreOptions {
    * `autoResendUnfulfilledCommands: false`, as the store does its own (see the constructor).
    */
   redis?: Redis;
+  /** Where a corrupt record left out of a listing is reported (silent by default). */
+  logger?: Logger;
 }
 
 /** What the Lua scripts are called with (see `redis-scripts.ts`); defineCommand adds them at run time. */
@@ -133,6 +136,7 @@ export class RedisStore implements SessionStore {
   readonly node = randomUUID();
   /** @internal The store's connection, shared with its {@link RedisEventBus} for reads and publishes. */
   readonly redis: ScriptedRedis;
+  private readonly logger: Logger;
   private closed = false;
   /** The last connection error ioredis reported, named in STORE_UNAVAILABLE messages. */
   private lastConnectionError: string | null = null;
@@ -143,6 +147,7 @@ export class RedisStore implements SessionStore {
 
   constructor(options: RedisStoreOptions = {}) {
     this.prefix = options.prefix ?? DEFAULT_REDIS_PREFIX;
+    this.logger = options.logger ?? silentLogger;
     const redis =
       options.redis ??
       new Redis(options.url ?? 'redis://127.0.0.1:6379', {
@@ -191,6 +196,7 @@ export class RedisStore implements SessionStore {
       const [status, ...before] = await r.tributaryWrite(this.prefix, JSON.stringify(prepared), this.node);
       if (status === 'EXISTS') throw sessionAlreadyExists(String(before[0]));
       if (status === 'NOT_FOUND') throw sessionNotFound(String(before[0]));
+      if (status === 'CORRUPT') throw corruptSession(String(before[0]));
       // Parsed back from the JSON stored, so the events returned are exactly those a read gives,
       // and share nothing with the caller's drafts.
       return prepared.map((batch, i) =>
@@ -211,7 +217,7 @@ export class RedisStore implements SessionStore {
   }
 
   getSession(id: string): Promise<Session | null> {
-    return this.call(async (r) => sessionFromHash(await r.hgetall(this.key('s', id))));
+    return this.callFor(id, async (r) => sessionFromHash(await r.hgetall(this.key('s', id))));
   }
 
   listSessions(query: ListSessionsQuery): Promise<Page<Session>> {
@@ -222,11 +228,14 @@ export class RedisStore implements SessionStore {
       if (plan === null) return { items: [], next_cursor: null };
       const max = after ? `(${after.created_at}${SEP}${after.id}` : '+';
       // One more than asked for tells whether another page exists.
-      const reply = await r.tributaryList(this.prefix, 'list', ...plan, max, query.limit + 1);
-      const sessions = (reply as string[][]).map(pairsToObject).map(sessionFromHash);
-      const items = sessions.filter((s): s is Session => s !== null).slice(0, query.limit);
+      const reply = (await r.tributaryList(this.prefix, 'list', ...plan, max, query.limit + 1)) as string[][];
+      // A corrupt session is left out of the page (and logged); reading it alone answers STORE_CORRUPT.
+      const items = reply
+        .slice(0, query.limit)
+        .map((pairs) => this.readableSession(pairsToObject(pairs)))
+        .filter((s): s is Session => s !== null);
       const last = items.at(-1);
-      return { items, next_cursor: sessions.length > query.limit && last ? encodeCursor(last) : null };
+      return { items, next_cursor: reply.length > query.limit && last ? encodeCursor(last) : null };
     });
   }
 
@@ -273,14 +282,14 @@ export class RedisStore implements SessionStore {
   }
 
   getRun(sessionId: string, runId: string): Promise<Run | null> {
-    return this.call(async (r) => {
+    return this.callFor(sessionId, async (r) => {
       const value = await r.hget(this.key('runs', sessionId), runId);
       return value === null ? null : parseOrdered<Run>(value, 2).record;
     });
   }
 
   listRuns(sessionId: string): Promise<Run[]> {
-    return this.call(async (r) =>
+    return this.callFor(sessionId, async (r) =>
       byCreatedThenOrder(Object.values(await r.hgetall(this.key('runs', sessionId))), 2),
     );
   }
@@ -311,7 +320,7 @@ export class RedisStore implements SessionStore {
   }
 
   listEvents(sessionId: string, query: { after: number; limit: number }): Promise<SessionEvent[]> {
-    return this.call(async (r) => {
+    return this.callFor(sessionId, async (r) => {
       assertLimit(query.limit);
       if (query.after === Infinity) return [];
       // `seq > after`, as the other stores read it: a fraction rounds down, anything below 0 (or NaN) means all.
@@ -322,7 +331,7 @@ export class RedisStore implements SessionStore {
   }
 
   eventBounds(sessionId: string): Promise<EventBounds> {
-    return this.call(async (r) => {
+    return this.callFor(sessionId, async (r) => {
       const [last, first] = await Promise.all([
         r.hget(this.key('s', sessionId), 'last_seq'),
         r.xrange(this.key('ev', sessionId), '-', '+', 'COUNT', 1),
@@ -333,7 +342,7 @@ export class RedisStore implements SessionStore {
   }
 
   listMessages(sessionId: string): Promise<Message[]> {
-    return this.call(async (r) =>
+    return this.callFor(sessionId, async (r) =>
       Object.values(await r.hgetall(this.key('msgs', sessionId)))
         .map((v) => parseOrdered<Message>(v, 1))
         .sort((a, b) => a.order - b.order)
@@ -342,13 +351,13 @@ export class RedisStore implements SessionStore {
   }
 
   listCheckpoints(sessionId: string): Promise<StoredCheckpoint[]> {
-    return this.call(async (r) =>
+    return this.callFor(sessionId, async (r) =>
       byCreatedThenOrder(Object.values(await r.hgetall(this.key('cps', sessionId))), 1),
     );
   }
 
   getCheckpoint(sessionId: string, checkpointId: string): Promise<StoredCheckpoint | null> {
-    return this.call(async (r) => {
+    return this.callFor(sessionId, async (r) => {
       const value = await r.hget(this.key('cps', sessionId), checkpointId);
       return value === null ? null : parseOrdered<StoredCheckpoint>(value, 1).record;
     });
@@ -359,7 +368,7 @@ export class RedisStore implements SessionStore {
   }
 
   deleteCheckpoints(sessionId: string, checkpointId?: string): Promise<number> {
-    return this.call(async (r) => {
+    return this.callFor(sessionId, async (r) => {
       const key = this.key('cps', sessionId);
       if (checkpointId !== undefined) return r.hdel(key, checkpointId);
       // HLEN and DEL in one transaction, so the count is of what was deleted.
@@ -375,8 +384,9 @@ export class RedisStore implements SessionStore {
       if (query.user_id !== undefined) {
         const [states, [sum, timed], statuses] = await r.tributaryUserStats(this.prefix, query.user_id);
         for (const raw of states) {
-          const state = parseJson(raw) as SessionState;
-          if (state in sessions_by_state) sessions_by_state[state] += 1;
+          // A damaged state is counted nowhere, as the other stats (index sizes) leave it out too.
+          const state = parseQuietly(raw) as SessionState;
+          if (typeof state === 'string' && state in sessions_by_state) sessions_by_state[state] += 1;
         }
         for (const status of statuses) if (status in runs_by_status) runs_by_status[status as RunStatus] += 1;
         return { sessions_by_state, avg_session_duration_s: average(Number(sum), timed), runs_by_status };
@@ -413,6 +423,29 @@ export class RedisStore implements SessionStore {
     } catch {
       // Already disconnected: nothing left to close.
       this.redis.disconnect();
+    }
+  }
+
+  /** A session from its hash, or null when it is corrupt: that one is logged and skipped. */
+  private readableSession(hash: Record<string, string>): Session | null {
+    try {
+      return sessionFromHash(hash);
+    } catch (error) {
+      this.logger.warn(
+        { session_id: parseQuietly(hash.id ?? 'null') ?? hash.id, err: error },
+        'redis: corrupt session record left out of a listing',
+      );
+      return null;
+    }
+  }
+
+  /** {@link call} for one session's data: a corrupt record is STORE_CORRUPT naming that session. */
+  private async callFor<T>(sessionId: string, work: (redis: ScriptedRedis) => Promise<T>): Promise<T> {
+    try {
+      return await this.call(work);
+    } catch (error) {
+      if (!isTributaryError(error, 'STORE_CORRUPT')) throw error;
+      throw corruptSession(sessionId, error);
     }
   }
 
@@ -544,7 +577,30 @@ function sessionFromHash(hash: Record<string, string>): Session | null {
   if (hash.id === undefined) return null;
   const session: Record<string, unknown> = { last_seq: Number(hash.last_seq ?? 0) };
   for (const field of SESSION_FIELDS) session[field] = parseJson(hash[field] ?? 'null');
+  assertSessionShape(session);
   return session as unknown as Session;
+}
+
+/** What every stored session has; a hash without it was not written by this store (or was damaged). */
+function assertSessionShape(s: Record<string, unknown>): void {
+  const strings = ['id', 'created_at', 'updated_at', 'last_active_at'] as const;
+  const objects = ['metadata', 'data', 'usage'] as const;
+  const bad =
+    strings.find((f) => typeof s[f] !== 'string') ??
+    objects.find((f) => typeof s[f] !== 'object' || s[f] === null) ??
+    (!(SESSION_STATES as readonly unknown[]).includes(s.state) ? 'state' : undefined) ??
+    (!Number.isSafeInteger(s.last_seq) ? 'last_seq' : undefined);
+  if (bad !== undefined) throw new SyntaxError(`stored session has no valid ${bad}`);
+}
+
+/** STORE_CORRUPT naming the session whose stored data cannot be read (other sessions read fine). */
+function corruptSession(sessionId: string, cause?: TributaryError): TributaryError {
+  const why = cause ? `: ${cause.message}` : '';
+  return new TributaryError('STORE_CORRUPT', `session ${sessionId}: stored data is unreadable${why}`, {
+    field: 'session_id',
+    details: { session_id: sessionId },
+    cause,
+  });
 }
 
 function pairsToObject(pairs: readonly string[]): Record<string, string> {
@@ -561,7 +617,10 @@ export function eventFromEntry(id: string, fields: readonly string[]): SessionEv
 }
 
 function parseEvent(json: string): SessionEvent {
-  return parseJson(json) as SessionEvent;
+  const event = parseJson(json) as SessionEvent | null;
+  if (typeof event !== 'object' || event === null || typeof event.type !== 'string')
+    throw new SyntaxError('stored event is no event');
+  return event;
 }
 
 function seqOf(streamId: string): number {
@@ -575,7 +634,9 @@ function parseOrdered<T>(value: string, skip: number): { order: number; record: 
     at = value.indexOf('|', at + 1);
     if (at < 0) throw new SyntaxError('stored record has no order prefix');
   }
-  return { order: Number(value.slice(0, value.indexOf('|'))), record: parseJson(value.slice(at + 1)) as T };
+  const record = parseJson(value.slice(at + 1));
+  if (typeof record !== 'object' || record === null) throw new SyntaxError('stored record is no object');
+  return { order: Number(value.slice(0, value.indexOf('|'))), record: record as T };
 }
 
 /** Oldest first: by `created_at`, then by insertion (what the SQL store's rowid gives). */
@@ -593,14 +654,17 @@ function byCreatedThenOrder<T extends { created_at: string }>(values: readonly s
     .map((x) => x.record);
 }
 
+/** The sweep's candidates; a damaged one is left out (reading that session says STORE_CORRUPT). */
 function toCandidates(flat: readonly string[]): SweepCandidate[] {
   const out: SweepCandidate[] = [];
   for (let i = 0; i + 3 < flat.length; i += 4) {
+    const [traceId, state, lastActive] = [1, 2, 3].map((j) => parseQuietly(flat[i + j] as string));
+    if (typeof state !== 'string' || typeof lastActive !== 'string') continue;
     out.push({
       id: flat[i] as string,
-      trace_id: parseJson(flat[i + 1] as string) as string | null,
-      state: parseJson(flat[i + 2] as string) as SessionState,
-      last_active_at: parseJson(flat[i + 3] as string) as string,
+      trace_id: typeof traceId === 'string' ? traceId : null,
+      state: state as SessionState,
+      last_active_at: lastActive,
     });
   }
   return out;
@@ -635,4 +699,13 @@ function countBy<K extends string>(keys: readonly K[]): Record<K, number> {
 
 function parseJson(text: string): unknown {
   return JSON.parse(text) as unknown;
+}
+
+/** `parseJson`, or undefined for text that is no JSON. */
+function parseQuietly(text: string): unknown {
+  try {
+    return parseJson(text);
+  } catch {
+    return undefined;
+  }
 }

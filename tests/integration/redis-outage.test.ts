@@ -31,7 +31,7 @@ afterEach(async () => {
 });
 
 /** Calls until `done` says the answer is the one awaited (the platform notices Redis leave and return on its own). */
-async function until(call: () => Promise<Reply>, done: (reply: Reply) => boolean): Promise<Reply> {
+async function until<T>(call: () => Promise<T>, done: (reply: T) => boolean): Promise<T> {
   for (;;) {
     const reply = await call();
     if (done(reply)) return reply;
@@ -93,6 +93,12 @@ describe('Redis outage', () => {
     // The run's tool ends while Redis is down: what it reports cannot be stored, so the run fails,
     // and its terminal write waits for Redis.
     held.open();
+    // Redis comes back only once the run has ended (on its refused write), not before it tried.
+    const { runtime } = gw.platform;
+    await until(
+      async () => ({ live: runtime.runs.isLive(sessionId, runId) }),
+      ({ live }) => !live,
+    );
     await redis.restart();
 
     // The same process serves again, with no restart of its own.
