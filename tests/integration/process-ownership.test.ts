@@ -1,15 +1,19 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { isFinished, unknownSettings, type Run, type SessionEvent } from '../../core/index.ts';
 import { startPlatform } from '../../platform/platform.ts';
 import { withDotEnv } from '../../platform/serve.ts';
 import { TEST_PLUGINS } from './gateway/platform.ts';
+import {
+  running,
+  spawnGateway as gatewayEntryOf,
+  spawnServer as spawnProcess,
+  type ServerProcess as Started,
+} from '../fixtures/server-process.ts';
 
-const repo = fileURLToPath(new URL('../..', import.meta.url));
 // Each test starts whole server processes; a loaded 2-core machine takes seconds for each.
 vi.setConfig({ testTimeout: 120_000 });
 let dir: string;
@@ -23,42 +27,13 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Started {
-  child: ChildProcess;
-  /** Every line written so far, stdout and stderr. */
-  lines: string[];
-  exited: Promise<number | null>;
+/** Every server a test starts is killed after it. */
+function track(server: Started): Started {
+  children.push(server.child);
+  return server;
 }
-
-/** Spawns `command` (as `npm start` or the gateway entry) and collects its output lines. */
-function spawnServer(command: string, args: string[], env: Record<string, string>, cwd = repo): Started {
-  const child = spawn(command, args, {
-    cwd,
-    env: { ...process.env, LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  const lines: string[] = [];
-  const collect = (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean));
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, lines, exited };
-}
-
-/** Resolves with the "tributary running" log line once the server serves; rejects if it exits first. */
-async function running(server: Started): Promise<{ url: string; pid: number }> {
-  for (;;) {
-    const line = server.lines.find((l) => l.includes('tributary running'));
-    if (line) return JSON.parse(line) as { url: string; pid: number };
-    if (server.child.exitCode !== null)
-      throw new Error(`exited with ${server.child.exitCode}:\n${server.lines.join('\n')}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-const gatewayEntry = (env: Record<string, string>) =>
-  spawnServer(process.execPath, ['--import', 'tsx', 'platform/main.ts'], env);
+const spawnServer = (...args: Parameters<typeof spawnProcess>) => track(spawnProcess(...args));
+const gatewayEntry = (env: Record<string, string>) => track(gatewayEntryOf(env));
 
 async function json<T>(url: string, init?: RequestInit): Promise<T> {
   const response = await fetch(url, {
