@@ -51,19 +51,25 @@ describe('Redis outage', () => {
     redis = await OwnRedis.start({ args: AOF_ALWAYS });
     const store = new RedisStore({ url: redis.url, prefix: `tributary-test:${randomUUID()}:` });
     gw = await startGateway({ PLUGINS: GATE_PLUGINS_MODULE, DEFAULT_FLOW: 'gated' }, { store });
-    const { api } = gw;
+    const { api, call } = gw;
+    /** A run of the `gated` flow, executing its tool until the test opens the gate. */
+    const heldRun = async (sessionId: string) => {
+      const held = gate(randomUUID());
+      const started = await call('POST', `/v1/sessions/${sessionId}/runs`, {
+        json: { input: { question: 'held at a gate', gate: held.name } },
+      });
+      expect(started.status).toBe(202);
+      await held.reached;
+      return { runId: (started.body as { id: string }).id, open: held.open };
+    };
     const sessionId = await newSession(api, { user_id: 'ann' });
-    const held = gate(randomUUID());
-    const started = await gw.call('POST', `/v1/sessions/${sessionId}/runs`, {
-      json: { input: { question: 'held at a gate', gate: held.name } },
-    });
-    expect(started.status).toBe(202);
-    const runId = (started.body as { id: string }).id;
-    await held.reached;
+    const { runId, open } = await heldRun(sessionId);
+    // Another run whose tool works through the whole outage: it writes nothing meanwhile.
+    const quietSession = await newSession(api, { user_id: 'bob' });
+    const quiet = await heldRun(quietSession);
     client = await connectClient(gw.url);
 
     await redis.kill('SIGKILL');
-    const call = gw.call;
     expectStoreDown(
       await until(
         () => call('GET', '/readyz'),
@@ -92,7 +98,7 @@ describe('Redis outage', () => {
 
     // The run's tool ends while Redis is down: what it reports cannot be stored, so the run fails,
     // and its terminal write waits for Redis.
-    held.open();
+    open();
     // Redis comes back only once the run has ended (on its refused write), not before it tried.
     const { runtime } = gw.platform;
     await until(
@@ -117,18 +123,15 @@ describe('Redis outage', () => {
     const session = await call('GET', `/v1/sessions/${sessionId}`);
     expect(session.body).toMatchObject({ active_run_id: null, last_seq: events.length });
 
+    // The run that wrote nothing while Redis was away goes on as if nothing happened.
+    quiet.open();
+    expect(await runToEnd(api, quietSession, quiet.runId)).toMatchObject({ status: 'completed' });
+
     // Writes, reads and the socket work again on the same session.
-    const again = gate(randomUUID());
-    const next = await gw.call('POST', `/v1/sessions/${sessionId}/runs`, {
-      json: { input: { question: 'again', gate: again.name } },
-    });
-    expect(next.status).toBe(202);
-    await again.reached;
+    const next = await heldRun(sessionId);
     expect(await client.subscribe(sessionId)).toMatchObject({ ok: true });
-    again.open();
-    expect(await runToEnd(api, sessionId, (next.body as { id: string }).id)).toMatchObject({
-      status: 'completed',
-    });
+    next.open();
+    expect(await runToEnd(api, sessionId, next.runId)).toMatchObject({ status: 'completed' });
     expect((await call('POST', '/v1/sessions', { json: { user_id: 'ann' } })).status).toBe(201);
   });
 
