@@ -164,6 +164,13 @@ export class Runs {
   async cancel(sessionId: string, runId: string, reason = 'cancelled by request'): Promise<Run> {
     const run = await this.get(sessionId, runId);
     const liveRun = this.live.find(runId);
+    if (!isFinished(run.status) && !liveRun && this.deps.store.shared)
+      // Stored running, not held here: another process on the shared store runs it.
+      throw new TributaryError(
+        'INVALID_STATE',
+        `run ${runId} is ${run.status} in another gateway process; cancel it through that process`,
+        { field: 'run_id', details: { status: run.status } },
+      );
     if (isFinished(run.status) || !liveRun || !this.scheduler.cancel(runId, reason)) {
       throw new TributaryError('RUN_FINISHED', `run ${runId} already ${run.status}`, {
         field: 'run_id',

@@ -169,7 +169,13 @@ describe('three gateway processes on one Redis', () => {
   it('keeps serving every other session on the other processes when one is killed', async () => {
     const [p1, p2, p3] = nodes as [Node, Node, Node];
     const doomed = await createSession(p1);
-    await startTicks(p2, doomed, 1_000_000);
+    const endless = await startTicks(p2, doomed, 1_000_000);
+    // Cancelling from another process is for distributed runs (BullMQ): until then, a clear refusal.
+    const cancel = await fetch(`${p1.url}/v1/sessions/${doomed}/runs/${endless.id}/cancel`, {
+      method: 'POST',
+    });
+    expect(cancel.status).toBe(400);
+    expect(await cancel.json()).toMatchObject({ code: 'INVALID_STATE' });
     p2.server.child.kill('SIGKILL');
     await p2.server.exited;
 
