@@ -107,7 +107,7 @@ export async function startPlatform(
       await closed;
     });
 
-    const store = options.store ?? (await openStore(config));
+    const store = options.store ?? (await openStore(config, logger));
     // On Redis, events and socket broadcasts cross processes: every node serves every session.
     const cluster = store instanceof RedisStore ? redisCluster(store, logger) : undefined;
     stops.push('store', async () => {

@@ -1,6 +1,7 @@
 import type { Config } from '../core/config.ts';
 import { errorMessage, TributaryError } from '../core/errors.ts';
 import { redactUrl } from '../core/redact-url.ts';
+import type { Logger } from '../core/logger.ts';
 import type { SessionStore } from '../core/store/session-store.ts';
 import { MemoryStore } from './memory/memory-store.ts';
 import { RedisStore } from './redis/redis-store.ts';
@@ -21,6 +22,8 @@ import { SqliteStore } from './sqlite/sqlite-store.ts';
  */
 export async function openStore(
   config: Pick<Config, 'STORE' | 'SQLITE_PATH' | 'REDIS_URL' | 'REDIS_PREFIX'>,
+  /** Where a store reports what it skips (a damaged Redis record left out of a listing). */
+  logger?: Logger,
 ): Promise<SessionStore> {
   switch (config.STORE) {
     case 'memory':
@@ -29,13 +32,13 @@ export async function openStore(
       // The process's own store: no second process may run on the same file.
       return SqliteStore.open({ path: config.SQLITE_PATH, exclusive: true });
     case 'redis':
-      return openRedisStore(config.REDIS_URL, config.REDIS_PREFIX);
+      return openRedisStore(config.REDIS_URL, config.REDIS_PREFIX, logger);
   }
 }
 
 /** A RedisStore that has answered a PING, so a start on a Redis that is not there fails before anything runs. */
-async function openRedisStore(url: string, prefix: string): Promise<RedisStore> {
-  const store = new RedisStore({ url, prefix });
+async function openRedisStore(url: string, prefix: string, logger?: Logger): Promise<RedisStore> {
+  const store = new RedisStore({ url, prefix, logger });
   // ioredis names the reason (refused, unknown host, wrong password) on its connection, not in the failed call.
   let connectionError: string | undefined;
   const remember = (error: unknown) => (connectionError ??= errorMessage(error));

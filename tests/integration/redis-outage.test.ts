@@ -91,6 +91,8 @@ describe('Redis outage', () => {
     expectStoreDown(await call('GET', `/v1/sessions/${sessionId}/messages`));
     expectStoreDown(await call('GET', `/v1/sessions/${sessionId}/runs/${runId}`));
     expectStoreDown(await call('GET', '/v1/sessions?limit=10'));
+    expectStoreDown(await call('GET', `/v1/sessions/${sessionId}/events/stream`));
+    expectStoreDown(await call('GET', '/v1/stats'));
     expect(await client.subscribe(sessionId)).toEqual({
       ok: false,
       error: { code: 'STORE_UNAVAILABLE', message: DETAIL },
