@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isTributaryError, type Runtime, type Session, type SessionState } from '../../../core/index.ts';
 import { eventWhere, startRuntime, terminalOf } from '../../fixtures/runtime.ts';
+import type { SessionEvent } from '../../../core/events/event.ts';
+import type { WriteBatch } from '../../../core/store/session-store.ts';
+import { MemoryStore } from '../../../stores/index.ts';
 
 let runtime: Runtime | undefined;
 afterEach(async () => {
@@ -431,6 +434,30 @@ describe('per-user session cap', () => {
     expect(rejected).toHaveLength(3);
     for (const r of rejected) expect(isTributaryError(r.reason, 'SESSION_CAP_REACHED')).toBe(true);
     expect(await rt.store.countSessions({ user_id: 'ann' })).toBe(2);
+  });
+});
+
+describe('per-user session cap, checked by the store in the insert', () => {
+  it('counts again when another process filled the cap meanwhile, and gives up after a few tries', async () => {
+    /** A store where, at each create, another process has just taken the user's last place. */
+    class Crowded extends MemoryStore {
+      creates = 0;
+      override async writeMany(batches: readonly WriteBatch[]): Promise<SessionEvent[][]> {
+        if (batches.some((b) => b.create && b.expect)) {
+          this.creates += 1;
+          return batches.map(() => []);
+        }
+        return super.writeMany(batches);
+      }
+    }
+    const store = new Crowded();
+    runtime = await startRuntime({ MAX_SESSIONS_PER_USER: '2', SESSION_CAP_POLICY: 'reject' }, { store });
+    const error = await rejectionOf(runtime.sessions.create({ user_id: 'ann' }));
+    expect(error).toMatchObject({ code: 'SESSION_CAP_REACHED', field: 'user_id' });
+    expect(store.creates).toBe(5);
+    expect(await store.countSessions({})).toBe(0);
+    // Without a user there is no cap, so no expectation for the store to refuse.
+    expect((await runtime.sessions.create()).user_id).toBeNull();
   });
 });
 
