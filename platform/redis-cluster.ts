@@ -32,7 +32,10 @@ const ADAPTER_BLOCK_MS = 1_000;
 export function redisCluster(store: RedisStore, logger: Logger): RedisCluster {
   const bus = new RedisEventBus(store, logger.child({ component: 'live-events' }));
   // The adapter publishes on this one and duplicates it for its stream reads and pub/sub.
-  const publisher = store.redis.duplicate();
+  // Commands a dropped connection cut off are sent again (ioredis's default; the store turns it off
+  // for its writes): otherwise ioredis would forget the adapter's blocking XREAD and its read loop
+  // would stall for good. A broadcast cut off the same way may go out twice.
+  const publisher = store.redis.duplicate({ autoResendUnfulfilledCommands: true });
   publisher.on('error', (error: unknown) =>
     logger.warn({ err: errorMessage(error) }, 'Socket.IO adapter: Redis connection error; reconnecting'),
   );

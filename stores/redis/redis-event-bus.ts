@@ -52,7 +52,11 @@ export class RedisEventBus implements EventBus {
   ) {
     this.channelPrefix = `${store.prefix}live:`;
     // A connection in subscriber mode can do nothing else: the bus's own, made like the store's.
-    this.subscriber = store.redis.duplicate({ maxRetriesPerRequest: null });
+    // Unlike the store's writes, a SUBSCRIBE cut off by a dropped connection is safe to send again.
+    this.subscriber = store.redis.duplicate({
+      maxRetriesPerRequest: null,
+      autoResendUnfulfilledCommands: true,
+    });
     this.subscriber.on('error', (error: unknown) =>
       this.logger.warn({ err: errorMessage(error) }, 'live event subscriber: connection error; reconnecting'),
     );
