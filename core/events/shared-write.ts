@@ -90,5 +90,8 @@ export class SharedWrite {
  * ```
  */
 export function isStoreFailure(error: unknown): boolean {
-  return isTributaryError(error) && (error.code === 'STORE_UNAVAILABLE' || error.code === 'STORE_CORRUPT');
+  if (!isTributaryError(error)) return false;
+  // A damaged record of one session (STORE_CORRUPT naming it) is its batch's fault, not the store's.
+  const ofOneSession = error.details?.session_id !== undefined;
+  return error.code === 'STORE_UNAVAILABLE' || (error.code === 'STORE_CORRUPT' && !ofOneSession);
 }

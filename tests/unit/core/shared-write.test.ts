@@ -107,6 +107,10 @@ describe('SharedWrite', () => {
   it('tells a failed store from a refused batch', () => {
     expect(isStoreFailure(new TributaryError('STORE_UNAVAILABLE', 'down'))).toBe(true);
     expect(isStoreFailure(new TributaryError('STORE_CORRUPT', 'not a database'))).toBe(true);
+    const damagedSession = new TributaryError('STORE_CORRUPT', 'session s1: stored data is unreadable', {
+      details: { session_id: 's1' },
+    });
+    expect(isStoreFailure(damagedSession)).toBe(false);
     expect(isStoreFailure(new TributaryError('INVALID_ARGUMENT', 'run of another session'))).toBe(false);
     expect(isStoreFailure(new Error('STORE_UNAVAILABLE'))).toBe(false);
   });

@@ -245,4 +245,35 @@ describe('a foreign or damaged value under our prefix', () => {
   });
 });
 
+describe('a damaged session among the writes of one event-loop turn', () => {
+  it('fails only its own commit: the others, written in the same store call, are stored', async () => {
+    const prefix = freshPrefix();
+    const runtime = await startRuntime({}, { store: new RedisStore({ url: REDIS_URL, prefix }) });
+    opened.push({ close: () => runtime.shutdown() });
+    const [good, bad, other] = await Promise.all([0, 1, 2].map(() => runtime.sessions.create()));
+    if (!good || !bad || !other) throw new Error('no session');
+    await admin.hset(`${prefix}s:${bad.id}`, 'created_at', '{oops');
+    // Commits of three sessions in one turn share one writeMany (the log's group commit).
+    const results = await Promise.allSettled(
+      [good, bad, other].map((s) =>
+        runtime.log.commit({
+          session_id: s.id,
+          trace_id: null,
+          events: [{ type: 'progress', message: 'tick' }],
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({
+      code: 'STORE_CORRUPT',
+      details: { session_id: bad.id },
+    });
+    for (const s of [good, other])
+      expect((await runtime.store.listEvents(s.id, { after: 0, limit: 10 })).map((e) => e.type)).toEqual([
+        'session.created',
+        'progress',
+      ]);
+  });
+});
+
 const silent = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
