@@ -11,7 +11,7 @@ import { makeEvent, makeRun, makeSession } from '../unit/stores/fixtures.ts';
 /** AOF fsynced before Redis answers, and no RDB snapshots: what `docs/scale-out.md` prescribes for "nothing acknowledged is lost". */
 const AOF_ALWAYS = ['--appendonly', 'yes', '--appendfsync', 'always', '--save', ''];
 const SESSIONS = 8;
-/** Commits each session keeps in flight: more than one, so the kill finds several unanswered. */
+/** Writers per session: their commits queue behind each other and reach the store together (group commit). */
 const IN_FLIGHT = 2;
 const EVENTS_PER_COMMIT = 3;
 /** Redis is killed once this many events have been acknowledged (a count, not a time). */
