@@ -201,6 +201,15 @@ describe('a foreign or damaged value under our prefix', () => {
     const sweep = await store.sweepCandidates({ idleBefore: cutoff, expireBefore: cutoff, force: false });
     expect(sweep.toExpire.map((c) => c.id).sort()).toEqual([good.id, notJson.id].sort());
     expect((await store.stats({ user_id: 'ann' })).sessions_by_state.idle).toBe(2);
+    // Nor does it count towards, or break, the user's cap.
+    const capped = makeSession({ user_id: 'ann' });
+    const created = await store.write({
+      session_id: capped.id,
+      create: capped,
+      expect: { live_sessions_below: 3 },
+      events: [makeEvent(capped.id, { type: 'session.created' })],
+    });
+    expect(created).toHaveLength(1);
     expect((await store.stats()).sessions_by_state.idle).toBe(3);
   });
 
