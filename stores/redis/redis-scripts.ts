@@ -107,6 +107,13 @@ export const WRITE_SCRIPT = `${INDEXING}
 local batches = cjson.decode(ARGV[2])
 
 local known, checked = {}, {}
+-- Whether a key is absent or of the type we keep there, asked once per key and call.
+local function fits(key, want)
+  if checked[key] == nil then checked[key] = typed(key, want) end
+  return checked[key]
+end
+local MOVES = {}
+for _, name in ipairs(INDEXED) do MOVES[name] = true end
 for _, b in ipairs(batches) do
   local exists = known[b.id]
   if exists == nil then exists = redis.call('EXISTS', P .. 's:' .. b.id) == 1 end
@@ -117,15 +124,19 @@ for _, b in ipairs(batches) do
   end
   -- A skipped batch (its session gone) must not vouch for the batches after it.
   known[b.id] = exists or b.create ~= nil
-  -- A foreign or damaged value where this batch writes: refuse the call before writing anything
-  -- (once per session and call: a group commit brings many batches of one session).
-  if not checked[b.id] and ((exists and not b.create and not readable(b.id))
-    or not typed(P .. 's:' .. b.id, 'hash') or not typed(P .. 'ev:' .. b.id, 'stream')
-    or not typed(P .. 'runs:' .. b.id, 'hash') or not typed(P .. 'msgs:' .. b.id, 'hash')
-    or not typed(P .. 'cps:' .. b.id, 'hash')) then
+  -- A foreign or damaged value where this batch writes would fail the script half way, keeping
+  -- what it wrote: refuse the call before writing anything. Only the keys the batch writes are
+  -- checked, and the session's fields only when a patch moves it between indexes (which decodes them).
+  local moves = false
+  for i = 1, #b.patch, 2 do if MOVES[b.patch[i]] then moves = true end end
+  if not fits(P .. 's:' .. b.id, 'hash')
+    or (#b.events > 0 and not fits(P .. 'ev:' .. b.id, 'stream'))
+    or (#b.runs > 0 and not fits(P .. 'runs:' .. b.id, 'hash'))
+    or (#b.messages > 0 and not fits(P .. 'msgs:' .. b.id, 'hash'))
+    or (#b.checkpoints > 0 and not fits(P .. 'cps:' .. b.id, 'hash'))
+    or (moves and exists and not b.create and not readable(b.id)) then
     return { 'CORRUPT', b.id }
   end
-  checked[b.id] = true
 end
 
 -- WriteBatch.expect ({state, last_active_at} as stored JSON, or {user, below} for a create's cap),
@@ -201,12 +212,11 @@ for _, b in ipairs(batches) do
   for i = 1, #b.runs, 3 do
     local rid, status = b.runs[i], b.runs[i + 1]
     local old = redis.call('HGET', rk, rid)
-    if old then
-      redis.call('ZREM', P .. 'runstatus:' .. string.match(old, '^%d+|([^|]*)|'), sid .. SEP .. rid)
-    end
+    local was = old and string.match(old, '^%d+|([^|]*)|')
+    if was then redis.call('ZREM', P .. 'runstatus:' .. was, sid .. SEP .. rid) end
     local order = upsert(rk, rid, status .. '|' .. b.runs[i + 2])
     redis.call('ZADD', P .. 'runstatus:' .. status, order, sid .. SEP .. rid)
-    local opened = (OPEN[status] or 0) - (old and OPEN[string.match(old, '^%d+|([^|]*)|')] or 0)
+    local opened = (OPEN[status] or 0) - (was and OPEN[was] or 0)
     if opened ~= 0 then redis.call('HINCRBY', sk, '_open', opened) end
   end
   for i = 1, #b.messages, 2 do upsert(P .. 'msgs:' .. sid, b.messages[i], b.messages[i + 1]) end

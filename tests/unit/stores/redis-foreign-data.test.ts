@@ -261,7 +261,8 @@ describe('a damaged session among the writes of one event-loop turn', () => {
     opened.push({ close: () => runtime.shutdown() });
     const [good, bad, other] = await Promise.all([0, 1, 2].map(() => runtime.sessions.create()));
     if (!good || !bad || !other) throw new Error('no session');
-    await admin.hset(`${prefix}s:${bad.id}`, 'created_at', '{oops');
+    await admin.del(`${prefix}ev:${bad.id}`);
+    await admin.set(`${prefix}ev:${bad.id}`, 'not a stream');
     // Commits of three sessions in one turn share one writeMany (the log's group commit).
     const results = await Promise.allSettled(
       [good, bad, other].map((s) =>
