@@ -1,7 +1,7 @@
 import type { BenchModule } from './lib/module.ts';
 import { removeTempFiles } from './lib/runtime.ts';
 import type { Row } from './lib/table.ts';
-import { BENCH_REDIS_URL, CONTENDER_KINDS, openContender } from './store/contenders.ts';
+import { assertRedisAnswers, BENCH_REDIS_URL, CONTENDER_KINDS, openContender } from './store/contenders.ts';
 import { measureAppends, measureListEvents } from './store/measure-store.ts';
 import {
   BATCHES_PER_SESSION,
@@ -29,6 +29,7 @@ const store: BenchModule = {
     `Redis: ${BENCH_REDIS_URL} (REDIS_URL), a key prefix of its own, every key deleted at the end; target: the Redis store reaches 0.5 of its floor`,
   ],
   async run(progress) {
+    await assertRedisAnswers();
     const rows: Row[] = [];
     for (const kind of CONTENDER_KINDS) {
       const contender = await openContender(kind);

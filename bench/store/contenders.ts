@@ -30,18 +30,7 @@ export async function openContender(kind: ContenderKind): Promise<Contender> {
 }
 
 async function openRedisContender(): Promise<Contender> {
-  // The floor's own connection, also used to delete every key of the run at the end. It fails at
-  // once, rather than retrying for ever, when nothing answers.
-  const redis = new Redis(BENCH_REDIS_URL, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 1,
-    retryStrategy: () => null,
-  });
-  try {
-    await redis.connect();
-  } catch (error) {
-    throw new Error(`the store bench needs Redis at ${BENCH_REDIS_URL} (REDIS_URL): ${String(error)}`);
-  }
+  const redis = await connectRedis();
   const prefix = `tributary-bench:${randomUUID()}:`;
   const store = new RedisStore({ url: BENCH_REDIS_URL, prefix });
   await store.ping();
@@ -55,6 +44,33 @@ async function openRedisContender(): Promise<Contender> {
       await redis.quit();
     },
   };
+}
+
+/**
+ * A connection to the bench's Redis: the floor's own, also used to delete every key of the run at
+ * the end. It fails at once, naming the URL and the reason, rather than retrying for ever.
+ */
+async function connectRedis(): Promise<Redis> {
+  const redis = new Redis(BENCH_REDIS_URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+  });
+  let reason = '';
+  redis.on('error', (error: unknown) => (reason = String(error)));
+  try {
+    await redis.connect();
+    return redis;
+  } catch (error) {
+    throw new Error(
+      `the store bench needs Redis at ${BENCH_REDIS_URL} (REDIS_URL): ${reason || String(error)}`,
+    );
+  }
+}
+
+/** Fails before anything is measured when the bench's Redis does not answer. */
+export async function assertRedisAnswers(): Promise<void> {
+  await (await connectRedis()).quit();
 }
 
 /** Deletes every key under `prefix` (SCAN, not KEYS: the Redis may be shared). */
