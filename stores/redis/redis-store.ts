@@ -115,6 +115,11 @@ const SEP = '\0';
  *   `sweep:active|idle` (ordered by `last_active_at`), runs by status `runstatus:*`. The scripts
  *   keep them in step with every create, patch and delete, so deleting sessions leaves no key but
  *   the global `order` counter. The key layout is documented in `redis-scripts.ts`.
+ * - **Conditional batches** (`WriteBatch.expect`, the per-user cap) are checked inside the same
+ *   script, so processes racing on a session (two sweepers, two creates) cannot both win.
+ * - **Data it did not write.** Only keys under `prefix` are ever addressed. A foreign or damaged
+ *   value under it is STORE_CORRUPT naming that session, on its reads and on a write that would
+ *   touch it (refused before anything is written); listings, sweeps and user stats skip it.
  *
  * Records are JSON in Redis, so every read returns fresh objects (copies by construction).
  *
