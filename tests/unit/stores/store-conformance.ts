@@ -1064,6 +1064,29 @@ export function describeDurableStoreConformance(name: string, factory: DurableSt
       expect((await second.getSession(session.id))?.last_seq).toBe(total + 1);
     });
 
+    it('lets exactly one of two connections apply the same conditional write (two sweepers racing)', async () => {
+      const store = current.store;
+      const second = await track(factory.openSecond());
+      const sessions = await Promise.all(
+        Array.from({ length: 20 }, () => seed(store, { state: 'active', last_active_at: isoAt(5) })),
+      );
+      const idle = (target: SessionStore) =>
+        target.writeMany(
+          sessions.map((s) => ({
+            session_id: s.id,
+            expect: { state: 'active' as const, last_active_at: isoAt(5) },
+            patch: { state: 'idle' as const },
+            events: [makeEvent(s.id, { type: 'session.updated' })],
+          })),
+        );
+      const [fromFirst, fromSecond] = await Promise.all([idle(store), idle(second)]);
+      sessions.forEach((s, i) => {
+        const applied = [fromFirst[i], fromSecond[i]].filter((events) => (events?.length ?? 0) > 0);
+        expect(applied.map((events) => seqsOf(events ?? []))).toEqual([[2]]);
+      });
+      for (const s of sessions) expect(seqsOf(await eventsOf(second, s.id))).toEqual([1, 2]);
+    });
+
     it('keeps everything across close and reopen, and seq goes on', async () => {
       const store = current.store;
       const session = await seed(store, { user_id: 'ann', metadata: { k: 'v' } });
