@@ -75,8 +75,9 @@ function assertExpectation(expect: WriteExpectation, creates: boolean): void {
     throw invalid('expect', 'a create may only expect live_sessions_below');
   if (!creates && live_sessions_below !== undefined)
     throw invalid('expect.live_sessions_below', 'live_sessions_below goes with create only');
-  if (state !== undefined && !(SESSION_STATES as readonly string[]).includes(state))
-    throw invalid('expect.state', `expect.state must be one of ${SESSION_STATES.join(', ')}`);
+  const states: unknown[] | undefined = state === undefined ? undefined : [state].flat();
+  if (states?.some((s) => !(SESSION_STATES as readonly unknown[]).includes(s)) || states?.length === 0)
+    throw invalid('expect.state', `expect.state must be one or more of ${SESSION_STATES.join(', ')}`);
   if (last_active_at !== undefined && typeof last_active_at !== 'string')
     throw invalid('expect.last_active_at', 'expect.last_active_at must be a string');
   if (
@@ -95,7 +96,12 @@ export function meetsExpectation(
   expect: WriteExpectation,
 ): boolean {
   if (!session) return false;
-  if (expect.state !== undefined && session.state !== expect.state) return false;
+  const { state } = expect;
+  if (
+    state !== undefined &&
+    (typeof state === 'string' ? session.state !== state : !state.includes(session.state))
+  )
+    return false;
   return expect.last_active_at === undefined || session.last_active_at === expect.last_active_at;
 }
 

@@ -13,8 +13,8 @@ export type UnnumberedEvent = Omit<SessionEvent, 'seq'>;
  * processes sharing a store can race on a session and exactly one of them wins.
  */
 export interface WriteExpectation {
-  /** Without `create`: the session's state. */
-  state?: SessionState;
+  /** Without `create`: the session's state, or one of these states. */
+  state?: SessionState | readonly SessionState[];
   /** Without `create`: the session's `last_active_at`, i.e. nothing touched it since it was read. */
   last_active_at?: string;
   /**

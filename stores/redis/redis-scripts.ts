@@ -159,7 +159,10 @@ local function expected(b)
   end
   local f = redis.call('HMGET', P .. 's:' .. b.id, 'state', 'last_active_at')
   if not f[1] then return false end
-  return (e.state == nil or f[1] == e.state) and (e.last_active_at == nil or f[2] == e.last_active_at)
+  if e.last_active_at ~= nil and f[2] ~= e.last_active_at then return false end
+  if e.state == nil then return true end
+  for _, s in ipairs(e.state) do if f[1] == s then return true end end
+  return false
 end
 
 -- Queued or running runs per session (field _open): the sweep skips a session busy in any process.

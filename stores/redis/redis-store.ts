@@ -84,7 +84,7 @@ interface ScriptBatch {
   /** Field/value pairs a patch sets. */
   patch: string[];
   /** `WriteBatch.expect` as the script compares it: values JSON-encoded as stored, a cap with its user. */
-  expect?: { state?: string; last_active_at?: string; user?: string; below?: number };
+  expect?: { state?: string[]; last_active_at?: string; user?: string; below?: number };
   /** Event JSON (its seq 0: the stream entry id is the seq, set on read). */
   events: string[];
   /** `[id, status, JSON]` triples. */
@@ -553,7 +553,8 @@ function toScriptBatch(batch: WriteBatch): ScriptBatch {
 
 function toScriptExpectation({ expect = {}, create }: WriteBatch): NonNullable<ScriptBatch['expect']> {
   const out: NonNullable<ScriptBatch['expect']> = {};
-  if (expect.state !== undefined) out.state = encodeField('state', expect.state);
+  // One state or several, as the hash stores them (JSON strings): the script accepts any of them.
+  if (expect.state !== undefined) out.state = [expect.state].flat().map((s) => encodeField('state', s));
   if (expect.last_active_at !== undefined)
     out.last_active_at = encodeField('last_active_at', expect.last_active_at);
   if (expect.live_sessions_below !== undefined && create?.user_id != null) {

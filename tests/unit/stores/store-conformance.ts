@@ -509,6 +509,12 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         events: [makeEvent(session.id, { type: 'session.updated' })],
       });
 
+      it('applies a batch whose session is in one of the states it expects', async () => {
+        const session = await seedSession({ state: 'active' });
+        const [events] = await store.writeMany([idleBatch(session, { state: ['idle', 'active'] })]);
+        expect(seqsOf(events ?? [])).toEqual([2]);
+      });
+
       it('applies a batch whose session matches its state and last_active_at', async () => {
         const session = await seedSession({ state: 'active', last_active_at: isoAt(5) });
         const [events] = await store.writeMany([
@@ -530,6 +536,7 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
           { state: 'idle' as const },
           { last_active_at: isoAt(6) },
           { state: 'active' as const, last_active_at: isoAt(4) },
+          { state: ['idle', 'archived'] as const },
         ]) {
           expect(await store.write(idleBatch(session, expect_))).toEqual([]);
         }
@@ -598,6 +605,8 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         const fresh = makeSession({ user_id: 'ann' });
         const bad: [WriteBatch['expect'], string][] = [
           [{ state: 'asleep' as Session['state'] }, 'expect.state'],
+          [{ state: [] }, 'expect.state'],
+          [{ state: ['active', 'asleep' as Session['state']] }, 'expect.state'],
           [{ last_active_at: 5 as unknown as string }, 'expect.last_active_at'],
           [{ live_sessions_below: 1 }, 'expect.live_sessions_below'],
         ];
