@@ -8,7 +8,7 @@ import type { Page, Session, SessionFilter, SessionPatch, SessionState } from '.
 import { SESSION_STATES } from './session.ts';
 import { LIVE_STATES } from '../store/batch.ts';
 import { expiresAt, touch, type SessionPolicy } from './session-policy.ts';
-import type { SessionStore } from '../store/session-store.ts';
+import type { SessionStore, WriteExpectation } from '../store/session-store.ts';
 import type { Telemetry } from '../telemetry.ts';
 import { KeyedQueue } from '../events/keyed-queue.ts';
 import { newId, nowIso } from '../uuid.ts';
@@ -36,6 +36,12 @@ export interface ListSessionsInput extends SessionFilter {
   limit?: number;
   cursor?: string | null;
 }
+
+/**
+ * What writes that need a writable session expect: checked in the store with the write, so a
+ * session expired (by this process or another) after it was read takes no more writes.
+ */
+const WRITABLE = { state: ['active', 'idle', 'archived'] } as const satisfies WriteExpectation;
 
 /** A session to expire, as it was read: it expires only if its state and last activity are still these. */
 export type ExpiringSession = Pick<Session, 'id' | 'trace_id' | 'state' | 'last_active_at'>;
@@ -193,9 +199,10 @@ export class Sessions {
     // Merged into the data stored when the write runs (not this earlier read), so concurrent writes are kept.
     if (input.data !== undefined) changes.data = input.data;
     if (input.state !== undefined) changes.state = input.state;
-    await this.deps.log.commit({
+    const written = await this.deps.log.commit({
       session_id: id,
       trace_id: session.trace_id,
+      expect: WRITABLE,
       patch: (current) =>
         touch(
           this.deps.policy,
@@ -206,6 +213,7 @@ export class Sessions {
         { type: 'session.updated', message: 'session updated', meta: { fields: Object.keys(changes) } },
       ],
     });
+    if (written.length === 0) throw await this.notWritable(id);
     return this.get(id);
   }
 
@@ -223,11 +231,23 @@ export class Sessions {
     const [event] = await this.deps.log.commit({
       session_id: id,
       trace_id: session.trace_id,
+      expect: WRITABLE,
       patch: (current) => touch(this.deps.policy, current),
       events: [{ ...draft, type: 'progress' }],
     });
-    if (!event) throw new TributaryError('STORE_UNAVAILABLE', 'the store wrote no event');
+    if (!event) throw await this.notWritable(id);
     return event;
+  }
+
+  /** Why a write expecting a writable session was skipped: it expired (or went) since it was read. */
+  private async notWritable(id: string): Promise<TributaryError> {
+    try {
+      await this.getWritable(id);
+    } catch (error) {
+      if (error instanceof TributaryError) return error;
+      throw error;
+    }
+    return new TributaryError('STORE_UNAVAILABLE', `the store did not write to session ${id}`);
   }
 
   /** Deletes a session and everything it owns (its run is cancelled first). */

@@ -4,6 +4,7 @@ import { eventWhere, startRuntime, terminalOf } from '../../fixtures/runtime.ts'
 import type { SessionEvent } from '../../../core/events/event.ts';
 import type { WriteBatch } from '../../../core/store/session-store.ts';
 import { MemoryStore } from '../../../stores/index.ts';
+import { makeEvent } from '../stores/fixtures.ts';
 
 let runtime: Runtime | undefined;
 afterEach(async () => {
@@ -458,6 +459,49 @@ describe('per-user session cap, checked by the store in the insert', () => {
     expect(await store.countSessions({})).toBe(0);
     // Without a user there is no cap, so no expectation for the store to refuse.
     expect((await runtime.sessions.create()).user_id).toBeNull();
+  });
+});
+
+describe('a session expired between the read and the write', () => {
+  /** A store where another process expires the session right before this process's next write to it. */
+  class ExpiresFirst extends MemoryStore {
+    expireNext: string | null = null;
+    override async writeMany(batches: readonly WriteBatch[]): Promise<SessionEvent[][]> {
+      const id = this.expireNext;
+      if (id !== null && batches.some((b) => b.session_id === id)) {
+        this.expireNext = null;
+        await super.writeMany([
+          {
+            session_id: id,
+            patch: { state: 'expired' },
+            events: [makeEvent(id, { type: 'session.expired', run_id: null, step: null })],
+          },
+        ]);
+      }
+      return super.writeMany(batches);
+    }
+  }
+
+  it('takes no progress and no update: SESSION_EXPIRED, nothing written', async () => {
+    const store = new ExpiresFirst();
+    runtime = await startRuntime({}, { store });
+    const rt = runtime;
+    for (const write of [
+      (id: string) => rt.sessions.recordProgress(id, { message: 'late' }),
+      (id: string) => rt.sessions.update(id, { name: 'late' }),
+    ]) {
+      const session = await rt.sessions.create();
+      store.expireNext = session.id;
+      expect(await rejectionOf(write(session.id))).toMatchObject({
+        code: 'SESSION_EXPIRED',
+        field: 'session_id',
+      });
+      expect((await eventsOf(rt, session.id)).map((e) => e.type)).toEqual([
+        'session.created',
+        'session.expired',
+      ]);
+      expect(await rt.sessions.get(session.id)).toMatchObject({ state: 'expired', name: null });
+    }
   });
 });
 
