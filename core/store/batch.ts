@@ -44,7 +44,11 @@ export function assertBatchShape(batch: WriteBatch): void {
   assertOwned('messages', batch.messages, sid);
   assertOwned('checkpoints', batch.checkpoints, sid);
   assertOwned('events', batch.events, sid);
-  if (batch.expect !== undefined) assertExpectation(batch.expect, batch.create !== undefined);
+  if (batch.expect !== undefined) {
+    assertExpectation(batch.expect, batch.create !== undefined);
+    // A skipped batch returns no events: one with none could not be told from one written.
+    if (!batch.events?.length) throw invalid('events', 'a batch with expect needs at least one event');
+  }
 }
 
 /**

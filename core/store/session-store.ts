@@ -34,8 +34,9 @@ export interface WriteBatch {
   create?: Session;
   /**
    * A precondition. When the session is missing or does not match, the store skips the whole batch:
-   * no error, nothing written, no events returned for it. A create that carries one must be the
-   * only batch of its session in the call (INVALID_ARGUMENT otherwise), as nothing can follow a skipped create.
+   * no error, nothing written, no events returned for it (so such a batch must carry events). A
+   * create that carries one must be the only batch of its session in the call (INVALID_ARGUMENT
+   * otherwise), as nothing can follow a skipped create.
    */
   expect?: WriteExpectation;
   patch?: SessionPatch;
