@@ -27,7 +27,7 @@ const CLOSE = 'close';
  * emits the session's newest stored event: the hub fills from there.
  *
  * One Redis connection listens for the whole process (a session's channel is subscribed while the
- * session has a listener here); reads and publishes use the store's own connection.
+ * session has a listener here); one more reads and publishes.
  *
  * @example
  * ```ts
@@ -43,6 +43,8 @@ export class RedisEventBus implements EventBus {
   private readonly tails = new Map<string, Tail>();
   private readonly everything = new Subject<SessionEvent>();
   private readonly subscriber: Redis;
+  /** Reads and publishes: a connection that sends again what a dropped connection left unanswered. */
+  private readonly commands: Redis;
   private readonly channelPrefix: string;
   private closed = false;
 
@@ -57,6 +59,10 @@ export class RedisEventBus implements EventBus {
       maxRetriesPerRequest: null,
       autoResendUnfulfilledCommands: true,
     });
+    // The store's own connection never sends a write twice, so a call a drop cut off could wait for
+    // ever there; the bus's reads and announcements are safe to repeat.
+    this.commands = store.redis.duplicate({ autoResendUnfulfilledCommands: true });
+    this.commands.on('error', () => undefined);
     this.subscriber.on('error', (error: unknown) =>
       this.logger.warn({ err: errorMessage(error) }, 'live event subscriber: connection error; reconnecting'),
     );
@@ -109,7 +115,7 @@ export class RedisEventBus implements EventBus {
   /** Completes the session's streams here and in every other process (session expired or deleted). */
   close(sessionId: string): void {
     this.end(sessionId);
-    this.store.redis
+    this.commands
       .publish(this.channelPrefix + sessionId, `${this.store.node}|${CLOSE}`)
       .catch((error: unknown) =>
         this.logger.warn(
@@ -126,13 +132,15 @@ export class RedisEventBus implements EventBus {
     return total;
   }
 
-  /** Releases the subscriber connection (the store's stays: it closes with the store). */
+  /** Releases the bus's connections (the store's stays: it closes with the store). */
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     for (const sessionId of [...this.tails.keys()]) this.end(sessionId);
     this.everything.complete();
-    await this.subscriber.quit().catch(() => this.subscriber.disconnect());
+    await Promise.all(
+      [this.subscriber, this.commands].map((redis) => redis.quit().catch(() => redis.disconnect())),
+    );
   }
 
   /** Subscribes the session's channel, then emits its newest stored event (see the class doc). */
@@ -150,7 +158,7 @@ export class RedisEventBus implements EventBus {
   }
 
   private emitNewest(sessionId: string): void {
-    this.store.redis.xrevrange(`${this.store.prefix}ev:${sessionId}`, '+', '-', 'COUNT', 1).then(
+    this.commands.xrevrange(`${this.store.prefix}ev:${sessionId}`, '+', '-', 'COUNT', 1).then(
       ([entry]) => {
         if (entry) this.tails.get(sessionId)?.subject.next(eventFromEntry(entry[0], entry[1]));
       },
