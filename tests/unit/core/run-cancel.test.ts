@@ -113,11 +113,18 @@ async function eventsOf(sessionId: string, runId: string): Promise<SessionEvent[
   return events.filter((event) => event.run_id === runId);
 }
 
-/** Starts a run of `flow` and waits until its tool is in flight (`tool.progress`). */
+/**
+ * Starts a run of `flow` and waits until its tool is in flight: its own `waiting` progress, not the
+ * `tool.progress` (warn) that announces a retry, after which no attempt runs until the delay ends.
+ */
 async function runningTool(flow: string, input: Record<string, unknown> = {}) {
   const session = await runtime.sessions.create();
   const run = await runtime.runs.create(session.id, { flow, input: { question: 'q', ...input } });
-  await eventWhere(runtime, session.id, (e) => e.run_id === run.id && e.type === 'tool.progress');
+  await eventWhere(
+    runtime,
+    session.id,
+    (e) => e.run_id === run.id && e.type === 'tool.progress' && e.message === 'waiting',
+  );
   return { session, run };
 }
 
