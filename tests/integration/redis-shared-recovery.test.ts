@@ -1,25 +1,15 @@
-import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { TERMINAL_EVENT_TYPES, type Runtime } from '../../core/index.ts';
 import { RedisStore } from '../../stores/redis/redis-store.ts';
 import { eventWhere, startRuntime } from '../fixtures/runtime.ts';
+import { useTestPrefix } from '../fixtures/redis-prefix.ts';
 
 /** The shared Redis of the tests (tests/setup/redis.ts); this file writes only under its own prefix. */
-const REDIS_URL = inject('redisUrl');
-const prefix = `tributary-test:${randomUUID()}:`;
-const admin = new Redis(REDIS_URL);
+const { url: REDIS_URL, prefix } = useTestPrefix();
 
 const runtimes: Runtime[] = [];
 afterEach(async () => {
   for (const runtime of runtimes.splice(0)) await runtime.shutdown();
-});
-afterAll(async () => {
-  const keys: string[] = [];
-  for await (const batch of admin.scanStream({ match: `${prefix}*`, count: 500 }))
-    keys.push(...(batch as string[]));
-  if (keys.length > 0) await admin.del(...keys);
-  await admin.quit();
 });
 
 async function start(): Promise<Runtime> {

@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, connect, type Server, type Socket as TcpSocket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Run, SessionEvent } from '../../core/index.ts';
+import { useTestPrefix } from '../fixtures/redis-prefix.ts';
 import { running, spawnGateway, type ServerProcess } from '../fixtures/server-process.ts';
 import { TEST_PLUGINS } from './gateway/platform.ts';
 import { SseStream } from './gateway/sse.ts';
@@ -12,8 +11,7 @@ import { connectClient, range, seqsOf, type TestClient } from './socket/socket-c
 // Three whole gateway processes on one Redis; a loaded 2-core machine takes seconds to start each.
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
-const REDIS_URL = inject('redisUrl');
-const PREFIX = `tributary-test:${randomUUID()}:`;
+const { url: REDIS_URL, prefix: PREFIX } = useTestPrefix();
 
 interface Node {
   server: ServerProcess;
@@ -48,10 +46,6 @@ afterAll(async () => {
   for (const stream of streams) stream.close();
   for (const { server } of nodes) if (server.child.exitCode === null) server.child.kill('SIGKILL');
   await Promise.all(nodes.map(({ server }) => server.exited));
-  const admin = new Redis(REDIS_URL);
-  const keys = await admin.keys(`${PREFIX}*`);
-  if (keys.length > 0) await admin.del(...keys);
-  await admin.quit();
 });
 
 async function post<T>(url: string, body: unknown): Promise<T> {

@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startGateway } from './platform.ts';
+import { useTestPrefix } from '../../fixtures/redis-prefix.ts';
 
 /*
  * A session whose stored data is damaged (a value under our Redis prefix we did not write) over
@@ -9,14 +8,7 @@ import { startGateway } from './platform.ts';
  * every other session, the listing and the stats answer as usual, and the process goes on.
  */
 describe('a damaged session in Redis, over HTTP', () => {
-  const url = inject('redisUrl');
-  const prefix = `tributary-test:${randomUUID()}:`;
-  const admin = new Redis(url);
-  afterAll(async () => {
-    const keys = await admin.keys(`${prefix}*`);
-    if (keys.length > 0) await admin.del(...keys);
-    await admin.quit();
-  });
+  const { url, prefix, admin } = useTestPrefix();
 
   it('answers 500 for that session alone', async () => {
     const gw = await startGateway({ STORE: 'redis', REDIS_URL: url, REDIS_PREFIX: prefix });

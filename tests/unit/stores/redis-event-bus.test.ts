@@ -1,12 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { firstValueFrom, take, toArray } from 'rxjs';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../../core/index.ts';
 import { RedisEventBus } from '../../../stores/redis/redis-event-bus.ts';
 import { RedisStore } from '../../../stores/redis/redis-store.ts';
 import { OwnRedis } from '../../fixtures/own-redis.ts';
 import { startRuntime } from '../../fixtures/runtime.ts';
+import { useTestPrefix } from '../../fixtures/redis-prefix.ts';
 
 /** One process's view: its own connection, bus and runtime on the shared prefix. */
 interface Node {
@@ -43,14 +43,7 @@ async function appendOn(node: Node, sessionId: string, from: number, to: number)
 }
 
 describe('RedisEventBus on the shared Redis', () => {
-  const url = inject('redisUrl');
-  const prefix = `tributary-test:${randomUUID()}:`;
-  const admin = new Redis(url);
-  afterAll(async () => {
-    const keys = await admin.keys(`${prefix}*`);
-    if (keys.length > 0) await admin.del(...keys);
-    await admin.quit();
-  });
+  const { url, prefix } = useTestPrefix();
 
   it('brings what one process appends to a reader on another, each seq once and in order', async () => {
     const a = await startNode(url, prefix);
