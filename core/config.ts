@@ -11,6 +11,17 @@ const REDIS_URL_HINT = 'a redis:// or rediss:// URL: redis[s]://[[user]:password
 /** The longest REDIS_PREFIX: it starts every key, and a test's `tributary-test:<uuid>:` must fit. */
 const MAX_REDIS_PREFIX = 128;
 
+/** RATE_LIMIT's window units and their seconds: `100/min` is 100 requests a minute. */
+const RATE_WINDOWS: Record<string, number> = {
+  s: 1,
+  sec: 1,
+  second: 1,
+  min: 60,
+  minute: 60,
+  h: 3600,
+  hour: 3600,
+};
+
 /** Every setting, read from the environment (see `.env.example` for the defaults). */
 export const ConfigSchema = Type.Object({
   HOST: Type.String({ default: '127.0.0.1', minLength: 1, description: 'Interface the gateway listens on' }),
@@ -94,6 +105,14 @@ export const ConfigSchema = Type.Object({
     { default: 'info' },
   ),
   PLUGINS: Type.String({ default: '', description: 'Module paths or package names, comma separated' }),
+  RATE_LIMIT: Type.Optional(
+    Type.String({
+      pattern: `^[1-9][0-9]{0,8}/(${Object.keys(RATE_WINDOWS).join('|')})$`,
+      description:
+        'Requests per API key (per client IP on an open gateway) in a fixed window; unset: no limit',
+      hint: 'requests per window, like 100/min, 10/s or 5000/hour (s, sec, second, min, minute, h, hour)',
+    }),
+  ),
 });
 
 /** Settings whose values never appear in an error message or a log line. */
@@ -106,7 +125,13 @@ type RawConfig = Static<typeof ConfigSchema>;
 /** Validated settings, with list-like values parsed. */
 export interface Config extends Omit<
   RawConfig,
-  'API_KEYS' | 'BODY_LIMIT' | 'CHECKPOINT_KEY' | 'PLUGINS' | 'CORS_ORIGINS' | 'METRICS_PROMETHEUS'
+  | 'API_KEYS'
+  | 'BODY_LIMIT'
+  | 'CHECKPOINT_KEY'
+  | 'PLUGINS'
+  | 'CORS_ORIGINS'
+  | 'METRICS_PROMETHEUS'
+  | 'RATE_LIMIT'
 > {
   CORS_ORIGINS: readonly string[];
   /** API key to user id; empty when the gateway runs open. */
@@ -115,6 +140,14 @@ export interface Config extends Omit<
   CHECKPOINT_KEY: Buffer | undefined;
   PLUGINS: readonly string[];
   METRICS_PROMETHEUS: boolean;
+  /** At most `points` counted requests per caller in each window of `seconds`; undefined: no limit. */
+  RATE_LIMIT: RateLimit | undefined;
+}
+
+/** A parsed RATE_LIMIT: `100/min` is `{ points: 100, seconds: 60 }`. */
+export interface RateLimit {
+  readonly points: number;
+  readonly seconds: number;
 }
 
 /**
@@ -176,6 +209,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     PLUGINS: list(valid.PLUGINS),
     CORS_ORIGINS: list(valid.CORS_ORIGINS),
     METRICS_PROMETHEUS: valid.METRICS_PROMETHEUS === 'true',
+    RATE_LIMIT: parseRateLimit(valid.RATE_LIMIT),
   };
 }
 
@@ -292,6 +326,12 @@ const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
 function parseBytes(value: string): number {
   const match = /^([0-9]+)(b|kb|mb)?$/.exec(value);
   return Number(match?.[1]) * (UNITS[match?.[2] ?? 'b'] ?? 1);
+}
+
+function parseRateLimit(value: string | undefined): RateLimit | undefined {
+  if (!value) return undefined;
+  const [points, unit] = value.split('/');
+  return { points: Number(points), seconds: RATE_WINDOWS[unit!] ?? 60 };
 }
 
 function parseKey(value: string | undefined): Buffer | undefined {

@@ -48,6 +48,7 @@ describe('loadConfig defaults', () => {
     expect(config.EXAM_URL).toBeUndefined();
     expect(config.LLM_URL).toBeUndefined();
     expect(config.INTERNAL_TOKEN).toBeUndefined();
+    expect(config.RATE_LIMIT).toBeUndefined();
   });
 
   it('treats empty values as unset, trims values, and ignores variables it does not know', () => {
@@ -183,6 +184,15 @@ describe('loadConfig rejects bad values with CONFIG_INVALID naming the variable'
     ['BODY_LIMIT', '1gb'],
     ['BODY_LIMIT', '-5'],
     ['LOG_LEVEL', 'loud'],
+    ['RATE_LIMIT', '100'],
+    ['RATE_LIMIT', '0/min'],
+    ['RATE_LIMIT', '-5/min'],
+    ['RATE_LIMIT', '1.5/s'],
+    ['RATE_LIMIT', '100/day'],
+    ['RATE_LIMIT', '100 / min'],
+    ['RATE_LIMIT', '100/MIN'],
+    ['RATE_LIMIT', '/min'],
+    ['RATE_LIMIT', '1234567890/s'],
   ])('%s=%s', (name, value) => {
     const error = configError({ [name]: value });
     expect(error.field).toBe(name);
@@ -268,6 +278,24 @@ describe('loadConfig parses list-like values', () => {
     expect(fromHex).toEqual(bytes);
     expect(fromBase64).toEqual(bytes);
     expect(fromHex?.length).toBe(32);
+  });
+
+  it.each([
+    ['100/min', 100, 60],
+    ['100/minute', 100, 60],
+    ['10/s', 10, 1],
+    ['10/sec', 10, 1],
+    ['1/second', 1, 1],
+    ['5000/h', 5000, 3600],
+    [' 5000/hour ', 5000, 3600],
+  ])('RATE_LIMIT=%s is %d requests in %d s', (value, points, seconds) => {
+    expect(loadConfig({ RATE_LIMIT: value }).RATE_LIMIT).toEqual({ points, seconds });
+  });
+
+  it('RATE_LIMIT: a bad value says which forms it takes', () => {
+    expect(configError({ RATE_LIMIT: '100/day' }).message).toBe(
+      'RATE_LIMIT: expected requests per window, like 100/min, 10/s or 5000/hour (s, sec, second, min, minute, h, hour), got "100/day"',
+    );
   });
 
   it('PLUGINS as a trimmed list without empty entries', () => {
