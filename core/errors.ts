@@ -8,7 +8,7 @@ export type ErrorKind =
   | 'not_found'
   /** The target's state forbids it now (busy, expired, finished, cancelled). */
   | 'conflict'
-  /** A per-user limit is reached. */
+  /** A per-user or per-key limit is reached (sessions, requests). */
   | 'limited'
   /** The service cannot serve now (shutting down, store down); trying later may succeed. */
   | 'unavailable'
@@ -38,6 +38,7 @@ export const ERROR_CATALOG = {
   SESSION_ARCHIVED: { kind: 'conflict', title: 'Session archived' },
   RUN_FINISHED: { kind: 'conflict', title: 'Run already finished' },
   SESSION_CAP_REACHED: { kind: 'limited', title: 'Session cap reached' },
+  RATE_LIMITED: { kind: 'limited', title: 'Rate limit exceeded' },
   SHUTTING_DOWN: { kind: 'unavailable', title: 'Shutting down' },
   STORE_UNAVAILABLE: { kind: 'unavailable', title: 'Store unavailable' },
   STORE_CORRUPT: { kind: 'internal', title: 'Store file corrupt or unreadable' },

@@ -8,6 +8,8 @@ import { createHandlers } from './handlers/index.ts';
 import { registerApiDocs } from './http/api-docs.ts';
 import { registerDashboard } from './http/dashboard-assets.ts';
 import { createAuthenticate } from './http/authenticate.ts';
+import { createRateLimitCheck } from './http/rate-limit-check.ts';
+import type { RequestLimiter } from './http/request-limiter.ts';
 import { bindOpenApi, type BoundOperation } from './http/openapi-binder.ts';
 import { loadSpec, type OpenApiDocument } from './http/openapi-document.ts';
 import { HttpProblem, toProblem } from './http/problem.ts';
@@ -28,6 +30,8 @@ export interface GatewayOptions {
   spec?: OpenApiDocument;
   /** Where the dashboard links trace ids (`JAEGER_UI_URL`). */
   jaegerUiUrl?: string;
+  /** `RATE_LIMIT`'s counter; unset: no limit. */
+  limiter?: RequestLimiter;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -77,7 +81,9 @@ export function createGateway(options: GatewayOptions): Koa {
       ctx.status = problem.status;
       ctx.type = PROBLEM_CONTENT_TYPE;
       ctx.body = problem;
-      for (const [name, value] of Object.entries(problemHeaders(problem.status))) ctx.set(name, value);
+      // A header already set says more (the rate limit's own Retry-After) than the status's default.
+      for (const [name, value] of Object.entries(problemHeaders(problem.status)))
+        if (!ctx.res.hasHeader(name)) ctx.set(name, value);
       if (problem.status >= 500)
         logger.error(
           { err: error, request_id: requestId, method: ctx.method, path: ctx.path },
@@ -116,7 +122,7 @@ export function createGateway(options: GatewayOptions): Koa {
           'traceparent',
           'X-Request-Id',
         ],
-        exposeHeaders: ['X-Request-Id', 'Location'],
+        exposeHeaders: ['X-Request-Id', 'Location', 'Retry-After', 'RateLimit', 'RateLimit-Policy'],
       }),
     );
   }
@@ -136,6 +142,9 @@ export function createGateway(options: GatewayOptions): Koa {
     readableSession: (user, sessionId) => readableSession(options.runtime, user, sessionId),
     bodyLimit: options.bodyLimit,
     validateResponses: options.validateResponses,
+    rateLimit: options.limiter
+      ? createRateLimitCheck(options.limiter, { open: options.apiKeys.size === 0 })
+      : undefined,
   });
   registerApiDocs(router);
   registerDashboard(router, { jaegerUiUrl: options.jaegerUiUrl });

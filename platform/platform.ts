@@ -21,6 +21,7 @@ import { startDemoBackends } from '../demo-backends/index.ts';
 import { createGateway } from '../gateway/app.ts';
 import { instrumentPlatform, otelTelemetryIfEnabled } from '../otel/index.ts';
 import { metricsRoute } from '../gateway/http/metrics-route.ts';
+import { createRequestLimiter } from '../gateway/http/request-limiter.ts';
 import { HttpProblem, toProblem } from '../gateway/http/problem.ts';
 import type { BridgeServer } from '../gateway/socket/bridge-server.ts';
 import { attachSocketBridge } from '../gateway/socket/socket-bridge.ts';
@@ -129,6 +130,16 @@ export async function startPlatform(
       await otel.close();
       await cluster?.close();
     });
+    // RATE_LIMIT: counted in Redis when the store is (every node shares each caller's count), else here.
+    const limiter = config.RATE_LIMIT
+      ? await createRequestLimiter({
+          limit: config.RATE_LIMIT,
+          redis: store instanceof RedisStore ? store.redis.duplicate() : undefined,
+          keyPrefix: store instanceof RedisStore ? `${store.prefix}ratelimit` : undefined,
+          logger: logger.child({ component: 'rate-limit' }),
+        })
+      : undefined;
+    if (limiter) stops.push('rate limiter', () => limiter.close());
     if (config.API_KEYS.size === 0)
       logger.warn('API_KEYS unset: the gateway is open to anyone who can reach it (fine for local use)');
     const app = createGateway({
@@ -141,6 +152,7 @@ export async function startPlatform(
       validateResponses: options.validateResponses,
       heartbeatMs: options.heartbeatMs,
       jaegerUiUrl: config.JAEGER_UI_URL,
+      limiter,
     });
     // After the router, so only unmatched requests reach `/metrics`.
     app.use(metricsRoute(otel.metrics));

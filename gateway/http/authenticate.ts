@@ -48,7 +48,7 @@ export function createAuthenticate(options: AuthOptions): Authenticate {
 
   function keyCheck(ctx: Context): string | null {
     if (open) return null;
-    const presented = bearer(ctx.get('authorization')) ?? (ctx.get('x-api-key') || undefined);
+    const presented = presentedApiKey(ctx);
     if (!presented)
       throw new HttpProblem(
         'UNAUTHORIZED',
@@ -58,6 +58,18 @@ export function createAuthenticate(options: AuthOptions): Authenticate {
     if (user === null) throw new HttpProblem('UNAUTHORIZED', 'invalid API key');
     return user;
   }
+}
+
+/**
+ * The API key a request presents, `Authorization: Bearer <key>` first, then `X-API-Key`; checked or not.
+ *
+ * @example
+ * ```ts
+ * presentedApiKey(ctx); // 'k3y-0001' for `Authorization: Bearer k3y-0001`
+ * ```
+ */
+export function presentedApiKey(ctx: Context): string | undefined {
+  return bearer(ctx.get('authorization')) ?? (ctx.get('x-api-key') || undefined);
 }
 
 function bearer(header: string): string | undefined {

@@ -55,6 +55,8 @@ export interface BindOptions {
   bodyLimit: number;
   /** Check every response against the spec (tests turn this on): a mismatch is a 500. */
   validateResponses?: boolean;
+  /** `RATE_LIMIT`: counts each call of an API-key operation, after authentication; unset counts nothing. */
+  rateLimit?: (ctx: Context) => Promise<void>;
 }
 
 interface CompiledOperation {
@@ -71,8 +73,8 @@ interface CompiledOperation {
 }
 
 /**
- * Registers every operation of the spec on the router: auth, then JSON body parsing, then Ajv
- * validation of path, query, headers and body (400 problems naming the field), then the
+ * Registers every operation of the spec on the router: auth, then the rate limit (`rateLimit`), then
+ * JSON body parsing, then Ajv validation of path, query, headers and body (400 problems naming the field), then the
  * operation's access rule (the session it names, checked against the caller), then the handler
  * found by `operationId`. An operation without a handler or without an access rule stops the start.
  *
@@ -106,13 +108,17 @@ export function bindOpenApi(router: Router, options: BindOptions): string[] {
         options.validateResponses ?? false,
       );
       const requirements = operation.security ?? spec.security ?? [];
+      const schemes = new Set(requirements.flatMap((alternative) => Object.keys(alternative)));
       const access = accessRuleOf({
         label,
         declared: entry.access,
         path,
-        schemes: new Set(requirements.flatMap((alternative) => Object.keys(alternative))),
+        schemes,
         bodyNamesSession: compiled.bodyNamesSession,
       });
+      // API-key operations only: public ones (health, the spec) and the internal token's progress
+      // posts from tool backends are never refused for the rate.
+      const rateLimit = schemes.has('apiKey') || schemes.has('apiKeyHeader') ? options.rateLimit : undefined;
       router.register(
         toKoaPath(path),
         [method],
@@ -120,6 +126,7 @@ export function bindOpenApi(router: Router, options: BindOptions): string[] {
           operation.operationId,
           compiled,
           options.authenticate(requirements),
+          rateLimit,
           { access, handle: entry.handle },
           readJsonBody,
           options,
@@ -135,12 +142,14 @@ function operationMiddleware(
   operationId: string,
   compiled: CompiledOperation,
   authenticate: (ctx: Context) => string | null,
+  rateLimit: ((ctx: Context) => Promise<void>) | undefined,
   { access, handle }: BoundOperation,
   readJsonBody: ReadJsonBody,
   options: BindOptions,
 ): Middleware {
   return async (ctx) => {
     const user = authenticate(ctx);
+    if (rateLimit) await rateLimit(ctx);
     const body = compiled.body ? await readJsonBody(ctx, compiled.bodyRequired) : undefined;
     const params = check(
       compiled.path,
