@@ -163,6 +163,7 @@ export async function startPlatform(
       corsOrigins: config.CORS_ORIGINS,
       graceMs: options.socketGraceMs,
       adapter: cluster?.socketAdapter,
+      limiter,
     });
     // Sockets before the runtime: their core subscriptions end first.
     stops.push('Socket.IO bridge', () => sockets.close());

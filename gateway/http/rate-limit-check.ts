@@ -24,8 +24,7 @@ export function createRateLimitCheck(limiter: RequestLimiter, options: { open: b
   const { points, seconds } = limiter.limit;
   const policy = `${points};w=${seconds}`;
   return async (ctx) => {
-    const presented = options.open ? undefined : presentedApiKey(ctx);
-    const caller = presented === undefined ? `ip:${ctx.ip}` : `key:${digest(presented)}`;
+    const caller = rateLimitCaller(options.open ? undefined : presentedApiKey(ctx), ctx.ip);
     const { allowed, remaining, resetSeconds } = await limiter.take(caller);
     ctx.set('RateLimit-Policy', policy);
     ctx.set('RateLimit', `limit=${points}, remaining=${remaining}, reset=${resetSeconds}`);
@@ -39,7 +38,17 @@ export function createRateLimitCheck(limiter: RequestLimiter, options: { open: b
   };
 }
 
-/** Enough of the key's SHA-256 to tell keys apart, and nothing that gives the key back. */
-function digest(key: string): string {
-  return createHash('sha256').update(key).digest('hex').slice(0, 32);
+/**
+ * Whom a request counts against: its API key, as enough of the key's SHA-256 to tell keys apart and
+ * nothing that gives the key back, or its client IP on an open gateway (no key).
+ *
+ * @example
+ * ```ts
+ * rateLimitCaller('k3y-0001', '10.0.0.7'); // 'key:<32 hex digits>'
+ * rateLimitCaller(undefined, '10.0.0.7');  // 'ip:10.0.0.7'
+ * ```
+ */
+export function rateLimitCaller(apiKey: string | undefined, ip: string): string {
+  if (apiKey === undefined) return `ip:${ip}`;
+  return `key:${createHash('sha256').update(apiKey).digest('hex').slice(0, 32)}`;
 }

@@ -2,7 +2,9 @@ import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
 import { Server, type ServerOptions } from 'socket.io';
 import type { Runtime } from '../../core/index.ts';
+import type { RequestLimiter } from '../http/request-limiter.ts';
 import { authenticateSocket } from './authenticate-socket.ts';
+import { limitHandshake } from './limit-handshake.ts';
 import type { BridgeServer } from './bridge-server.ts';
 import { recoveryHandover } from './recovery-handover.ts';
 import { SessionChannels } from './session-channels.ts';
@@ -29,6 +31,8 @@ export interface SocketBridgeOptions {
    * default the in-memory one of a single node.
    */
   adapter?: ServerOptions['adapter'];
+  /** `RATE_LIMIT`'s counter: each handshake counts once (commands do not); unset: no limit. */
+  limiter?: RequestLimiter;
 }
 
 export interface SocketBridge {
@@ -85,6 +89,7 @@ export function attachSocketBridge(server: HttpServer, options: SocketBridgeOpti
   const handover = recoveryHandover(io, { rooms, channels, logger });
 
   io.use(authenticateSocket(options.apiKeys));
+  if (options.limiter) io.use(limitHandshake(options.limiter, { open: options.apiKeys.size === 0 }));
   io.on('connection', (socket) => {
     logger.debug(
       { socket_id: socket.id, user: socket.data.user, recovered: socket.recovered },

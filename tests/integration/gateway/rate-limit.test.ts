@@ -2,6 +2,7 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OwnRedis } from '../../fixtures/own-redis.ts';
 import { useTestPrefix } from '../../fixtures/redis-prefix.ts';
+import { connectClient, type TestClient } from '../socket/socket-client.ts';
 import {
   ANN_KEY,
   API_KEYS,
@@ -79,6 +80,33 @@ describe('RATE_LIMIT on one node (counted in memory)', () => {
     });
     expectProblem(reply, 401, 'UNAUTHORIZED');
     expect(reply.headers.get('ratelimit')).toBeNull();
+  });
+});
+
+describe('RATE_LIMIT and Socket.IO', () => {
+  const gw = useGateway({ API_KEYS, RATE_LIMIT: '3/hour' });
+  const clients: TestClient[] = [];
+  afterAll(() => {
+    for (const client of clients) client.close();
+  });
+
+  it('counts each handshake once, in the same count as HTTP, and never the commands', async () => {
+    clients.push(await connectClient(gw().url, { token: ANN_KEY }));
+    for (let i = 0; i < 5; i++)
+      expect(await clients[0]!.subscribe('00000000-0000-4000-8000-000000000000')).toMatchObject({
+        ok: false,
+        error: { code: 'SESSION_NOT_FOUND' },
+      });
+    // One handshake and this call: 2 of 3, whatever the 5 commands.
+    expectWindow(await gw().call('GET', '/v1/flows', asAnn), 3, 1);
+    clients.push(await connectClient(gw().url, { token: ANN_KEY }));
+    await expect(connectClient(gw().url, { token: ANN_KEY })).rejects.toMatchObject({
+      message: expect.stringMatching(/^more than 3 requests in 3600 s/),
+      data: { code: 'RATE_LIMITED', retry_after: expect.any(Number) },
+    });
+    // The connections already open go on; another key connects.
+    expect(await clients[1]!.subscribe('00000000-0000-4000-8000-000000000000')).toMatchObject({ ok: false });
+    clients.push(await connectClient(gw().url, { token: BOB_KEY }));
   });
 });
 
