@@ -1,16 +1,13 @@
 import type { Redis } from 'ioredis';
-import { Observable, Subject } from 'rxjs';
+import type { Observable } from 'rxjs';
+import { Subject } from 'rxjs';
 import { errorMessage } from '../../core/errors.ts';
+import { ListenedTopics } from '../../core/events/listened-topics.ts';
 import type { SessionEvent } from '../../core/events/event.ts';
 import type { Logger } from '../../core/logger.ts';
 import { silentLogger } from '../../core/logger.ts';
 import type { EventBus } from '../../core/ports/event-bus.ts';
 import { eventFromEntry, type RedisStore } from './redis-store.ts';
-
-interface Tail {
-  subject: Subject<SessionEvent>;
-  listeners: number;
-}
 
 const CLOSE = 'close';
 
@@ -40,7 +37,12 @@ const CLOSE = 'close';
  */
 export class RedisEventBus implements EventBus {
   readonly crossProcess = true;
-  private readonly tails = new Map<string, Tail>();
+  /** Per session listened to here: its channel is subscribed while the session has a listener. */
+  private readonly tails = new ListenedTopics<SessionEvent>({
+    opened: (sessionId) => this.listen(sessionId),
+    closed: (sessionId) =>
+      void this.subscriber.unsubscribe(this.channelPrefix + sessionId).catch(() => undefined),
+  });
   private readonly everything = new Subject<SessionEvent>();
   private readonly subscriber: Redis;
   /** Reads and publishes: a connection that sends again what a dropped connection left unanswered. */
@@ -80,7 +82,7 @@ export class RedisEventBus implements EventBus {
 
   publish(events: readonly SessionEvent[]): void {
     for (const event of events) {
-      this.tails.get(event.session_id)?.subject.next(event);
+      this.tails.next(event.session_id, event);
       if (this.everything.observed) this.everything.next(event);
     }
   }
@@ -91,30 +93,12 @@ export class RedisEventBus implements EventBus {
   }
 
   events$(sessionId: string): Observable<SessionEvent> {
-    return new Observable<SessionEvent>((subscriber) => {
-      let tail = this.tails.get(sessionId);
-      if (!tail) {
-        tail = { subject: new Subject<SessionEvent>(), listeners: 0 };
-        this.tails.set(sessionId, tail);
-        this.listen(sessionId, tail);
-      }
-      const own = tail;
-      own.listeners += 1;
-      const subscription = own.subject.subscribe(subscriber);
-      return () => {
-        subscription.unsubscribe();
-        own.listeners -= 1;
-        if (own.listeners > 0 || this.tails.get(sessionId) !== own) return;
-        // The channel goes with its last listener, so idle sessions cost nothing.
-        this.tails.delete(sessionId);
-        this.subscriber.unsubscribe(this.channelPrefix + sessionId).catch(() => undefined);
-      };
-    });
+    return this.tails.listen(sessionId);
   }
 
   /** Completes the session's streams here and in every other process (session expired or deleted). */
   close(sessionId: string): void {
-    this.end(sessionId);
+    this.tails.complete(sessionId);
     this.commands
       .publish(this.channelPrefix + sessionId, `${this.store.node}|${CLOSE}`)
       .catch((error: unknown) =>
@@ -126,17 +110,14 @@ export class RedisEventBus implements EventBus {
   }
 
   subscriberCount(sessionId?: string): number {
-    if (sessionId !== undefined) return this.tails.get(sessionId)?.listeners ?? 0;
-    let total = 0;
-    for (const tail of this.tails.values()) total += tail.listeners;
-    return total;
+    return this.tails.listeners(sessionId);
   }
 
   /** Releases the bus's connections (the store's stays: it closes with the store). */
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const sessionId of [...this.tails.keys()]) this.end(sessionId);
+    for (const sessionId of this.tails.keys()) this.tails.complete(sessionId);
     this.everything.complete();
     await Promise.all(
       [this.subscriber, this.commands].map((redis) => redis.quit().catch(() => redis.disconnect())),
@@ -144,10 +125,10 @@ export class RedisEventBus implements EventBus {
   }
 
   /** Subscribes the session's channel, then emits its newest stored event (see the class doc). */
-  private listen(sessionId: string, tail: Tail): void {
+  private listen(sessionId: string): void {
     this.subscriber.subscribe(this.channelPrefix + sessionId).then(
       () => {
-        if (this.tails.get(sessionId) === tail) this.emitNewest(sessionId);
+        if (this.tails.has(sessionId)) this.emitNewest(sessionId);
       },
       (error: unknown) =>
         this.logger.warn(
@@ -160,7 +141,7 @@ export class RedisEventBus implements EventBus {
   private emitNewest(sessionId: string): void {
     this.commands.xrevrange(`${this.store.prefix}ev:${sessionId}`, '+', '-', 'COUNT', 1).then(
       ([entry]) => {
-        if (entry) this.tails.get(sessionId)?.subject.next(eventFromEntry(entry[0], entry[1]));
+        if (entry) this.tails.next(sessionId, eventFromEntry(entry[0], entry[1]));
       },
       (error: unknown) =>
         this.logger.warn(
@@ -173,28 +154,19 @@ export class RedisEventBus implements EventBus {
   private receive(channel: string, message: string): void {
     if (!channel.startsWith(this.channelPrefix)) return;
     const sessionId = channel.slice(this.channelPrefix.length);
-    const tail = this.tails.get(sessionId);
     const nodeEnd = message.indexOf('|');
     // Our own commits were delivered when published.
-    if (!tail || message.slice(0, nodeEnd) === this.store.node) return;
+    if (!this.tails.has(sessionId) || message.slice(0, nodeEnd) === this.store.node) return;
     const rest = message.slice(nodeEnd + 1);
-    if (rest === CLOSE) return this.end(sessionId);
+    if (rest === CLOSE) return this.tails.complete(sessionId);
     const seqEnd = rest.indexOf('|');
     const first = Number(rest.slice(0, seqEnd));
     try {
       const events = JSON.parse(rest.slice(seqEnd + 1)) as SessionEvent[];
-      events.forEach((event, i) => tail.subject.next({ ...event, seq: first + i }));
+      events.forEach((event, i) => this.tails.next(sessionId, { ...event, seq: first + i }));
     } catch (error) {
       // A foreign or damaged message on our channel: skip it; the next event fills the gap from the store.
       this.logger.warn({ err: errorMessage(error), session_id: sessionId }, 'unreadable live event message');
     }
-  }
-
-  private end(sessionId: string): void {
-    const tail = this.tails.get(sessionId);
-    if (!tail) return;
-    this.tails.delete(sessionId);
-    tail.subject.complete();
-    this.subscriber.unsubscribe(this.channelPrefix + sessionId).catch(() => undefined);
   }
 }
