@@ -109,6 +109,27 @@ export function meetsExpectation(
   return expect.last_active_at === undefined || session.last_active_at === expect.last_active_at;
 }
 
+/**
+ * Whether a batch's `expect` holds, for a store that can read its state synchronously inside its
+ * write step: `read` gives the session as stored (updates), `countLive` a user's live sessions
+ * (creates with a cap). The Redis store checks the same rules in its write script.
+ *
+ * @example
+ * ```ts
+ * if (!expectationHolds(batch, (id) => rows.get(id) ?? null, (user) => liveOf(user))) return []; // skipped
+ * ```
+ */
+export function expectationHolds(
+  { session_id, create, expect }: WriteBatch,
+  read: (sessionId: string) => Pick<Session, 'state' | 'last_active_at'> | null,
+  countLive: (userId: string) => number,
+): boolean {
+  if (!expect) return true;
+  if (!create) return meetsExpectation(read(session_id), expect);
+  const below = expect.live_sessions_below;
+  return below === undefined || create.user_id === null || countLive(create.user_id) < below;
+}
+
 /** The states a per-user cap counts (`WriteExpectation.live_sessions_below`, `MAX_SESSIONS_PER_USER`). */
 export const LIVE_STATES = ['active', 'idle'] as const satisfies readonly Session['state'][];
 

@@ -23,7 +23,7 @@ import {
   assertBatchesShape,
   assertLimit,
   LIVE_STATES,
-  meetsExpectation,
+  expectationHolds,
   patchInPlace,
   sessionAlreadyExists,
   sessionNotFound,
@@ -271,7 +271,7 @@ export class MemoryStore implements SessionStore {
 
   /** Phase two: applies one checked batch, or skips it when its expectation is not met. Cannot fail. */
   private apply(batch: PreparedBatch): SessionEvent[] {
-    if (batch.expect && !this.meets(batch)) return [];
+    if (!this.meets(batch)) return [];
     const record = batch.create ? this.createRecord(batch.create) : this.records.get(batch.session_id);
     if (!record) throw sessionNotFound(batch.session_id); // unreachable after prepare()
     let seq = record.session.last_seq;
@@ -302,15 +302,17 @@ export class MemoryStore implements SessionStore {
   }
 
   /** Whether the store, as the batches before this one left it, meets the batch's `expect`. */
-  private meets({ session_id, create, expect }: PreparedBatch): boolean {
-    if (!expect) return true;
-    if (!create) return meetsExpectation(this.records.get(session_id)?.session ?? null, expect);
-    const below = expect.live_sessions_below;
-    if (below === undefined || create.user_id === null) return true;
-    let live = 0;
-    for (const { session } of this.byUser.get(create.user_id) ?? [])
-      if ((LIVE_STATES as readonly string[]).includes(session.state)) live += 1;
-    return live < below;
+  private meets(batch: PreparedBatch): boolean {
+    return expectationHolds(
+      batch,
+      (id) => this.records.get(id)?.session ?? null,
+      (user) => {
+        let live = 0;
+        for (const { session } of this.byUser.get(user) ?? [])
+          if ((LIVE_STATES as readonly string[]).includes(session.state)) live += 1;
+        return live;
+      },
+    );
   }
 
   /** Takes the prepared copy of a create as the stored session (last_seq is the store's to keep). */

@@ -21,7 +21,7 @@ import {
   applyPatch,
   assertBatchesShape,
   assertLimit,
-  meetsExpectation,
+  expectationHolds,
   numberEvents,
   patchedKeys,
   type PatchKey,
@@ -296,7 +296,7 @@ export class SqliteStore implements SessionStore {
     const s = this.statements;
     const id = batch.session_id;
     // Read in the same (immediate) transaction as the write: no other writer can come between.
-    if (batch.expect && !this.meets(batch)) return [];
+    if (!this.meets(batch)) return [];
     let seq = seqs.get(id);
     let events: SessionEvent[];
     // The session row goes first: runs, messages, checkpoints and events reference it.
@@ -339,12 +339,13 @@ export class SqliteStore implements SessionStore {
   }
 
   /** Whether the database, as the batches before this one left it, meets the batch's `expect`. */
-  private meets({ session_id, create, expect }: WriteBatch): boolean {
-    if (!expect) return true;
-    if (!create) return meetsExpectation(this.statements.getExpected.get(session_id) ?? null, expect);
-    const below = expect.live_sessions_below;
-    if (below === undefined || create.user_id === null) return true;
-    return (this.statements.countLive.get(create.user_id)?.n ?? 0) < below;
+  private meets(batch: WriteBatch): boolean {
+    const s = this.statements;
+    return expectationHolds(
+      batch,
+      (id) => s.getExpected.get(id) ?? null,
+      (user) => s.countLive.get(user)?.n ?? 0,
+    );
   }
 
   /**
