@@ -111,24 +111,19 @@ export async function startPlatform(
     const store = options.store ?? (await openStore(config, logger));
     // On Redis, events and socket broadcasts cross processes: every node serves every session.
     const cluster = store instanceof RedisStore ? redisCluster(store, logger) : undefined;
-    stops.push('store', async () => {
-      await cluster?.close();
-      await store.close();
-    });
+    // Before the store's step, so it stops after the runtime that uses its bus.
+    if (cluster) stops.push('live events across processes', () => cluster.close());
+    stops.push('store', () => store.close());
     const telemetry = options.telemetry ?? otelTelemetryIfEnabled();
     const runtime = await Runtime.start({ config, store, registry, logger, telemetry, bus: cluster?.bus });
     // The runtime closes the store it was given.
-    stops.replaceLast('runtime', async () => {
-      await runtime.shutdown();
-      await cluster?.close();
-    });
+    stops.replaceLast('runtime', () => runtime.shutdown());
     // Metrics (and `GET /metrics` with METRICS_PROMETHEUS); they stop, and buffered spans go out, after
     // the runtime's last events.
     const otel = instrumentPlatform(runtime, { prometheus: config.METRICS_PROMETHEUS });
     stops.replaceLast('runtime and metrics', async () => {
       await runtime.shutdown();
       await otel.close();
-      await cluster?.close();
     });
     // RATE_LIMIT: counted in Redis when the store is (every node shares each caller's count), else here.
     const limiter = config.RATE_LIMIT
