@@ -88,7 +88,7 @@ export class Sessions {
     const input = wellFormed(given);
     const user = input.user_id ?? null;
     // Without a user there is no cap to check, so nothing to serialise, and no write to skip.
-    if (user === null) return this.createNow(input, null).then(written);
+    if (user === null) return this.createNow(input, null).then(storedSession);
     return this.creates.run(user, async () => {
       // The count and the insert are one atomic step in the store (`live_sessions_below`), so two
       // processes cannot pass the cap together: the loser counts again (and evicts, or is refused).
@@ -352,7 +352,8 @@ export class Sessions {
   }
 }
 
-function written(session: Session | null): Session {
+/** A create without a cap is never skipped: no session back means the store wrote nothing. */
+function storedSession(session: Session | null): Session {
   if (!session) throw new TributaryError('STORE_UNAVAILABLE', 'the store wrote no session');
   return session;
 }
