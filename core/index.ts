@@ -52,7 +52,7 @@ export { describeValue, PLUGIN_NAME } from './plugins/plugin-validation.ts';
 
 // Configuration.
 export { ConfigSchema, loadConfig, unknownSettings } from './config.ts';
-export type { Config } from './config.ts';
+export type { Config, RateLimit } from './config.ts';
 
 // Errors: the one catalog of codes (transports map them to their statuses).
 export { ERROR_CATALOG, errorMessage, isRetryable, isTributaryError, TributaryError } from './errors.ts';

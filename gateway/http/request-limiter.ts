@@ -6,10 +6,7 @@ import {
   RateLimiterRes,
   type RateLimiterAbstract,
 } from 'rate-limiter-flexible';
-import type { Config } from '../../core/index.ts';
-
-/** A parsed `RATE_LIMIT`: at most `points` requests per caller in each window of `seconds`. */
-export type RateLimit = NonNullable<Config['RATE_LIMIT']>;
+import type { RateLimit } from '../../core/index.ts';
 
 /** What one counted request learns: whether it may go on, and the caller's window. */
 export interface RateDecision {
