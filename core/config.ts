@@ -51,6 +51,34 @@ export const ConfigSchema = Type.Object({
   STORE: Type.Union([Type.Literal('sqlite'), Type.Literal('memory'), Type.Literal('redis')], {
     default: 'sqlite',
   }),
+  ROLE: Type.Union([Type.Literal('all'), Type.Literal('api'), Type.Literal('worker')], {
+    default: 'all',
+    description:
+      'What this process does: all (HTTP, sockets and runs), api (HTTP and sockets, runs go to workers) or worker (runs, health probes only); api and worker need STORE=redis',
+  }),
+  WORKER_CONCURRENCY: Int(
+    1,
+    1000,
+    3,
+    'Runs one worker process executes at once (CONCURRENCY_LIMIT stays the limit across all workers)',
+  ),
+  RUN_ON_WORKER_LOSS: Type.Union([Type.Literal('fail'), Type.Literal('retry')], {
+    default: 'fail',
+    description:
+      'A run whose worker died: fail it (RUN_INTERRUPTED), or retry it from the start on another worker',
+  }),
+  WORKER_LOCK_MS: Int(
+    1000,
+    600_000,
+    30_000,
+    'How long a worker’s lock on a run lives without renewal (BullMQ lockDuration)',
+  ),
+  WORKER_STALLED_INTERVAL_MS: Int(
+    500,
+    600_000,
+    30_000,
+    'How often workers look for runs whose lock expired (BullMQ stalledInterval)',
+  ),
   SQLITE_PATH: Type.String({ default: './data/tributary.db', minLength: 1 }),
   REDIS_URL: Type.String({
     default: 'redis://127.0.0.1:6379',
@@ -182,6 +210,19 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     problems.push({
       field: 'REDIS_URL',
       message: `REDIS_URL: expected ${REDIS_URL_HINT}${given('REDIS_URL', raw)}`,
+    });
+  }
+  const { ROLE: role, STORE: store } = withDefaults as Record<string, unknown>;
+  if (
+    role !== 'all' &&
+    !problems.some((p) => p.field === 'ROLE' || p.field === 'STORE') &&
+    store !== 'redis'
+  ) {
+    // api and worker processes hand runs to each other through Redis: on another store the runs an
+    // api node accepts would never execute (or a worker would have nothing to take).
+    problems.push({
+      field: 'ROLE',
+      message: `ROLE: ${JSON.stringify(role)} needs STORE=redis (api and worker processes share sessions and runs through Redis); with STORE=${String(store)} only ROLE=all works`,
     });
   }
   const first = problems[0];

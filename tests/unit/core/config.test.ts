@@ -34,6 +34,11 @@ describe('loadConfig defaults', () => {
       SHUTDOWN_TIMEOUT_MS: 10_000,
       DEFAULT_FLOW: 'auto',
       STORE: 'sqlite',
+      ROLE: 'all',
+      WORKER_CONCURRENCY: 3,
+      RUN_ON_WORKER_LOSS: 'fail',
+      WORKER_LOCK_MS: 30_000,
+      WORKER_STALLED_INTERVAL_MS: 30_000,
       SQLITE_PATH: './data/tributary.db',
       REDIS_URL: 'redis://127.0.0.1:6379',
       REDIS_PREFIX: DEFAULT_REDIS_PREFIX,
@@ -135,6 +140,84 @@ describe('the Redis settings', () => {
   });
 });
 
+describe('the process role and worker settings', () => {
+  it.each(['all', 'api', 'worker'] as const)('reads ROLE=%s with STORE=redis', (role) => {
+    expect(loadConfig({ STORE: 'redis', ROLE: role }).ROLE).toBe(role);
+  });
+
+  it('reads the worker settings at both ends of their ranges', () => {
+    const low = { WORKER_CONCURRENCY: '1', WORKER_LOCK_MS: '1000', WORKER_STALLED_INTERVAL_MS: '500' };
+    expect(loadConfig({ ...low, RUN_ON_WORKER_LOSS: 'retry' })).toMatchObject({
+      WORKER_CONCURRENCY: 1,
+      WORKER_LOCK_MS: 1000,
+      WORKER_STALLED_INTERVAL_MS: 500,
+      RUN_ON_WORKER_LOSS: 'retry',
+    });
+    const high = {
+      WORKER_CONCURRENCY: '1000',
+      WORKER_LOCK_MS: '600000',
+      WORKER_STALLED_INTERVAL_MS: '600000',
+    };
+    expect(loadConfig({ ...high, RUN_ON_WORKER_LOSS: 'fail' })).toMatchObject({
+      WORKER_CONCURRENCY: 1000,
+      WORKER_LOCK_MS: 600_000,
+      WORKER_STALLED_INTERVAL_MS: 600_000,
+      RUN_ON_WORKER_LOSS: 'fail',
+    });
+  });
+
+  it.each([
+    ['api', {}, 'sqlite'],
+    ['worker', {}, 'sqlite'],
+    ['api', { STORE: 'memory' }, 'memory'],
+    ['worker', { STORE: 'sqlite' }, 'sqlite'],
+  ])('refuses ROLE=%s without STORE=redis (%j), naming ROLE and why', (role, env, store) => {
+    const error = configError({ ...env, ROLE: role });
+    expect(error.field).toBe('ROLE');
+    expect(error.message).toBe(
+      `ROLE: "${role}" needs STORE=redis (api and worker processes share sessions and runs through Redis); with STORE=${store} only ROLE=all works`,
+    );
+    expect(error.details).toMatchObject({ errors: [{ field: 'ROLE' }] });
+  });
+
+  it('ROLE=all takes every store', () => {
+    for (const STORE of ['sqlite', 'memory', 'redis'])
+      expect(loadConfig({ STORE, ROLE: 'all' }).ROLE).toBe('all');
+  });
+
+  it('a bad STORE is named alone, not also as a reason to refuse the role', () => {
+    const error = configError({ STORE: 'mongo', ROLE: 'worker' });
+    expect((error.details?.errors as { field: string }[]).map((e) => e.field)).toEqual(['STORE']);
+  });
+
+  it('a near miss of a worker setting is warned about', () => {
+    expect(
+      unknownSettings({
+        WORKER_CONCURENCY: '8',
+        RUN_ON_WORKER_LOS: 'retry',
+        WORKER_LOK_MS: '1000',
+        WORKER_STALED_INTERVAL_MS: '500',
+        ROLES: 'api',
+      }),
+    ).toEqual([
+      'WORKER_CONCURENCY is not a setting (did you mean WORKER_CONCURRENCY?); it is ignored',
+      'RUN_ON_WORKER_LOS is not a setting (did you mean RUN_ON_WORKER_LOSS?); it is ignored',
+      'WORKER_LOK_MS is not a setting (did you mean WORKER_LOCK_MS?); it is ignored',
+      'WORKER_STALED_INTERVAL_MS is not a setting (did you mean WORKER_STALLED_INTERVAL_MS?); it is ignored',
+      'ROLES is not a setting (did you mean ROLE?); it is ignored',
+    ]);
+    expect(
+      unknownSettings({
+        ROLE: 'all',
+        WORKER_CONCURRENCY: '3',
+        RUN_ON_WORKER_LOSS: 'fail',
+        WORKER_LOCK_MS: '30000',
+        WORKER_STALLED_INTERVAL_MS: '30000',
+      }),
+    ).toEqual([]);
+  });
+});
+
 describe('loadConfig rejects bad values with CONFIG_INVALID naming the variable', () => {
   it.each([
     ['HOST', '   '],
@@ -193,6 +276,21 @@ describe('loadConfig rejects bad values with CONFIG_INVALID naming the variable'
     ['RATE_LIMIT', '100/MIN'],
     ['RATE_LIMIT', '/min'],
     ['RATE_LIMIT', '1234567890/s'],
+    ['ROLE', 'both'],
+    ['ROLE', 'Worker'],
+    ['ROLE', 'api,worker'],
+    ['WORKER_CONCURRENCY', '0'],
+    ['WORKER_CONCURRENCY', '1001'],
+    ['WORKER_CONCURRENCY', '2.5'],
+    ['WORKER_CONCURRENCY', 'many'],
+    ['RUN_ON_WORKER_LOSS', 'requeue'],
+    ['RUN_ON_WORKER_LOSS', 'FAIL'],
+    ['WORKER_LOCK_MS', '999'],
+    ['WORKER_LOCK_MS', '600001'],
+    ['WORKER_LOCK_MS', '30s'],
+    ['WORKER_STALLED_INTERVAL_MS', '499'],
+    ['WORKER_STALLED_INTERVAL_MS', '600001'],
+    ['WORKER_STALLED_INTERVAL_MS', '1e4'],
   ])('%s=%s', (name, value) => {
     const error = configError({ [name]: value });
     expect(error.field).toBe(name);
@@ -209,6 +307,19 @@ describe('loadConfig rejects bad values with CONFIG_INVALID naming the variable'
       'STORE: expected one of sqlite, memory, redis, got "mongo"',
     );
     expect(configError({ BODY_LIMIT: '1gb' }).message).toContain('512kb or 1mb');
+    expect(configError({ ROLE: 'both' }).message).toBe('ROLE: expected one of all, api, worker, got "both"');
+    expect(configError({ RUN_ON_WORKER_LOSS: 'requeue' }).message).toBe(
+      'RUN_ON_WORKER_LOSS: expected one of fail, retry, got "requeue"',
+    );
+    expect(configError({ WORKER_CONCURRENCY: '0' }).message).toBe(
+      'WORKER_CONCURRENCY: expected an integer from 1 to 1000, got 0',
+    );
+    expect(configError({ WORKER_LOCK_MS: '999' }).message).toBe(
+      'WORKER_LOCK_MS: expected an integer from 1000 to 600000, got 999',
+    );
+    expect(configError({ WORKER_STALLED_INTERVAL_MS: '499' }).message).toBe(
+      'WORKER_STALLED_INTERVAL_MS: expected an integer from 500 to 600000, got 499',
+    );
   });
 
   it('lists every bad variable, the first one as the field', () => {
