@@ -32,7 +32,19 @@ export interface GatewayOptions {
   jaegerUiUrl?: string;
   /** `RATE_LIMIT`'s counter; unset: no limit. */
   limiter?: RequestLimiter;
+  /**
+   * What the gateway routes: `all` (default) every operation of the spec, the API reference and the
+   * dashboard; `health` only `GET /healthz` and `GET /readyz`, everything else 404, for a `ROLE=worker`
+   * process that answers its orchestrator's probes and serves no API.
+   */
+  operations?: GatewayOperations;
 }
+
+/** See {@link GatewayOptions.operations}. */
+export type GatewayOperations = 'all' | 'health';
+
+/** The operations of `operations: 'health'`: liveness and readiness. */
+const HEALTH_OPERATIONS: ReadonlySet<string> = new Set(['health', 'ready']);
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -46,16 +58,22 @@ function problemHeaders(status: number): Record<string, string> {
 
 /**
  * The Koa gateway: request ids and logs, problem+json errors, CORS, every operation of
- * `openapi/openapi.yaml` bound to its handler, and the API reference at `/docs`.
+ * `openapi/openapi.yaml` bound to its handler, and the API reference at `/docs` (with
+ * `operations: 'health'`, the health probes alone).
  *
  * @example
  * ```ts
  * const app = createGateway({ runtime, logger, apiKeys: config.API_KEYS, internalToken: config.INTERNAL_TOKEN, bodyLimit: config.BODY_LIMIT });
  * app.listen(3000);
+ * const worker = createGateway({ ...options, operations: 'health' }); // GET /healthz, /readyz; the rest 404
  * ```
  */
 export function createGateway(options: GatewayOptions): Koa {
   const { logger } = options;
+  const healthOnly = options.operations === 'health';
+  const notFound = healthOnly
+    ? 'no such route; this process is a worker: it serves /healthz and /readyz only'
+    : 'no such route; see /docs for the API';
   const spec = options.spec ?? loadSpec();
   const app = new Koa({ proxy: false });
   app.silent = true;
@@ -71,8 +89,7 @@ export function createGateway(options: GatewayOptions): Koa {
     try {
       await next();
       // Nothing matched (and allowedMethods found no other method either).
-      if (ctx.status === 404 && ctx.body == null)
-        throw new HttpProblem('NOT_FOUND', 'no such route; see /docs for the API');
+      if (ctx.status === 404 && ctx.body == null) throw new HttpProblem('NOT_FOUND', notFound);
       // allowedMethods answered 405 (or 501 for a method no route takes) and set `Allow`: send it as a problem.
       if ((ctx.status === 405 || ctx.status === 501) && ctx.body == null)
         throw new HttpProblem('METHOD_NOT_ALLOWED', `${ctx.method} is not allowed on ${ctx.path}`);
@@ -145,9 +162,12 @@ export function createGateway(options: GatewayOptions): Koa {
     rateLimit: options.limiter
       ? createRateLimitCheck(options.limiter, { open: options.apiKeys.size === 0 })
       : undefined,
+    only: healthOnly ? HEALTH_OPERATIONS : undefined,
   });
-  registerApiDocs(router);
-  registerDashboard(router, { jaegerUiUrl: options.jaegerUiUrl });
+  if (!healthOnly) {
+    registerApiDocs(router);
+    registerDashboard(router, { jaegerUiUrl: options.jaegerUiUrl });
+  }
   app.use(router.routes());
   // Not `throw: true`: a thrown 405 goes without the `Allow` header the router sets otherwise.
   app.use(router.allowedMethods());

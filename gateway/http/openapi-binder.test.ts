@@ -15,13 +15,18 @@ function realTable(): Record<string, BoundOperation> {
   return { ...(handlers as unknown as Record<string, BoundOperation>) };
 }
 
-function bind(handlers: Record<string, BoundOperation>): string[] {
-  return bindOpenApi(new Router(), {
+function bind(
+  handlers: Record<string, BoundOperation>,
+  only?: ReadonlySet<string>,
+  router = new Router(),
+): string[] {
+  return bindOpenApi(router, {
     spec,
     handlers,
     authenticate: createAuthenticate({ apiKeys: new Map(), internalToken: undefined }),
     readableSession: () => Promise.reject(new Error('not called at bind time')),
     bodyLimit: 1024,
+    only,
   });
 }
 
@@ -74,5 +79,22 @@ describe('bindOpenApi: every operation declares who may call it', () => {
     const table = realTable();
     delete table.health;
     expect(() => bind(table)).toThrow('no handler for operation health (GET /healthz)');
+  });
+});
+
+describe('bindOpenApi: only', () => {
+  it('binds the named operations and routes no other path', () => {
+    const router = new Router();
+    expect(bind(realTable(), new Set(['ready', 'health']), router).sort()).toEqual(['health', 'ready']);
+    expect(router.stack.map((layer) => `${layer.methods.join(',')} ${layer.path}`).sort()).toEqual([
+      'HEAD,GET /healthz',
+      'HEAD,GET /readyz',
+    ]);
+  });
+
+  it('a name the spec lacks stops the bind', () => {
+    expect(() => bind(realTable(), new Set(['health', 'healthz']))).toThrow(
+      'no operation healthz in the spec to bind',
+    );
   });
 });

@@ -57,6 +57,11 @@ export interface BindOptions {
   validateResponses?: boolean;
   /** `RATE_LIMIT`: counts each call of an API-key operation, after authentication; unset counts nothing. */
   rateLimit?: (ctx: Context) => Promise<void>;
+  /**
+   * Bind only these operations (by `operationId`), leaving the spec's others unrouted (404): a worker
+   * process serves its health probes alone. Unset: every operation. A name the spec lacks stops the bind.
+   */
+  only?: ReadonlySet<string>;
 }
 
 interface CompiledOperation {
@@ -73,7 +78,7 @@ interface CompiledOperation {
 }
 
 /**
- * Registers every operation of the spec on the router: auth, then the rate limit (`rateLimit`), then
+ * Registers every operation of the spec (or those named in `only`) on the router: auth, then the rate limit (`rateLimit`), then
  * JSON body parsing, then Ajv validation of path, query, headers and body (400 problems naming the field), then the
  * operation's access rule (the session it names, checked against the caller), then the handler
  * found by `operationId`. An operation without a handler or without an access rule stops the start.
@@ -91,11 +96,21 @@ export function bindOpenApi(router: Router, options: BindOptions): string[] {
   const bodyAjv = createAjv({ strict: false });
   const bound: string[] = [];
   const readJsonBody = jsonBodyReader(options.bodyLimit);
+  if (options.only) {
+    const inSpec = new Set(
+      Object.values(spec.paths).flatMap((item) =>
+        HTTP_METHODS.flatMap((method) => (item[method] as OpenApiOperation | undefined)?.operationId ?? []),
+      ),
+    );
+    const unknown = [...options.only].filter((id) => !inSpec.has(id));
+    if (unknown.length > 0) throw new Error(`no operation ${unknown.join(', ')} in the spec to bind`);
+  }
   for (const [path, item] of Object.entries(spec.paths)) {
     const shared = (item.parameters as OpenApiParameter[] | undefined) ?? [];
     for (const method of HTTP_METHODS) {
       const operation = item[method] as OpenApiOperation | undefined;
       if (!operation) continue;
+      if (options.only && !options.only.has(operation.operationId)) continue;
       const label = `${operation.operationId} (${method.toUpperCase()} ${path})`;
       const entry = options.handlers[operation.operationId] as Partial<BoundOperation> | undefined;
       if (!entry?.handle) throw new Error(`no handler for operation ${label}`);
