@@ -18,10 +18,13 @@ export async function serve(env: Readonly<Record<string, string | undefined>>): 
   const platform = await startPlatform(withDotEnv(env));
   const stopped = stopOnSignals(platform);
   const { config, logger, url } = platform;
+  // A worker serves only its health probes (and /metrics): no API reference to point to.
+  const worker = config.ROLE === 'worker';
   logger.info(
     {
       url,
-      api_docs: `${url}/docs`,
+      role: config.ROLE,
+      api_docs: worker ? undefined : `${url}/docs`,
       store: platform.runtime.storeKind,
       path: config.STORE === 'sqlite' ? config.SQLITE_PATH : undefined,
       // The URL may carry a password: logged without it.
@@ -29,7 +32,9 @@ export async function serve(env: Readonly<Record<string, string | undefined>>): 
       redis_prefix: config.STORE === 'redis' ? config.REDIS_PREFIX : undefined,
       concurrency: config.CONCURRENCY_LIMIT,
     },
-    `tributary running at ${url} (API reference: ${url}/docs); press Ctrl-C to stop`,
+    worker
+      ? `tributary running at ${url} as a worker (health: ${url}/healthz, ${url}/readyz); press Ctrl-C to stop`
+      : `tributary running at ${url}${config.ROLE === 'api' ? ' as an api node' : ''} (API reference: ${url}/docs); press Ctrl-C to stop`,
   );
   return stopped;
 }

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { useTestPrefix } from '../../fixtures/redis-prefix.ts';
 import { cli, cliInProcess, CliProcess, closedPort, usePlatform } from './cli.ts';
 
 const KEY = 'ann-key-00000001';
@@ -86,6 +87,8 @@ describe('tributary against a gateway with API_KEYS', () => {
 });
 
 describe('tributary serve', () => {
+  const redis = useTestPrefix();
+
   it('runs the platform like npm start and stops gracefully on SIGTERM', async () => {
     const serve = new CliProcess(['serve', '--port', '0'], { env: { STORE: 'memory', LOG_LEVEL: 'info' } });
     await serve.waitFor(/tributary running at (http:\/\/\S+) /);
@@ -105,6 +108,34 @@ describe('tributary serve', () => {
     });
     expect(code).toBe(1);
     expect(stderr).toMatch(/^error: .*CONCURRENCY_LIMIT.*\(CONFIG_INVALID\)\n$/);
+  });
+
+  it('--role sets ROLE, over the environment; a worker logs its role', async () => {
+    const serve = new CliProcess(['serve', '--port', '0', '--role', 'worker'], {
+      env: {
+        STORE: 'redis',
+        REDIS_URL: redis.url,
+        REDIS_PREFIX: redis.prefix,
+        ROLE: 'api',
+        LOG_LEVEL: 'info',
+      },
+    });
+    await serve.waitFor(/tributary running at (http:\/\/\S+) as a worker/, 60_000);
+    const started = serve.stdout.split('\n').find((line) => line.includes('tributary running'))!;
+    expect(JSON.parse(started)).toMatchObject({ role: 'worker', store: 'redis' });
+    serve.kill('SIGTERM');
+    expect((await serve.exited).code).toBe(0);
+  });
+
+  it('refuses a bad --role as a usage error, and api or worker without STORE=redis with CONFIG_INVALID', async () => {
+    const bad = await cliInProcess(['serve', '--role', 'boss'], { STORE: 'memory', NO_COLOR: '1' });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(
+      /^error: option '--role <role>' argument 'boss' is invalid\. Allowed choices are all, api, worker\./,
+    );
+    const memory = await cliInProcess(['serve', '--role', 'worker'], { STORE: 'memory', NO_COLOR: '1' });
+    expect(memory.code).toBe(1);
+    expect(memory.stderr).toMatch(/^error: ROLE: "worker" needs STORE=redis .*\(CONFIG_INVALID\)\n$/);
   });
 });
 
