@@ -53,6 +53,7 @@ export const ERROR_CATALOG = {
   TOOL_TIMEOUT: { kind: 'timeout', title: 'Tool timed out' },
   TOOL_FAILED: { kind: 'upstream', title: 'Tool failed' },
   RUN_CANCELLED: { kind: 'conflict', title: 'Run cancelled' },
+  RUN_INTERRUPTED: { kind: 'unavailable', title: 'Run interrupted' },
   APPROVAL_REJECTED: { kind: 'conflict', title: 'Approval rejected' },
   APPROVAL_TIMEOUT: { kind: 'timeout', title: 'Approval timed out' },
   CHECKPOINT_DECRYPT_FAILED: { kind: 'internal', title: 'Checkpoint cannot be decrypted' },

@@ -97,6 +97,15 @@ export type {
 // Other ports: live-event bus, run queue, telemetry, logger.
 export type { EventBus } from './ports/event-bus.ts';
 export type { QueueReason, RunQueue, RunQueueJob } from './ports/run-queue.ts';
+export type {
+  RunAdmission,
+  RunJob,
+  RunJobContext,
+  RunJobHandler,
+  RunJobQueue,
+  RunJobResult,
+} from './ports/run-job-queue.ts';
+export type { WorkerLossPolicy } from './runs/cluster-runs.ts';
 export { noopTelemetry } from './telemetry.ts';
 export type { SessionTrace, Span, SpanAttributes, SpanEnd, SpanKind, Telemetry } from './telemetry.ts';
 export { silentLogger } from './logger.ts';

@@ -6,6 +6,7 @@ import type { Config } from './config.ts';
 import { EventHub } from './events/event-hub.ts';
 import { EventLog } from './events/event-log.ts';
 import type { EventBus } from './ports/event-bus.ts';
+import type { RunJobQueue } from './ports/run-job-queue.ts';
 import type { Plugin } from './plugins/plugin.ts';
 import { PluginRegistry } from './plugins/plugin-registry.ts';
 import type { RunStatus } from './runs/run.ts';
@@ -30,6 +31,7 @@ export type RuntimeConfig = Pick<
   | 'SHUTDOWN_TIMEOUT_MS'
   | 'DEFAULT_FLOW'
   | 'CHECKPOINT_KEY'
+  | 'RUN_ON_WORKER_LOSS'
 >;
 
 export interface RuntimeOptions {
@@ -46,6 +48,12 @@ export interface RuntimeOptions {
    * `RedisEventBus`) when several processes share the store. The caller owns and closes it.
    */
   bus?: EventBus;
+  /**
+   * A run queue every process shares (`BullmqRunQueue` on Redis): runs become its jobs, executed by
+   * worker processes (`runs.work()`). The caller closes it through `shutdown`. Without it, runs
+   * execute in this process.
+   */
+  runQueue?: RunJobQueue;
   /** The fetch tools use (tests and the HTTP kit may pass their own). */
   fetch?: typeof fetch;
   /** Start the TTL sweeper's timer (default true; tests call `sweeper.sweep()` themselves). */
@@ -135,6 +143,10 @@ export class Runtime {
       concurrency: config.CONCURRENCY_LIMIT,
       defaultFlow: config.DEFAULT_FLOW,
       fetch: options.fetch,
+      cluster: options.runQueue && {
+        queue: options.runQueue,
+        onWorkerLoss: config.RUN_ON_WORKER_LOSS ?? 'fail',
+      },
     });
     this.sessions.beforeRemove = (ids) => this.runs.cancelSessions(ids, 'session deleted');
     this.sweeper = new Sweeper({

@@ -4,7 +4,7 @@
  * One trace per session: `startSession` opens it, every run's span is a child of it,
  * every step and tool call a child of its run.
  */
-export type SpanKind = 'session' | 'run' | 'step' | 'tool';
+export type SpanKind = 'session' | 'run' | 'step' | 'tool' | 'queue';
 
 export type SpanAttributes = Record<string, string | number | boolean | undefined>;
 
@@ -40,7 +40,17 @@ export interface Telemetry {
    * (for example the caller's HTTP request) that the run is linked to.
    */
   startRun(session: SessionTrace, name: string, attributes: SpanAttributes, link?: string): Span;
-  startChild(parent: Span, kind: 'step' | 'tool', name: string, attributes: SpanAttributes): Span;
+  /**
+   * Starts a child of a run: a `step`, a `tool` call (under the open step), or the run's `queue` wait
+   * (which began before the run's span, at `startTime` in epoch ms).
+   */
+  startChild(
+    parent: Span,
+    kind: 'step' | 'tool' | 'queue',
+    name: string,
+    attributes: SpanAttributes,
+    startTime?: number,
+  ): Span;
   /**
    * Runs `fn` with `span` as the active span, so work it starts (an HTTP call, a log line, a promise
    * continuation) sees that span even across RxJS and async boundaries. Returns what `fn` returns.

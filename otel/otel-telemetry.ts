@@ -219,13 +219,13 @@ export function createOtelTelemetry(options: OtelTelemetryOptions = {}): Telemet
       return new OtelSpan(span, 'run', propagator);
     },
 
-    startChild(parent, kind, name, attributes) {
+    startChild(parent, kind, name, attributes, startTime) {
       const run = parent instanceof OtelSpan ? parent : null;
       const under = kind === 'tool' ? (run?.openStep ?? run) : run;
       const parentContext = under ? under.context : ROOT_CONTEXT;
       const span = tracer.startSpan(
         `${kind} ${name}`,
-        { kind: SpanKind.INTERNAL, attributes: attributesOf(attributes), root: under === null },
+        { kind: SpanKind.INTERNAL, attributes: attributesOf(attributes), root: under === null, startTime },
         parentContext,
       );
       const child = new OtelSpan(span, kind, propagator, kind === 'step' ? run : null);

@@ -7,8 +7,11 @@ export interface RunQueueJob {
   readonly sessionId: string;
 }
 
-/** Why a submitted run waits: every slot is taken, or its session has an active run. */
-export type QueueReason = 'concurrency_limit' | 'session_busy';
+/**
+ * Why a run waits: every slot is taken, its session has an active run, or (cluster) it was handed
+ * back by a worker that shut down and waits to be started again.
+ */
+export type QueueReason = 'concurrency_limit' | 'session_busy' | 'requeued';
 
 /**
  * The run-queue port: admission and ordering of runs, with bounded concurrency and one active run

@@ -24,6 +24,8 @@ export interface LiveRun {
   readonly traceparent: string | undefined;
   /** The last write queued for the run: awaiting it sees every write queued before. */
   lastWrite: Promise<void>;
+  /** Which execution this is: 2 and up when a worker started it again after its worker was lost. */
+  attempt: number;
 }
 
 /**
@@ -57,6 +59,7 @@ export class LiveRuns {
       storeFailure$: new Subject<never>(),
       traceparent,
       lastWrite: Promise.resolve(),
+      attempt: 1,
     };
     this.#runs.set(run.id, liveRun);
     return liveRun;

@@ -126,16 +126,33 @@ export class RunExecutor {
         }
         return extra.data ? { data: { ...current.data, ...extra.data }, updated_at: nowIso() } : {};
       },
-      events: events.map((draft) => ({ run_id: run.id, ...draft })),
+      // A run started again after its worker was lost says which execution each event belongs to.
+      events: events.map((draft) =>
+        liveRun.attempt > 1
+          ? { run_id: run.id, ...draft, meta: { ...draft.meta, run_attempt: liveRun.attempt } }
+          : { run_id: run.id, ...draft },
+      ),
     });
   }
 
   queued(liveRun: LiveRun, position: number, reason: QueueReason): void {
-    const message =
-      reason === 'session_busy'
-        ? `queued behind the session's active run (position ${position})`
-        : `queued at position ${position}`;
-    void this.write(liveRun, [{ type: 'run.queued', message, meta: { position, reason } }]);
+    void this.write(liveRun, [queuedEvent(position, reason)]);
+  }
+
+  /**
+   * A worker shutting down hands the run back to the cluster's queue: its spans end, it is stored
+   * `queued` again with a `run.queued` (`reason: requeued`), and another worker starts it from the beginning.
+   */
+  handedBack(liveRun: LiveRun): void {
+    const { run } = liveRun;
+    this.live.end(liveRun);
+    this.endStep(liveRun, { status: 'error', message: 'handed back' });
+    liveRun.span?.end({ status: 'error', message: 'the worker shut down: the run was handed back' });
+    run.status = 'queued';
+    run.started_at = null;
+    void this.write(liveRun, [queuedEvent(1, 'requeued')], { sessionChange: 'end' }).finally(() =>
+      liveRun.finish(),
+    );
   }
 
   started(liveRun: LiveRun): void {
@@ -149,6 +166,11 @@ export class RunExecutor {
       { 'session.id': run.session_id, 'run.id': run.id, flow: run.flow, 'run.queue_wait_ms': waitMs },
       liveRun.traceparent,
     );
+    // The wait for a slot (and, in a cluster, for a worker) is a span of its own under the run.
+    const created = Date.parse(run.created_at);
+    this.deps.telemetry
+      .startChild(liveRun.span, 'queue', 'wait', { 'session.id': run.session_id, 'run.id': run.id }, created)
+      .end({ status: 'ok' });
     void this.write(
       liveRun,
       [
@@ -343,6 +365,17 @@ export class RunExecutor {
       'step done',
     );
   }
+}
+
+/** The `run.queued` event of a run waiting at `position`. */
+export function queuedEvent(position: number, reason: QueueReason): EventDraft {
+  const message =
+    reason === 'session_busy'
+      ? `queued behind the session's active run (position ${position})`
+      : reason === 'requeued'
+        ? 'queued again: its worker shut down before it ended'
+        : `queued at position ${position}`;
+  return { type: 'run.queued', message, meta: { position, reason } };
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */

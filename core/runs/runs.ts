@@ -4,7 +4,6 @@ import type { Checkpoints } from '../checkpoints/checkpoints.ts';
 import { TributaryError } from '../errors.ts';
 import type { EventLog } from '../events/event-log.ts';
 import { assertJsonDepth } from '../events/json-depth.ts';
-import type { Message } from '../events/message.ts';
 import type { PluginRegistry } from '../plugins/plugin-registry.ts';
 import { validationError } from '../plugins/schema-validator.ts';
 import { touch, type SessionPolicy } from '../sessions/session-policy.ts';
@@ -18,6 +17,9 @@ import { RunExecutor } from './run-executor.ts';
 import { recoverInterrupted } from './run-recovery.ts';
 import { RunScheduler } from './run-scheduler.ts';
 import type { RunQueue } from '../ports/run-queue.ts';
+import type { RunJobQueue } from '../ports/run-job-queue.ts';
+import { ClusterRuns, type WorkerLossPolicy } from './cluster-runs.ts';
+import { userMessage } from './user-message.ts';
 
 export interface CreateRunInput {
   input: Record<string, unknown>;
@@ -42,6 +44,11 @@ export interface RunsDeps {
   defaultFlow: string;
   /** The fetch tools get (wrapped with trace headers and the run's signal). */
   fetch?: typeof fetch;
+  /**
+   * A queue shared by every process (BullMQ on Redis): runs become its jobs, executed by whichever
+   * worker process takes them. Without it runs execute in this process ({@link RunScheduler}).
+   */
+  cluster?: { queue: RunJobQueue; onWorkerLoss: WorkerLossPolicy };
 }
 
 /**
@@ -59,10 +66,26 @@ export class Runs {
   private readonly live = new LiveRuns();
   private readonly scheduler: RunQueue;
   private readonly executor: RunExecutor;
+  /** Set when runs are jobs of a queue every process shares. */
+  private readonly cluster: ClusterRuns | undefined;
+  private accepting = true;
 
   constructor(private readonly deps: RunsDeps) {
     const { live } = this;
     const executor = (this.executor = new RunExecutor(deps, live));
+    this.cluster =
+      deps.cluster &&
+      new ClusterRuns(
+        {
+          queue: deps.cluster.queue,
+          store: deps.store,
+          log: deps.log,
+          policy: deps.policy,
+          onWorkerLoss: deps.cluster.onWorkerLoss,
+        },
+        live,
+        executor,
+      );
     this.scheduler = new RunScheduler({
       limit: deps.concurrency,
       work: (job, signal) => executor.work(live.get(job.id), signal),
@@ -116,6 +139,11 @@ export class Runs {
       duration_ms: null,
       usage: { tokens_in: 0, tokens_out: 0 },
     };
+    if (this.cluster) {
+      if (!this.accepting) throw shuttingDown();
+      await this.cluster.create(run, session, multitask, request.traceparent);
+      return this.get(sessionId, run.id);
+    }
     const refusal = this.scheduler.refusal(sessionId, multitask);
     if (refusal) throw refusal;
     // From here to submit nothing awaits: the record is queued before any lifecycle write of the run,
@@ -163,6 +191,10 @@ export class Runs {
    */
   async cancel(sessionId: string, runId: string, reason = 'cancelled by request'): Promise<Run> {
     const run = await this.get(sessionId, runId);
+    if (this.cluster && !isFinished(run.status)) {
+      await this.cluster.cancel(run, await this.deps.sessions.get(sessionId), reason);
+      return this.get(sessionId, runId);
+    }
     const liveRun = this.live.find(runId);
     if (!isFinished(run.status) && !liveRun && this.deps.store.shared)
       // Stored running, not held here: another process on the shared store runs it.
@@ -193,7 +225,8 @@ export class Runs {
    */
   async cancelActive(sessionId: string, reason: string): Promise<Run> {
     const session = await this.deps.sessions.get(sessionId);
-    const runId = this.activeRunId(sessionId) ?? session.active_run_id;
+    const runId =
+      this.activeRunId(sessionId) ?? (await this.cluster?.holder(sessionId)) ?? session.active_run_id;
     if (!runId)
       throw new TributaryError('RUN_NOT_FOUND', `session ${sessionId} has no queued or running run`, {
         field: 'run_id',
@@ -207,6 +240,24 @@ export class Runs {
     const doomed = this.live.ofSessions(ids);
     for (const liveRun of doomed) this.scheduler.cancel(liveRun.run.id, reason);
     await Promise.all(doomed.map((liveRun) => liveRun.done));
+    // In a cluster the sessions' active runs may execute anywhere; their waiting runs end when their
+    // turn comes and the session is gone.
+    if (this.cluster) {
+      for (const sessionId of sessionIds) {
+        const runId = await this.cluster.holder(sessionId);
+        if (runId) await this.cancel(sessionId, runId, reason).catch(() => undefined);
+      }
+    }
+  }
+
+  /**
+   * Makes this process a worker of the cluster's queue: it executes the runs it takes. Only with
+   * `cluster` (the `worker` and `all` roles on Redis).
+   */
+  async work(): Promise<void> {
+    if (!this.cluster || !this.deps.cluster)
+      throw new TributaryError('INVALID_STATE', 'runs are executed in-process: there is no queue to work');
+    await this.deps.cluster.queue.process(this.cluster);
   }
 
   /** Approves or rejects a pending tool call of a run. */
@@ -237,17 +288,21 @@ export class Runs {
     return this.scheduler.activeJob(sessionId)?.id;
   }
 
+  /** Runs executing in this process. */
   get running(): number {
-    return this.scheduler.running;
+    return this.deps.cluster ? this.deps.cluster.queue.running : this.scheduler.running;
   }
 
+  /** Runs waiting in this process's scheduler (none in a cluster: they wait in the shared queue). */
   get queued(): number {
     return this.scheduler.queued;
   }
 
   /** Stops accepting runs, drains running ones for `drainMs`, cancels the rest, and waits until all is stored. */
   async shutdown(drainMs: number): Promise<void> {
+    this.accepting = false;
     await this.scheduler.shutdown(drainMs);
+    await this.deps.cluster?.queue.close(drainMs);
     await Promise.all(this.live.all().map((liveRun) => liveRun.done));
     // A terminal write waiting for a store that is down gets one last try; shutdown does not wait for ever.
     await this.executor.stopRetrying();
@@ -275,18 +330,6 @@ export class Runs {
   }
 }
 
-function userMessage(run: Run): Message[] {
-  const question = run.input.question;
-  if (typeof question !== 'string') return [];
-  return [
-    {
-      id: newId(),
-      session_id: run.session_id,
-      run_id: run.id,
-      role: 'user',
-      content: question,
-      tool: null,
-      ts: run.created_at,
-    },
-  ];
+function shuttingDown(): TributaryError {
+  return new TributaryError('SHUTTING_DOWN', 'the server is shutting down; no new runs');
 }

@@ -53,6 +53,8 @@ function expectSessionTrace(spans: DecodedSpan[], session: Session): void {
       `session ${session.id}`,
       'run ask',
       'run ask',
+      'queue wait',
+      'queue wait',
       'step start_lookup',
       'step start_lookup',
       'step lookup_done',
@@ -66,6 +68,10 @@ function expectSessionTrace(spans: DecodedSpan[], session: Session): void {
   for (const run of traced.filter((span) => span.name === 'run ask')) {
     expect(run.parentSpanId).toBe(root?.spanId);
     expect(run.attributes).toMatchObject({ 'session.id': session.id, flow: 'ask' });
+  }
+  // Each run's wait for a slot is a span under the run.
+  for (const wait of traced.filter((span) => span.name === 'queue wait')) {
+    expect(byId.get(wait.parentSpanId)?.name).toBe('run ask');
   }
   for (const tool of traced.filter((span) => span.name === 'tool lookup')) {
     expect(byId.get(tool.parentSpanId)?.name).toBe('step start_lookup');

@@ -10,7 +10,7 @@ import type { ToolCallDeps } from '../../../core/plugins/tool-call.ts';
 
 /** A span as the recording telemetry saw it: how it started and every `end` call (there must be exactly one). */
 export interface RecordedSpan {
-  kind: 'step' | 'tool';
+  kind: 'step' | 'tool' | 'queue';
   name: string;
   attributes: SpanAttributes;
   traceparent: string;

@@ -1,0 +1,198 @@
+import { defer, fromEvent, lastValueFrom, map, merge, take, type Observable } from 'rxjs';
+import { TributaryError } from '../errors.ts';
+import type { EventLog } from '../events/event-log.ts';
+import { untilCancelled, type RunEnd } from '../operators/until-cancelled.ts';
+import type {
+  RunJob,
+  RunJobContext,
+  RunJobHandler,
+  RunJobQueue,
+  RunJobResult,
+} from '../ports/run-job-queue.ts';
+import type { Session } from '../sessions/session.ts';
+import { touch, type SessionPolicy } from '../sessions/session-policy.ts';
+import type { SessionStore } from '../store/session-store.ts';
+import type { LiveRun, LiveRuns } from './live-runs.ts';
+import { isFinished, type MultitaskStrategy, type Run } from './run.ts';
+import { queuedEvent, type RunExecutor } from './run-executor.ts';
+import { userMessage } from './user-message.ts';
+
+/** What a worker does with the runs it executes when it is lost or shut down. */
+export type WorkerLossPolicy = 'fail' | 'retry';
+
+export interface ClusterRunsDeps {
+  readonly queue: RunJobQueue;
+  readonly store: SessionStore;
+  readonly log: EventLog;
+  readonly policy: SessionPolicy;
+  readonly onWorkerLoss: WorkerLossPolicy;
+}
+
+/** How often a cancel looks for the run's terminal event, which another process may write. */
+const TERMINAL_POLL = { firstMs: 10, maxMs: 250, totalMs: 30_000 } as const;
+
+/** The reason a worker's shutdown gives the runs it stops. */
+const WORKER_STOPPING = 'the worker shut down';
+
+/**
+ * Runs on a cluster queue ({@link RunJobQueue}, BullMQ on Redis): the API side writes a run's record
+ * and `run.queued` once the queue has taken its place; the worker side ({@link RunJobHandler})
+ * executes the runs its process takes with the same {@link RunExecutor} as a single process, its
+ * `takeUntil` cancel bridged to the job's `AbortSignal`, and ends the runs a lost worker left.
+ *
+ * @example
+ * ```ts
+ * const cluster = new ClusterRuns(deps, live, executor);
+ * await cluster.create(run, session, multitask, traceparent); // stored `queued`, with `run.queued`
+ * await deps.queue.process(cluster); // in worker processes
+ * ```
+ */
+export class ClusterRuns implements RunJobHandler {
+  constructor(
+    private readonly deps: ClusterRunsDeps,
+    private readonly live: LiveRuns,
+    private readonly executor: RunExecutor,
+  ) {}
+
+  /**
+   * Takes the run's place in its session's line (SESSION_BUSY for `reject`) and stores the run, its
+   * question and its `run.queued` there in one commit; `interrupt` then cancels the session's active run.
+   */
+  async create(
+    run: Run,
+    session: Session,
+    multitask: MultitaskStrategy,
+    traceparent?: string,
+  ): Promise<void> {
+    const { interrupted } = await this.deps.queue.submit(
+      jobOf(run, session, traceparent),
+      multitask,
+      async (admission) => {
+        await this.deps.log.commit({
+          session_id: run.session_id,
+          trace_id: session.trace_id,
+          runs: [{ ...run }],
+          messages: userMessage(run),
+          patch: (current) => touch(this.deps.policy, current, { run_count: current.run_count + 1 }),
+          events: [{ run_id: run.id, ...queuedEvent(admission.position, admission.reason) }],
+        });
+      },
+    );
+    if (interrupted) void this.interrupt(run, session, interrupted);
+  }
+
+  /**
+   * Cancels a queued or running run wherever it is, and resolves once its terminal event is stored
+   * (by this process when it never started, by its worker otherwise).
+   */
+  async cancel(run: Run, session: Session, reason: string): Promise<void> {
+    await this.deps.queue.cancel(jobOf(run, session, undefined), reason, () =>
+      this.end(run, session, { status: 'cancelled', reason }),
+    );
+    await this.terminal(run);
+  }
+
+  /** Cancels the session's active run for the one that interrupts it; it may have ended meanwhile. */
+  private async interrupt(run: Run, session: Session, activeRunId: string): Promise<void> {
+    const active = await this.deps.store.getRun(run.session_id, activeRunId).catch(() => null);
+    if (!active || isFinished(active.status)) return;
+    await this.cancel(active, session, `interrupted by run ${run.id}`).catch(() => undefined);
+  }
+
+  /** The run heading the session's line, wherever it executes. */
+  holder(sessionId: string): Promise<string | undefined> {
+    return this.deps.queue.holder(sessionId);
+  }
+
+  async execute(job: RunJob, context: RunJobContext): Promise<RunJobResult> {
+    const found = await this.load(job);
+    if (found === 'ended') return found;
+    const { run, session } = found;
+    const liveRun = this.live.track(run, session, job.traceparent);
+    liveRun.attempt = context.attempt;
+    if (context.signal.aborted) {
+      // Cancelled between the queue handing it over and now: it never starts.
+      return this.finish(liveRun, { status: 'cancelled', reason: reasonOf(context.signal) });
+    }
+    this.executor.started(liveRun);
+    const controller = new AbortController();
+    const cancel$: Observable<string> = merge(
+      abortsOf(context.signal),
+      abortsOf(context.stopping).pipe(map(() => WORKER_STOPPING)),
+    ).pipe(take(1));
+    const end = await lastValueFrom(
+      defer(() => this.executor.work(liveRun, controller.signal)).pipe(untilCancelled(cancel$, controller)),
+    );
+    if (end.status === 'cancelled' && end.reason === WORKER_STOPPING && context.stopping.aborted) {
+      if (this.deps.onWorkerLoss === 'retry') {
+        this.executor.handedBack(liveRun);
+        await liveRun.done;
+        return 'handed_back';
+      }
+      return this.finish(liveRun, { status: 'failed', error: interrupted('its worker shut down') });
+    }
+    return this.finish(liveRun, end);
+  }
+
+  async lost(job: RunJob, why: string): Promise<void> {
+    const found = await this.load(job);
+    if (found === 'ended') return;
+    await this.end(found.run, found.session, { status: 'failed', error: interrupted(why) });
+  }
+
+  /** The run and its session from the store; `ended` when either is gone or the run has ended. */
+  private async load(job: RunJob): Promise<{ run: Run; session: Session } | 'ended'> {
+    const session = await this.deps.store.getSession(job.sessionId);
+    const run = session && (await this.deps.store.getRun(job.sessionId, job.runId));
+    return !session || !run || isFinished(run.status) ? 'ended' : { run, session };
+  }
+
+  /** Writes the terminal event of a run this process holds no live state for. */
+  private end(run: Run, session: Session, end: RunEnd): Promise<void> {
+    return this.finish(this.live.track(run, session, undefined), end).then(() => undefined);
+  }
+
+  private async finish(liveRun: LiveRun, end: RunEnd): Promise<'ended'> {
+    this.executor.ended(liveRun, end);
+    await liveRun.done;
+    return 'ended';
+  }
+
+  /** Resolves once the store has the run ended, or after {@link TERMINAL_POLL}'s total time. */
+  private async terminal(run: Run): Promise<void> {
+    const deadline = Date.now() + TERMINAL_POLL.totalMs;
+    for (let delay: number = TERMINAL_POLL.firstMs; Date.now() < deadline;) {
+      const stored = await this.deps.store.getRun(run.session_id, run.id);
+      if (!stored || isFinished(stored.status)) return;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(delay * 2, TERMINAL_POLL.maxMs);
+    }
+  }
+}
+
+function jobOf(run: Run, session: Session, traceparent: string | undefined): RunJob {
+  return {
+    runId: run.id,
+    sessionId: run.session_id,
+    // Sessions without a user take their turns together.
+    userId: session.user_id ?? '',
+    ...(traceparent ? { traceparent } : {}),
+  };
+}
+
+/** Emits the signal's reason (as text) when it aborts, or at once when it already has. */
+function abortsOf(signal: AbortSignal): Observable<string> {
+  const reason$ = defer(() => [reasonOf(signal)]);
+  return signal.aborted ? reason$ : fromEvent(signal, 'abort').pipe(map(() => reasonOf(signal)));
+}
+
+function reasonOf(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  if (typeof reason === 'string') return reason;
+  if (reason instanceof Error) return reason.message;
+  return 'cancelled';
+}
+
+function interrupted(why: string): TributaryError {
+  return new TributaryError('RUN_INTERRUPTED', `run interrupted: ${why}`);
+}
