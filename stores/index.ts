@@ -9,4 +9,5 @@ export { openStore } from './open-store.ts';
 export { SqliteStore } from './sqlite/sqlite-store.ts';
 export { RedisStore, DEFAULT_REDIS_PREFIX } from './redis/redis-store.ts';
 export { RedisEventBus } from './redis/redis-event-bus.ts';
+export { BullmqRunQueue, type BullmqRunQueueOptions } from './redis/bullmq-run-queue.ts';
 export { lockDatabase, type ProcessLock } from './sqlite/sqlite-lock.ts';

@@ -1,0 +1,298 @@
+import { Queue, Relay, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  errorMessage,
+  TributaryError,
+  type Logger,
+  type MultitaskStrategy,
+  type RunAdmission,
+  type RunJob,
+  type RunJobHandler,
+  type RunJobQueue,
+} from '../../core/index.ts';
+import type { RedisStore } from './redis-store.ts';
+import { LEAVE_SCRIPT, RELEASE_SCRIPT, STORED_SCRIPT, SUBMIT_SCRIPT } from './run-line-scripts.ts';
+
+export interface BullmqRunQueueOptions {
+  /** CONCURRENCY_LIMIT: runs executing at once across every worker (BullMQ global concurrency). */
+  globalConcurrency: number;
+  /** WORKER_CONCURRENCY: runs one worker process executes at once. */
+  workerConcurrency: number;
+  /** RUN_ON_WORKER_LOSS: `retry` starts a lost worker's run once more on another worker; `fail` never. */
+  onWorkerLoss: 'fail' | 'retry';
+  /** BullMQ `lockDuration`: a worker's lock on a job lives this long unless renewed (half of it). */
+  lockMs: number;
+  /** BullMQ `stalledInterval`: how often workers look for jobs whose lock expired. */
+  stalledIntervalMs: number;
+  logger: Logger;
+}
+
+/** The queue's name under `<REDIS_PREFIX>bull`. */
+export const RUNS_QUEUE = 'runs';
+/** The Relay topic cancels go out on; every worker listens. */
+const CANCEL_TOPIC = 'runs.cancel';
+/** How long a cancel marker waits for a run that is being handed to a worker. */
+const CANCEL_MARKER_SECONDS = 3_600;
+/** BullMQ's reason for a job it failed because its worker stopped renewing the lock. */
+const LOST = /stalled more than allowable limit|started more than allowable limit/;
+
+interface LineCommands {
+  runSubmit(...args: string[]): Promise<[string, string, number?]>;
+  runStored(...args: string[]): Promise<number>;
+  runRelease(...args: string[]): Promise<[string, string, number] | null>;
+  runLeave(...args: string[]): Promise<'removed' | 'head' | 'absent'>;
+}
+
+/**
+ * The cluster's run queue on Redis: BullMQ for the jobs (one global concurrency limit, per-worker
+ * concurrency, stalled-job detection, cancel through `Worker.cancelJob` reached from any node over
+ * BullMQ's `Relay`), plus a line per session in Redis (Lua, see `run-line-scripts.ts`) so a session
+ * has one active run and `multitask` is decided atomically. Every key is under the store's prefix.
+ *
+ * @example
+ * ```ts
+ * const queue = new BullmqRunQueue(store, { globalConcurrency: 3, workerConcurrency: 2, onWorkerLoss: 'fail', lockMs: 30_000, stalledIntervalMs: 30_000, logger });
+ * const runtime = await Runtime.start({ config, store, runQueue: queue, … });
+ * await runtime.runs.work(); // worker processes
+ * ```
+ */
+export class BullmqRunQueue implements RunJobQueue {
+  private readonly queue: Queue;
+  private readonly relay: Relay;
+  private readonly redis: Redis & LineCommands;
+  private readonly prefix: string;
+  private readonly connection: Record<string, unknown>;
+  private worker: Worker | undefined;
+  private readonly stopping = new AbortController();
+  private readonly ready: Promise<unknown>;
+  private active = 0;
+  private closed: Promise<void> | undefined;
+
+  constructor(
+    store: RedisStore,
+    private readonly options: BullmqRunQueueOptions,
+  ) {
+    this.prefix = store.prefix;
+    const bullPrefix = `${store.prefix}bull`;
+    // BullMQ's blocking reads need commands that wait for a reconnect instead of failing.
+    this.connection = {
+      ...store.redis.options,
+      maxRetriesPerRequest: null,
+      enableOfflineQueue: true,
+      autoResendUnfulfilledCommands: true,
+    };
+    this.queue = new Queue(RUNS_QUEUE, { connection: this.connection, prefix: bullPrefix });
+    this.relay = new Relay({ connection: this.connection, prefix: bullPrefix, namespace: RUNS_QUEUE });
+    this.redis = store.redis.duplicate({ autoResendUnfulfilledCommands: true }) as Redis & LineCommands;
+    this.redis.defineCommand('runSubmit', { numberOfKeys: 6, lua: SUBMIT_SCRIPT });
+    this.redis.defineCommand('runStored', { numberOfKeys: 3, lua: STORED_SCRIPT });
+    this.redis.defineCommand('runRelease', { numberOfKeys: 3, lua: RELEASE_SCRIPT });
+    this.redis.defineCommand('runLeave', { numberOfKeys: 3, lua: LEAVE_SCRIPT });
+    const warn = (part: string) => (error: unknown) =>
+      options.logger.warn({ err: errorMessage(error), part }, 'run queue: Redis error');
+    this.queue.on('error', warn('queue'));
+    this.relay.on('error', warn('relay'));
+    this.redis.on('error', warn('lines'));
+    this.ready = this.queue.setGlobalConcurrency(options.globalConcurrency);
+  }
+
+  async submit(
+    job: RunJob,
+    multitask: MultitaskStrategy,
+    write: (admission: RunAdmission) => Promise<void>,
+  ): Promise<{ interrupted?: string }> {
+    await this.ready;
+    const [kind, holder, position] = await this.redis.runSubmit(
+      this.key('runs:line:', job.sessionId),
+      this.key('runs:jobs'),
+      this.key('runs:state'),
+      this.key('runs:user:', job.userId),
+      this.bullKey('wait'),
+      this.bullKey('prioritized'),
+      job.runId,
+      multitask,
+      JSON.stringify(job),
+    );
+    if (kind === 'busy') {
+      throw new TributaryError('SESSION_BUSY', `session ${job.sessionId} has an active run ${holder}`, {
+        field: 'multitask',
+        details: { active_run_id: holder },
+      });
+    }
+    try {
+      await write({
+        position: position ?? 1,
+        reason: kind === 'head' ? 'concurrency_limit' : 'session_busy',
+      });
+    } catch (error) {
+      await this.release(job).catch(() => undefined);
+      throw error;
+    }
+    const priority = await this.redis.runStored(
+      this.key('runs:line:', job.sessionId),
+      this.key('runs:state'),
+      this.key('runs:user:', job.userId),
+      job.runId,
+    );
+    if (priority > 0) await this.add(job, priority);
+    return kind === 'interrupt' ? { interrupted: holder } : {};
+  }
+
+  async cancel(job: RunJob, reason: string, ended: () => Promise<void>): Promise<'removed' | 'signalled'> {
+    // Seen by the worker that takes the job next, should the job be between queue and worker now.
+    await this.redis.set(this.key('runs:cancel:', job.runId), reason, 'EX', CANCEL_MARKER_SECONDS);
+    const left = await this.redis.runLeave(
+      this.key('runs:line:', job.sessionId),
+      this.key('runs:jobs'),
+      this.key('runs:state'),
+      job.runId,
+    );
+    if (left === 'removed') {
+      await ended();
+      return 'removed';
+    }
+    // At the head: a job waiting for a slot is removed (1), an active one is locked (0).
+    if (left === 'head' && (await this.queue.remove(job.runId)) === 1) {
+      await this.redis.srem(this.key('runs:user:', job.userId), job.runId);
+      await ended();
+      await this.release(job);
+      return 'removed';
+    }
+    await this.signal(job.sessionId, job.runId, reason);
+    return 'signalled';
+  }
+
+  async holder(sessionId: string): Promise<string | undefined> {
+    return (await this.redis.lindex(this.key('runs:line:', sessionId), 0)) ?? undefined;
+  }
+
+  get running(): number {
+    return this.active;
+  }
+
+  async process(handler: RunJobHandler): Promise<void> {
+    if (this.worker) return;
+    const { options } = this;
+    const worker = new Worker(
+      RUNS_QUEUE,
+      // Three parameters: BullMQ passes the job's AbortSignal only to a processor that declares it.
+      (job: Job<RunJob>, token?: string, signal?: AbortSignal) => this.execute(handler, job, token, signal),
+      {
+        connection: this.connection,
+        prefix: `${this.prefix}bull`,
+        concurrency: options.workerConcurrency,
+        lockDuration: options.lockMs,
+        stalledInterval: options.stalledIntervalMs,
+        // `fail`: a stalled job is failed by the next worker that takes it, never executed again.
+        maxStalledCount: options.onWorkerLoss === 'retry' ? 1 : 0,
+        removeOnComplete: { count: 0 },
+        removeOnFail: { age: 3_600 },
+      },
+    );
+    this.worker = worker;
+    worker.on('error', (error: unknown) =>
+      options.logger.warn({ err: errorMessage(error) }, 'run queue worker: Redis error'),
+    );
+    worker.on('failed', (job: Job<RunJob> | undefined, error: Error) => {
+      if (!job) return;
+      void this.failed(handler, job.data, error).catch((failure: unknown) =>
+        options.logger.error({ err: failure, run_id: job.data.runId }, 'run queue: ending a lost run failed'),
+      );
+    });
+    await this.relay.subscribe<{ runId: string; reason: string }>(CANCEL_TOPIC, ({ data }) => {
+      worker.cancelJob(data.runId, data.reason);
+    });
+    await worker.waitUntilReady();
+  }
+
+  close(drainMs: number): Promise<void> {
+    this.closed ??= this.shut(drainMs);
+    return this.closed;
+  }
+
+  private async shut(drainMs: number): Promise<void> {
+    const worker = this.worker;
+    if (worker) {
+      // Stop taking jobs and let running ones end; past drainMs they are stopped (handed back or failed).
+      const closed = worker.close();
+      const timer = setTimeout(() => this.stopping.abort(), drainMs);
+      await closed;
+      clearTimeout(timer);
+    }
+    await Promise.allSettled([this.relay.close(), this.queue.close()]);
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  private async execute(
+    handler: RunJobHandler,
+    job: Job<RunJob>,
+    token: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const data = job.data;
+    this.active += 1;
+    try {
+      const own = new AbortController();
+      signal?.addEventListener('abort', () => own.abort(signal.reason), { once: true });
+      // Its user has one run fewer waiting: their next one is not ranked behind this one.
+      await this.redis.srem(this.key('runs:user:', data.userId), data.runId);
+      const marker = await this.redis.get(this.key('runs:cancel:', data.runId));
+      if (marker !== null) own.abort(marker);
+      const result = await handler.execute(data, {
+        signal: own.signal,
+        attempt: job.attemptsStarted,
+        stopping: this.stopping.signal,
+      });
+      if (result === 'handed_back') {
+        await job.moveToWait(token);
+        throw new WaitingError();
+      }
+      await this.release(data);
+    } catch (error) {
+      if (error instanceof WaitingError) throw error;
+      // The handler does not fail for a run's own failure: this is the store or a bug. No retry loop.
+      throw new UnrecoverableError(errorMessage(error));
+    } finally {
+      this.active -= 1;
+    }
+  }
+
+  /** A job BullMQ failed: lost with its worker (stalled), or its processor threw. Its run ends failed. */
+  private async failed(handler: RunJobHandler, job: RunJob, error: Error): Promise<void> {
+    const why = LOST.test(error.message)
+      ? 'its worker was lost before the run ended'
+      : `its worker failed: ${error.message}`;
+    await handler.lost(job, why);
+    await this.release(job);
+  }
+
+  /** The run leaves its line; the session's next run, when stored, becomes a job. */
+  private async release(job: RunJob): Promise<void> {
+    const next = await this.redis.runRelease(
+      this.key('runs:line:', job.sessionId),
+      this.key('runs:jobs'),
+      this.key('runs:state'),
+      job.runId,
+      this.key('runs:user:'),
+    );
+    await this.redis.del(this.key('runs:cancel:', job.runId));
+    if (next) await this.add(JSON.parse(next[1]) as RunJob, next[2]);
+  }
+
+  private async add(job: RunJob, priority: number): Promise<void> {
+    await this.queue.add('run', job, { jobId: job.runId, priority, attempts: 1 });
+  }
+
+  /** Tells every worker to cancel the run; the one executing it aborts its signal. */
+  private async signal(sessionId: string, runId: string, reason: string): Promise<void> {
+    await this.relay.publish(CANCEL_TOPIC, { runId, reason, sessionId });
+  }
+
+  private key(name: string, id = ''): string {
+    return `${this.prefix}${name}${id}`;
+  }
+
+  private bullKey(name: string): string {
+    return `${this.prefix}bull:${RUNS_QUEUE}:${name}`;
+  }
+}
