@@ -14,7 +14,7 @@ import {
   type SessionStore,
   type Telemetry,
 } from '../core/index.ts';
-import { openStore, RedisStore } from '../stores/index.ts';
+import { BullmqRunQueue, openStore, RedisStore } from '../stores/index.ts';
 import { redisCluster } from './redis-cluster.ts';
 import { builtinPlugins } from '../plugins/builtin.ts';
 import { startDemoBackends } from '../demo-backends/index.ts';
@@ -30,8 +30,8 @@ export interface Platform {
   config: Config;
   runtime: Runtime;
   server: Server;
-  /** The Socket.IO bridge on `server`: session events to rooms `session:<id>`. */
-  io: BridgeServer;
+  /** The Socket.IO bridge on `server`: session events to rooms `session:<id>`; none on a ROLE=worker process. */
+  io: BridgeServer | undefined;
   /** Where the gateway listens, e.g. `http://127.0.0.1:3000`. */
   url: string;
   logger: Logger;
@@ -113,9 +113,31 @@ export async function startPlatform(
     const cluster = store instanceof RedisStore ? redisCluster(store, logger) : undefined;
     // Before the store's step, so it stops after the runtime that uses its bus.
     if (cluster) stops.push('live events across processes', () => cluster.close());
+    // On Redis, runs are BullMQ jobs: api processes queue them, worker processes execute them.
+    const runQueue =
+      store instanceof RedisStore
+        ? new BullmqRunQueue(store, {
+            globalConcurrency: config.CONCURRENCY_LIMIT,
+            workerConcurrency: config.WORKER_CONCURRENCY,
+            onWorkerLoss: config.RUN_ON_WORKER_LOSS,
+            lockMs: config.WORKER_LOCK_MS,
+            stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
+            logger: logger.child({ component: 'run-queue' }),
+          })
+        : undefined;
+    // The runtime closes it; this step only matters when the start fails before the runtime exists.
+    if (runQueue) stops.push('run queue', () => runQueue.close(0));
     stops.push('store', () => store.close());
     const telemetry = options.telemetry ?? otelTelemetryIfEnabled();
-    const runtime = await Runtime.start({ config, store, registry, logger, telemetry, bus: cluster?.bus });
+    const runtime = await Runtime.start({
+      config,
+      store,
+      registry,
+      logger,
+      telemetry,
+      bus: cluster?.bus,
+      runQueue,
+    });
     // The runtime closes the store it was given.
     stops.replaceLast('runtime', () => runtime.shutdown());
     // Metrics (and `GET /metrics` with METRICS_PROMETHEUS); they stop, and buffered spans go out, after
@@ -125,17 +147,20 @@ export async function startPlatform(
       await runtime.shutdown();
       await otel.close();
     });
+    // A worker serves only its health probes: no API, no sockets, nothing to rate-limit.
+    const worker = config.ROLE === 'worker';
     // RATE_LIMIT: counted in Redis when the store is (every node shares each caller's count), else here.
-    const limiter = config.RATE_LIMIT
-      ? await createRequestLimiter({
-          limit: config.RATE_LIMIT,
-          redis: store instanceof RedisStore ? store.redis.duplicate() : undefined,
-          keyPrefix: store instanceof RedisStore ? `${store.prefix}ratelimit` : undefined,
-          logger: logger.child({ component: 'rate-limit' }),
-        })
-      : undefined;
+    const limiter =
+      config.RATE_LIMIT && !worker
+        ? await createRequestLimiter({
+            limit: config.RATE_LIMIT,
+            redis: store instanceof RedisStore ? store.redis.duplicate() : undefined,
+            keyPrefix: store instanceof RedisStore ? `${store.prefix}ratelimit` : undefined,
+            logger: logger.child({ component: 'rate-limit' }),
+          })
+        : undefined;
     if (limiter) stops.push('rate limiter', () => limiter.close());
-    if (config.API_KEYS.size === 0)
+    if (config.API_KEYS.size === 0 && !worker)
       logger.warn('API_KEYS unset: the gateway is open to anyone who can reach it (fine for local use)');
     const app = createGateway({
       runtime,
@@ -148,31 +173,35 @@ export async function startPlatform(
       heartbeatMs: options.heartbeatMs,
       jaegerUiUrl: config.JAEGER_UI_URL,
       limiter,
+      operations: worker ? 'health' : 'all',
     });
     // After the router, so only unmatched requests reach `/metrics`.
     app.use(metricsRoute(otel.metrics));
-    const sockets = attachSocketBridge(server, {
-      runtime,
-      logger,
-      apiKeys: config.API_KEYS,
-      corsOrigins: config.CORS_ORIGINS,
-      graceMs: options.socketGraceMs,
-      adapter: cluster?.socketAdapter,
-      limiter,
-    });
+    const sockets = worker
+      ? undefined
+      : attachSocketBridge(server, {
+          runtime,
+          logger,
+          apiKeys: config.API_KEYS,
+          corsOrigins: config.CORS_ORIGINS,
+          graceMs: options.socketGraceMs,
+          adapter: cluster?.socketAdapter,
+          limiter,
+        });
     // Sockets before the runtime: their core subscriptions end first.
-    stops.push('Socket.IO bridge', () => sockets.close());
+    if (sockets) stops.push('Socket.IO bridge', () => sockets.close());
     stops.push('new requests', async () => {
       server.close();
       server.closeIdleConnections();
     });
+    if (runQueue && config.ROLE !== 'api') await runtime.runs.work();
     const koa = app.callback();
     // Koa answers its own errors: the promise its handler returns never rejects.
     handle = (request, response) => void koa(request, response);
 
     const { port } = server.address() as AddressInfo;
     const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
-    return { config, runtime, server, io: sockets.io, url, logger, close: () => stops.close() };
+    return { config, runtime, server, io: sockets?.io, url, logger, close: () => stops.close() };
   } catch (error) {
     await stops.close().catch(() => undefined);
     throw error;

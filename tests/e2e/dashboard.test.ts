@@ -148,7 +148,7 @@ describe('dashboard', () => {
 
     // A transport cut under the page, as a network blip: Socket.IO recovers the connection by itself.
     await dashboard.event('step', 'start_generate_exam').waitFor();
-    for (const socket of slow.platform.io.of('/').sockets.values()) socket.conn.close();
+    for (const socket of slow.platform.io!.of('/').sockets.values()) socket.conn.close();
     await dashboard.event('run.completed').waitFor();
     await dashboard.connected();
     expect(await dashboard.steps()).toEqual(QUIZ_STEPS);

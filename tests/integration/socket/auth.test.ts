@@ -24,7 +24,7 @@ describe('Socket.IO bridge with API_KEYS', () => {
       message: 'invalid API key',
       data: { code: 'UNAUTHORIZED' },
     });
-    expect(gw().platform.io.of('/').sockets.size).toBe(0);
+    expect(gw().platform.io!.of('/').sockets.size).toBe(0);
   });
 
   it("lets a key in and reads only its user's sessions: another user's is SESSION_NOT_FOUND, as an unknown id", async () => {

@@ -41,7 +41,7 @@ describe('Socket.IO bridge: connection state recovery', () => {
       c.close();
     }
     // Gone for good: the channel stays for its grace period, then closes with the platform.
-    await eventually(() => gw().platform.io.of('/').sockets.size === 0, 'the server saw the client go');
+    await eventually(() => gw().platform.io!.of('/').sockets.size === 0, 'the server saw the client go');
     expect(runtime().events.subscriberCount(id)).toBe(1);
   });
 });

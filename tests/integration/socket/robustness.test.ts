@@ -13,7 +13,7 @@ describe('Socket.IO bridge under bad input, floods and vanishing clients', () =>
     { socketGraceMs: 0 },
   );
   const runtime = () => gw().platform.runtime;
-  const io = () => gw().platform.io;
+  const io = () => gw().platform.io!;
   const clients = trackedClients(() => gw().url);
   const client = () => clients.connect();
   const newSession = async () => (await runtime().sessions.create()).id;

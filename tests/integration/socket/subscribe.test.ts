@@ -18,7 +18,7 @@ describe('Socket.IO bridge: subscribe, rooms, cancel', () => {
   const startTick = async (sessionId: string, ticks: number, everyMs: number) =>
     runtime().runs.create(sessionId, { flow: 'tick', input: { question: 'tick', ticks, everyMs } });
   const sessionRooms = () =>
-    [...gw().platform.io.of('/').adapter.rooms.keys()].filter((room) => room.startsWith('session:'));
+    [...gw().platform.io!.of('/').adapter.rooms.keys()].filter((room) => room.startsWith('session:'));
   const ended = (runId: string) => (event: SessionEvent) =>
     event.run_id === runId && ['run.completed', 'run.failed', 'run.cancelled'].includes(event.type);
 
