@@ -22,17 +22,24 @@ interface Service {
   depends_on?: Record<string, { condition: string }>;
 }
 
-const compose = parse(read('deploy/compose.yaml')) as {
+// Compose merges `<<:` keys (the api and worker services merge one node definition); so does this parse.
+const compose = parse(read('deploy/compose.yaml'), { merge: true }) as {
   services: Record<string, Service>;
   volumes?: Record<string, unknown>;
 };
 const services = compose.services;
-const GATEWAYS = ['gateway-1', 'gateway-2'];
+const API_NODES = ['api-1', 'api-2'];
+const WORKERS = ['worker-1', 'worker-2'];
+const NODES = [...API_NODES, ...WORKERS];
 const service = (name: string): Service => {
   const found = services[name];
   if (!found) throw new Error(`no service ${name} in deploy/compose.yaml`);
   return found;
 };
+const environment = (name: string): Record<string, string> => service(name).environment ?? {};
+/** The settings `a` and `b` set differently (or only one of them sets), sorted. */
+const differing = (a: Record<string, string>, b: Record<string, string>): string[] =>
+  [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((key) => a[key] !== b[key]).sort();
 const packageJson = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
 
 /**
@@ -85,16 +92,15 @@ describe('deploy/compose.yaml', () => {
     expect(demo.expose).toEqual([String(env.ragPort), String(env.examPort)]);
   });
 
-  it.each(GATEWAYS)(
+  it.each(NODES)(
     'points %s at Redis, Jaeger and the demo backends with settings the platform accepts',
     (name) => {
-      const gateway = service(name);
-      const env = gateway.environment ?? {};
+      const node = service(name);
+      const env = environment(name);
       const config = loadConfig(env);
       expect(config.HOST).toBe('0.0.0.0');
-      // Published by the proxy only.
-      expect(gateway.ports).toBeUndefined();
-      expect(gateway.expose).toEqual([String(config.PORT)]);
+      // The API is published by the proxy only; workers take no requests.
+      expect(node.ports).toBeUndefined();
       expect(config.STORE).toBe('redis');
       expect(config.REDIS_URL).toBe(`redis://redis:${service('redis').expose?.[0]}`);
       expect(config.REDIS_PREFIX).toBe('tributary:');
@@ -108,7 +114,7 @@ describe('deploy/compose.yaml', () => {
         protocol: 'http/protobuf',
       });
       expect(config.JAEGER_UI_URL).toBe('http://localhost:16686');
-      expect(gateway.depends_on).toEqual({
+      expect(node.depends_on).toEqual({
         jaeger: { condition: 'service_started' },
         'demo-backends': { condition: 'service_healthy' },
         redis: { condition: 'service_healthy' },
@@ -119,13 +125,51 @@ describe('deploy/compose.yaml', () => {
     },
   );
 
-  it('runs two gateway replicas with the same settings, as the only services on the gateway image', () => {
-    expect(GATEWAYS.map((name) => service(name).environment)).toEqual([
-      service('gateway-1').environment,
-      service('gateway-1').environment,
-    ]);
+  it.each(API_NODES)('runs %s as an API node, reachable on its port inside the network', (name) => {
+    const config = loadConfig(environment(name));
+    expect(config.ROLE).toBe('api');
+    expect(service(name).expose).toEqual([String(config.PORT)]);
+  });
+
+  it.each(WORKERS)('runs %s as a worker that publishes nothing and passes the image healthcheck', (name) => {
+    const worker = service(name);
+    const config = loadConfig(environment(name));
+    expect(config.ROLE).toBe('worker');
+    expect(environment(name).WORKER_CONCURRENCY).toBe(String(config.WORKER_CONCURRENCY));
+    expect(worker.ports).toBeUndefined();
+    expect(worker.expose).toBeUndefined();
+    // No healthcheck of its own: the image's probes /healthz on PORT, which a worker serves.
+    expect(worker.healthcheck).toBeUndefined();
+    const healthcheck = read('deploy/Dockerfile').replace(/\\\n/g, ' ');
+    expect(healthcheck).toMatch(/^HEALTHCHECK .*process\.env\.PORT.*\/healthz/m);
+  });
+
+  it('gives every node the same settings, apart from ROLE and a worker’s WORKER_CONCURRENCY', () => {
+    const [first = '', ...others] = API_NODES;
+    for (const name of others) expect(differing(environment(first), environment(name)), name).toEqual([]);
+    for (const name of WORKERS)
+      expect(differing(environment(first), environment(name)), name).toEqual(['ROLE', 'WORKER_CONCURRENCY']);
+    // The same dependencies and build too: only the environment (and an API node's expose) differ.
+    const definition = (name: string) =>
+      Object.fromEntries(
+        Object.entries(service(name)).filter(([key]) => !['environment', 'expose'].includes(key)),
+      );
+    for (const name of NODES) expect(definition(name), name).toEqual(definition(first));
     const onImage = Object.entries(services).filter(([, s]) => s.image === 'tributary:local');
-    expect(onImage.map(([name]) => name).sort()).toEqual(['demo-backends', ...GATEWAYS]);
+    expect(onImage.map(([name]) => name).sort()).toEqual(['demo-backends', ...NODES].sort());
+  });
+
+  it('sets the cluster-wide run settings explicitly: one global limit the workers can reach, fail on worker loss', () => {
+    const env = environment(API_NODES[0] ?? '');
+    // Explicit, not defaults: every node sets the queue's global concurrency when it starts.
+    expect(env.CONCURRENCY_LIMIT).toBeDefined();
+    expect(env.RUN_ON_WORKER_LOSS).toBe('fail');
+    const limit = loadConfig(env).CONCURRENCY_LIMIT;
+    const slots = WORKERS.reduce((sum, name) => sum + loadConfig(environment(name)).WORKER_CONCURRENCY, 0);
+    expect(slots).toBeGreaterThanOrEqual(limit);
+    const text = read('deploy/compose.yaml');
+    expect(text).toMatch(/#.*global limit/i);
+    expect(text).toMatch(/#.*WORKER_LOCK_MS \+ WORKER_STALLED_INTERVAL_MS/);
   });
 
   it('has Redis 7 with AOF fsynced every second on a named volume, healthy once it answers', () => {
@@ -143,11 +187,11 @@ describe('deploy/compose.yaml', () => {
     expect(redis.ports).toBeUndefined();
   });
 
-  it('puts nginx on the one published port, after both replicas are healthy, with its config mounted', () => {
+  it('puts nginx on the one published port, after both API nodes are healthy, with its config mounted', () => {
     const proxy = service('proxy');
     expect(proxy.image).toMatch(/^nginx:\d+\.\d+/);
     expect(proxy.depends_on).toEqual(
-      Object.fromEntries(GATEWAYS.map((name) => [name, { condition: 'service_healthy' }])),
+      Object.fromEntries(API_NODES.map((name) => [name, { condition: 'service_healthy' }])),
     );
     expect(proxy.ports).toEqual([`3000:${nginx.listen}`]);
     expect(proxy.volumes).toEqual(['./nginx.conf:/etc/nginx/conf.d/default.conf:ro']);
@@ -171,13 +215,11 @@ describe('deploy/compose.yaml', () => {
 });
 
 describe('deploy/nginx.conf', () => {
-  it('balances the gateway replicas with ip_hash, so Socket.IO long-polling stays on one', () => {
+  it('balances the API nodes (not the workers) with ip_hash, so Socket.IO long-polling stays on one', () => {
     expect(nginx.upstream.name).toBe(nginx.proxyPass);
     expect(nginx.upstream.directives).toContain('ip_hash');
     const servers = nginx.upstream.directives.filter((d) => d.startsWith('server '));
-    expect(servers).toEqual(
-      GATEWAYS.map((name) => `server ${name}:${loadConfig(service(name).environment ?? {}).PORT}`),
-    );
+    expect(servers).toEqual(API_NODES.map((name) => `server ${name}:${loadConfig(environment(name)).PORT}`));
   });
 
   it('passes WebSocket upgrades and streams answers unbuffered', () => {
