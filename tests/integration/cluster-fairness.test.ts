@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Run } from '../../core/index.ts';
+import { startCluster, type ClusterNode, type TestCluster } from '../fixtures/cluster.ts';
+import { HELD_PLUGINS_MODULE } from '../fixtures/held-plugins.ts';
+import { startHeldService, type HeldService } from '../fixtures/held-service.ts';
+import { useTestPrefix } from '../fixtures/redis-prefix.ts';
+
+// Whole api and worker processes and a few hundred runs; a loaded 2-core machine takes its time.
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
+
+/**
+ * Fairness between users (docs/scale-out.md): a job's BullMQ priority is 1 + the runs its user has
+ * queued already, so a newcomer's run is behind at most one queued run of each other user. One slot
+ * in the whole cluster (CONCURRENCY_LIMIT=1, one worker with WORKER_CONCURRENCY=1) and the held
+ * service: a run reaches the service when it starts, and the next one only starts once the test
+ * releases the call in progress, so the service's arrival order is the order runs were given the slot.
+ */
+const redis = useTestPrefix();
+
+/** User A's runs: the first holds the only slot, the rest queue behind it. */
+const A_RUNS = 200;
+/** Sessions and runs user A creates at once. */
+const PARALLEL_CREATES = 10;
+/** The documented bound: one queued run of each other user (here only A) may start before B's. */
+const BOUND = 1;
+/** How long one run may take to reach the service once the slot is free, on a loaded machine. */
+const ARRIVAL_MS = 30_000;
+
+let service: HeldService;
+let cluster: TestCluster;
+
+beforeAll(async () => {
+  service = await startHeldService();
+  cluster = await startCluster({
+    apis: 1,
+    workers: 1,
+    env: {
+      REDIS_URL: redis.url,
+      REDIS_PREFIX: redis.prefix,
+      PLUGINS: HELD_PLUGINS_MODULE,
+      HELD_SERVICE_URL: service.url,
+      CONCURRENCY_LIMIT: '1',
+      WORKER_CONCURRENCY: '1',
+      MAX_SESSIONS_PER_USER: '0',
+    },
+  });
+});
+
+afterAll(async () => {
+  await cluster?.stop();
+  await service?.close();
+});
+
+async function post<T>(url: string, body: unknown): Promise<T> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`POST ${url}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+/** A new session of `userId` with one held run whose tool call is `/call/<callId>`. */
+async function heldRun(api: ClusterNode, userId: string, callId: string): Promise<Run> {
+  const session = await post<{ id: string }>(`${api.url}/v1/sessions`, { user_id: userId });
+  return post<Run>(`${api.url}/v1/sessions/${session.id}/runs`, {
+    flow: 'held',
+    input: { question: `held ${callId}`, id: callId },
+  });
+}
+
+/** Resolves once the service has received `count` calls, or fails after ARRIVAL_MS. */
+async function calls(count: number): Promise<void> {
+  const deadline = Date.now() + ARRIVAL_MS;
+  while (service.requests.length < count) {
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for call ${count}; got ${service.requests.map((r) => r.id).join(' ')}`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('fairness between users', () => {
+  it(`starts user B’s one run behind at most ${BOUND} of user A’s ${A_RUNS - 1} queued runs`, async () => {
+    const api = cluster.apis[0]!;
+    // A's first run takes the only slot and is held there: everything after it queues.
+    await heldRun(api, 'user-a', 'a-0');
+    await service.received('a-0');
+    const rest = Array.from({ length: A_RUNS - 1 }, (_, index) => `a-${index + 1}`);
+    for (let from = 0; from < rest.length; from += PARALLEL_CREATES)
+      await Promise.all(rest.slice(from, from + PARALLEL_CREATES).map((id) => heldRun(api, 'user-a', id)));
+    // Every one of A's runs is a job by now (the create answers once it is queued).
+    await heldRun(api, 'user-b', 'b-0');
+
+    // One slot: release the call in progress, wait for the next run to reach the service, until B's does.
+    const total = A_RUNS + 1;
+    while (!service.requests.some((request) => request.id === 'b-0') && service.requests.length < total) {
+      const current = service.requests.at(-1)!;
+      service.release(current.id);
+      await calls(service.requests.length + 1);
+    }
+
+    const order = service.requests.map((request) => request.id);
+    expect(order[0]).toBe('a-0');
+    // One slot: each run reached the service only after the one before it was answered.
+    service.requests.slice(1).forEach((request, index) => {
+      expect(request.receivedAt, request.id).toBeGreaterThanOrEqual(service.requests[index]!.answeredAt!);
+    });
+    const position = order.indexOf('b-0');
+    expect(
+      position,
+      `B's run reached the service at position ${position + 1}: ${order.join(' ')}`,
+    ).toBeGreaterThan(0);
+    // A's runs that started after B submitted and before B's run, the held a-0 aside.
+    const aheadOfB = order.slice(1, position).filter((id) => id.startsWith('a-'));
+    expect(aheadOfB.length, `A's runs ahead of B's: ${aheadOfB.join(' ')}`).toBeLessThanOrEqual(BOUND);
+  });
+});
