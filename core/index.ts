@@ -99,6 +99,8 @@ export type { EventBus } from './ports/event-bus.ts';
 export type { QueueReason, RunQueue, RunQueueJob } from './ports/run-queue.ts';
 export type {
   RunAdmission,
+  RunCommand,
+  RunCommandReply,
   RunJob,
   RunJobContext,
   RunJobHandler,

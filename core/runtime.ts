@@ -121,7 +121,15 @@ export class Runtime {
     this.approvals = new ApprovalBook();
     // Called only once requests come in, by when `runs` exists.
     const isRunLive = (sessionId: string, runId: string) => this.runs.isLive(sessionId, runId);
-    this.sessions = new Sessions({ store, log: this.log, hub: this.events, telemetry, policy, isRunLive });
+    this.sessions = new Sessions({
+      store,
+      log: this.log,
+      hub: this.events,
+      telemetry,
+      policy,
+      isRunLive,
+      progressElsewhere: (sessionId, draft) => this.runs.progressElsewhere(sessionId, draft),
+    });
     this.checkpoints = new Checkpoints({
       store,
       log: this.log,

@@ -1,3 +1,4 @@
+import type { EventDraft } from '../events/event.ts';
 import type { MultitaskStrategy } from '../runs/run.ts';
 import type { QueueReason } from './run-queue.ts';
 
@@ -34,6 +35,33 @@ export interface RunJobContext {
  */
 export type RunJobResult = 'ended' | 'handed_back';
 
+/**
+ * A request for the process executing a run, which alone holds its live state: an approval's answer,
+ * or a `progress` event posted for the run (checked and written there, so the run's terminal event
+ * stays its last).
+ */
+export type RunCommand =
+  | {
+      readonly kind: 'approve';
+      readonly sessionId: string;
+      readonly approvalId: string;
+      readonly answer: { approve: boolean; input?: unknown };
+    }
+  | { readonly kind: 'progress'; readonly sessionId: string; readonly draft: Omit<EventDraft, 'type'> };
+
+/** The executing process's answer to a {@link RunCommand}: its result, or the coded error it threw. */
+export type RunCommandReply =
+  | { readonly ok: true; readonly value?: unknown }
+  | {
+      readonly ok: false;
+      readonly error: {
+        code: string;
+        message: string;
+        field?: string;
+        details?: Record<string, unknown>;
+      };
+    };
+
 /** Core's side of the cluster queue: executes the runs a worker takes, and ends the ones it lost. */
 export interface RunJobHandler {
   /** Executes the run; never rejects for the run's own failure (that is its terminal event). */
@@ -43,6 +71,8 @@ export interface RunJobHandler {
    * started again: write its terminal event (`run.failed`, `RUN_INTERRUPTED`) unless it has one.
    */
   lost(job: RunJob, why: string): Promise<void>;
+  /** Answers a command for a run this process executes; undefined when it does not hold the run. */
+  answer(runId: string, command: RunCommand): Promise<RunCommandReply | undefined>;
 }
 
 /**
@@ -78,6 +108,11 @@ export interface RunJobQueue {
    * that worker's signal for it aborts with `reason` (`signalled`).
    */
   cancel(job: RunJob, reason: string, ended: () => Promise<void>): Promise<'removed' | 'signalled'>;
+  /**
+   * Sends a command to the process executing the run and resolves with its reply; undefined when no
+   * process answers within a second (the run is not executing anywhere).
+   */
+  ask(runId: string, command: RunCommand): Promise<RunCommandReply | undefined>;
   /** The run at the head of a session's line (queued for a worker, or executing), if any. */
   holder(sessionId: string): Promise<string | undefined>;
   /** Makes this process a worker: it takes jobs and executes them through `handler`. */

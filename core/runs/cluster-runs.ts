@@ -1,14 +1,18 @@
 import { defer, fromEvent, lastValueFrom, map, merge, take, type Observable } from 'rxjs';
-import { TributaryError } from '../errors.ts';
+import { isTributaryError, TributaryError, type ErrorCode } from '../errors.ts';
+import type { SessionEvent } from '../events/event.ts';
 import type { EventLog } from '../events/event-log.ts';
 import { untilCancelled, type RunEnd } from '../operators/until-cancelled.ts';
 import type {
+  RunCommand,
+  RunCommandReply,
   RunJob,
   RunJobContext,
   RunJobHandler,
   RunJobQueue,
   RunJobResult,
 } from '../ports/run-job-queue.ts';
+import type { ApprovalBook } from './approvals.ts';
 import type { Session } from '../sessions/session.ts';
 import { touch, type SessionPolicy } from '../sessions/session-policy.ts';
 import type { SessionStore } from '../store/session-store.ts';
@@ -26,7 +30,12 @@ export interface ClusterRunsDeps {
   readonly log: EventLog;
   readonly policy: SessionPolicy;
   readonly onWorkerLoss: WorkerLossPolicy;
+  readonly approvals: ApprovalBook;
+  /** Writes a `progress` event of a run this process executes (`Sessions.recordProgress`). */
+  readonly recordProgress: (sessionId: string, draft: ProgressDraft) => Promise<SessionEvent>;
 }
+
+type ProgressDraft = Extract<RunCommand, { kind: 'progress' }>['draft'];
 
 /** How often a cancel looks for the run's terminal event, which another process may write. */
 const TERMINAL_POLL = { firstMs: 10, maxMs: 250, totalMs: 30_000 } as const;
@@ -97,6 +106,33 @@ export class ClusterRuns implements RunJobHandler {
     const active = await this.deps.store.getRun(run.session_id, activeRunId).catch(() => null);
     if (!active || isFinished(active.status)) return;
     await this.cancel(active, session, `interrupted by run ${run.id}`).catch(() => undefined);
+  }
+
+  /**
+   * Has the process executing the run carry out the command: its result, or undefined when no
+   * process holds the run. A coded error there is thrown here as it was.
+   */
+  async ask(runId: string, command: RunCommand): Promise<{ value: unknown } | undefined> {
+    const reply = await this.deps.queue.ask(runId, command);
+    if (reply === undefined) return undefined;
+    if (reply.ok) return { value: reply.value };
+    const { code, message, field, details } = reply.error;
+    throw new TributaryError(code as ErrorCode, message, { field, details });
+  }
+
+  async answer(runId: string, command: RunCommand): Promise<RunCommandReply | undefined> {
+    if (!this.live.has(runId)) return undefined;
+    try {
+      if (command.kind === 'approve') {
+        this.deps.approvals.resolve(command.sessionId, runId, command.approvalId, command.answer);
+        return { ok: true };
+      }
+      return { ok: true, value: await this.deps.recordProgress(command.sessionId, command.draft) };
+    } catch (error) {
+      if (!isTributaryError(error)) throw error;
+      const { code, message, field, details } = error;
+      return { ok: false, error: { code, message, field, details } };
+    }
   }
 
   /** The run heading the session's line, wherever it executes. */

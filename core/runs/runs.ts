@@ -2,6 +2,7 @@ import type { Logger } from '../logger.ts';
 import type { ApprovalBook } from './approvals.ts';
 import type { Checkpoints } from '../checkpoints/checkpoints.ts';
 import { TributaryError } from '../errors.ts';
+import type { EventDraft, SessionEvent } from '../events/event.ts';
 import type { EventLog } from '../events/event-log.ts';
 import { assertJsonDepth } from '../events/json-depth.ts';
 import type { PluginRegistry } from '../plugins/plugin-registry.ts';
@@ -82,6 +83,8 @@ export class Runs {
           log: deps.log,
           policy: deps.policy,
           onWorkerLoss: deps.cluster.onWorkerLoss,
+          approvals: deps.approvals,
+          recordProgress: (sessionId, draft) => deps.sessions.recordProgress(sessionId, draft),
         },
         live,
         executor,
@@ -268,8 +271,26 @@ export class Runs {
     answer: { approve: boolean; input?: unknown },
   ): Promise<Run> {
     await this.get(sessionId, runId);
-    this.deps.approvals.resolve(sessionId, runId, approvalId, answer);
+    // In a cluster the run may execute on another worker: the approval is answered there.
+    const elsewhere =
+      this.cluster && !this.live.has(runId)
+        ? await this.cluster.ask(runId, { kind: 'approve', sessionId, approvalId, answer })
+        : undefined;
+    if (!elsewhere) this.deps.approvals.resolve(sessionId, runId, approvalId, answer);
     return this.get(sessionId, runId);
+  }
+
+  /**
+   * Writes a `progress` event for a run another process of the cluster executes, through that
+   * process (where the run's live state is); undefined when no process executes it.
+   */
+  async progressElsewhere(
+    sessionId: string,
+    draft: Omit<EventDraft, 'type'> & { run_id: string },
+  ): Promise<SessionEvent | undefined> {
+    if (!this.cluster || this.live.has(draft.run_id)) return undefined;
+    const reply = await this.cluster.ask(draft.run_id, { kind: 'progress', sessionId, draft });
+    return reply?.value as SessionEvent | undefined;
   }
 
   /**

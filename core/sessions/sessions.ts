@@ -63,6 +63,14 @@ export interface SessionsDeps {
   policy: SessionPolicy;
   /** Whether a run may still take progress events (`Runs.isLive`). */
   isRunLive: IsRunLive;
+  /**
+   * In a cluster: writes a `progress` event through the process executing its run (which checks
+   * and writes it as this process would); undefined when none executes it.
+   */
+  progressElsewhere?: (
+    sessionId: string,
+    draft: Omit<EventDraft, 'type'> & { run_id: string },
+  ) => Promise<SessionEvent | undefined>;
 }
 
 /**
@@ -225,8 +233,11 @@ export class Sessions {
   async recordProgress(id: string, draft: Omit<EventDraft, 'type'>): Promise<SessionEvent> {
     const session = await this.getWritable(id);
     const runId = draft.run_id ?? null;
-    if (runId !== null && !this.deps.isRunLive(id, runId))
+    if (runId !== null && !this.deps.isRunLive(id, runId)) {
+      const forwarded = await this.deps.progressElsewhere?.(id, { ...draft, run_id: runId });
+      if (forwarded) return forwarded;
       throw await closedRunError(this.deps.store, id, runId);
+    }
     // No await from the check to the commit: a live run's terminal event is queued after this one.
     const [event] = await this.deps.log.commit({
       session_id: id,

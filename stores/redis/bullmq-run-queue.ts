@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Queue, Relay, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
@@ -6,6 +7,8 @@ import {
   type Logger,
   type MultitaskStrategy,
   type RunAdmission,
+  type RunCommand,
+  type RunCommandReply,
   type RunJob,
   type RunJobHandler,
   type RunJobQueue,
@@ -31,6 +34,10 @@ export interface BullmqRunQueueOptions {
 export const RUNS_QUEUE = 'runs';
 /** The Relay topic cancels go out on; every worker listens. */
 const CANCEL_TOPIC = 'runs.cancel';
+/** The Relay topic of commands for the worker executing a run; replies go to `runs.reply.<node>`. */
+const ASK_TOPIC = 'runs.ask';
+/** How long `ask` waits for the executing worker's reply before it concludes none holds the run. */
+const ASK_TIMEOUT_MS = 1_000;
 /** How long a cancel marker waits for a run that is being handed to a worker. */
 const CANCEL_MARKER_SECONDS = 3_600;
 /** BullMQ's reason for a job it failed because its worker stopped renewing the lock. */
@@ -67,6 +74,9 @@ export class BullmqRunQueue implements RunJobQueue {
   private readonly ready: Promise<unknown>;
   private active = 0;
   private closed: Promise<void> | undefined;
+  /** Replies awaited by `ask`, by request id; subscribed on first use. */
+  private readonly replies = new Map<string, (reply: RunCommandReply) => void>();
+  private repliesSubscribed: Promise<unknown> | undefined;
 
   constructor(
     store: RedisStore,
@@ -162,6 +172,28 @@ export class BullmqRunQueue implements RunJobQueue {
     return 'signalled';
   }
 
+  async ask(runId: string, command: RunCommand): Promise<RunCommandReply | undefined> {
+    const node = this.relay.nodeId;
+    this.repliesSubscribed ??= this.relay.subscribe<{ id: string; reply: RunCommandReply }>(
+      `runs.reply.${node}`,
+      ({ data }) => this.replies.get(data.id)?.(data.reply),
+    );
+    await this.repliesSubscribed;
+    const id = randomUUID();
+    let timer: NodeJS.Timeout | undefined;
+    const reply = new Promise<RunCommandReply | undefined>((resolve) => {
+      this.replies.set(id, resolve);
+      timer = setTimeout(() => resolve(undefined), ASK_TIMEOUT_MS);
+    });
+    try {
+      await this.relay.publish(ASK_TOPIC, { id, node, runId, command });
+      return await reply;
+    } finally {
+      clearTimeout(timer);
+      this.replies.delete(id);
+    }
+  }
+
   async holder(sessionId: string): Promise<string | undefined> {
     return (await this.redis.lindex(this.key('runs:line:', sessionId), 0)) ?? undefined;
   }
@@ -202,6 +234,19 @@ export class BullmqRunQueue implements RunJobQueue {
     await this.relay.subscribe<{ runId: string; reason: string }>(CANCEL_TOPIC, ({ data }) => {
       worker.cancelJob(data.runId, data.reason);
     });
+    // Only the worker executing the run answers; the others stay silent.
+    await this.relay.subscribe<{ id: string; node: string; runId: string; command: RunCommand }>(
+      ASK_TOPIC,
+      async ({ data }) => {
+        const reply = await handler
+          .answer(data.runId, data.command)
+          .catch((error: unknown): RunCommandReply => ({
+            ok: false,
+            error: { code: 'INVALID_STATE', message: errorMessage(error) },
+          }));
+        if (reply) await this.relay.publish(`runs.reply.${data.node}`, { id: data.id, reply });
+      },
+    );
     await worker.waitUntilReady();
   }
 
