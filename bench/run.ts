@@ -16,6 +16,7 @@ const MODULES: Record<string, () => Promise<BenchModule>> = {
   tracing: async () => (await import('./tracing.ts')).default,
   fanout: async () => (await import('./fanout.ts')).default,
   store: async () => (await import('./store.ts')).default,
+  scale: async () => (await import('./scale.ts')).default,
 };
 
 function respawnWithGc(): never {

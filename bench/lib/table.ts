@@ -1,6 +1,6 @@
 /** The result table every bench module prints: one row per metric. */
 
-export type Unit = 'ev/s' | 'req/s' | 'µs' | 'ms' | 'KB';
+export type Unit = 'ev/s' | 'req/s' | 'runs/s' | 'µs' | 'ms' | 'KB';
 
 export interface Target {
   /** `>=`: higher is better; `<`: lower is better. */
