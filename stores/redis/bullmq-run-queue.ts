@@ -159,6 +159,8 @@ export class BullmqRunQueue implements RunJobQueue {
     );
     if (left === 'removed') {
       await ended();
+      // It never reaches a worker: nothing will read its marker.
+      await this.redis.del(this.key('runs:cancel:', job.runId));
       return 'removed';
     }
     // At the head: a job waiting for a slot is removed (1), an active one is locked (0).
