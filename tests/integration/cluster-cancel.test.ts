@@ -247,6 +247,8 @@ describe('one api node, two workers, CONCURRENCY_LIMIT=1', () => {
       expect(answer).toMatchObject({ id: second.id, status: 'cancelled' });
       expect(stillHeld('line-first')).toBe(true);
       expect(await queue.getJob(second.id)).toBeUndefined();
+      // Nothing of it stays in Redis: no cancel marker waits for a worker that will never take it.
+      expect(await redis.admin.exists(`${redis.prefix}runs:cancel:${second.id}`)).toBe(0);
 
       service.release('line-first');
       const events = await ended(api(), third);
