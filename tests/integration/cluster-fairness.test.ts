@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { Run } from '../../core/index.ts';
+import type { Run, SessionEvent } from '../../core/index.ts';
 import { startCluster, type ClusterNode, type TestCluster } from '../fixtures/cluster.ts';
 import { HELD_PLUGINS_MODULE } from '../fixtures/held-plugins.ts';
 import { startHeldService, type HeldService } from '../fixtures/held-service.ts';
@@ -83,6 +83,9 @@ async function calls(count: number): Promise<void> {
 }
 
 describe('fairness between users', () => {
+  /** B's run and its place in the order runs reached the service (a-0, held, is 0). */
+  let b: { run: Run; started: number } | undefined;
+
   it(`starts user B’s one run behind at most ${BOUND} of user A’s ${A_RUNS - 1} queued runs`, async () => {
     const api = cluster.apis[0]!;
     // A's first run takes the only slot and is held there: everything after it queues.
@@ -92,7 +95,7 @@ describe('fairness between users', () => {
     for (let from = 0; from < rest.length; from += PARALLEL_CREATES)
       await Promise.all(rest.slice(from, from + PARALLEL_CREATES).map((id) => heldRun(api, 'user-a', id)));
     // Every one of A's runs is a job by now (the create answers once it is queued).
-    await heldRun(api, 'user-b', 'b-0');
+    const runOfB = await heldRun(api, 'user-b', 'b-0');
 
     // One slot: release the call in progress, wait for the next run to reach the service, until B's does.
     const total = A_RUNS + 1;
@@ -116,5 +119,20 @@ describe('fairness between users', () => {
     // A's runs that started after B submitted and before B's run, the held a-0 aside.
     const aheadOfB = order.slice(1, position).filter((id) => id.startsWith('a-'));
     expect(aheadOfB.length, `A's runs ahead of B's: ${aheadOfB.join(' ')}`).toBeLessThanOrEqual(BOUND);
+    b = { run: runOfB, started: position };
+  });
+
+  // Fails today: SUBMIT_SCRIPT (stores/redis/run-line-scripts.ts) counts the prioritized jobs ahead
+  // with scores below (priority + 1) * 2^21, but BullMQ 6.7 scores them priority * 2^32 + counter,
+  // so no prioritized job is ever counted and every head-of-line run announces position 1.
+  it('announces in B’s run.queued the position its run really started at', async () => {
+    expect(b, 'the fairness test ran').toBeDefined();
+    const { run, started } = b!;
+    const api = cluster.apis[0]!;
+    const response = await fetch(`${api.url}/v1/sessions/${run.session_id}/events?limit=100`);
+    const { items } = (await response.json()) as { items: SessionEvent[] };
+    const queued = items.find((event) => event.run_id === run.id && event.type === 'run.queued');
+    // `started` counts the queued runs that started before it, plus one: a-0 held the slot then.
+    expect(queued?.meta).toMatchObject({ position: started, reason: 'concurrency_limit' });
   });
 });

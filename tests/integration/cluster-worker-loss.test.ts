@@ -80,11 +80,12 @@ const startHeld = (api: ClusterNode, sessionId: string, callId: string) =>
 const getRun = (api: ClusterNode, sessionId: string, runId: string) =>
   get<Run>(`${api.url}/v1/sessions/${sessionId}/runs/${runId}`);
 
-async function runEvents(api: ClusterNode, sessionId: string, runId: string): Promise<SessionEvent[]> {
+/** The session's stored events: the run's, or every one when `runId` is null. */
+async function runEvents(api: ClusterNode, sessionId: string, runId: string | null): Promise<SessionEvent[]> {
   const { items } = await get<{ items: SessionEvent[] }>(
     `${api.url}/v1/sessions/${sessionId}/events?limit=1000`,
   );
-  return items.filter((event) => event.run_id === runId);
+  return runId === null ? items : items.filter((event) => event.run_id === runId);
 }
 
 /** Polls until `check` returns a value, or fails after `timeoutMs` saying what it waited for. */
@@ -132,6 +133,8 @@ describe('RUN_ON_WORKER_LOSS=fail', () => {
     const sessionId = await createSession(api, 'fail-user');
     const run = await startHeld(api, sessionId, 'fail-kill');
     const call = await nthCall('fail-kill', 1);
+    // Waiting in the session's line behind the run that will be lost.
+    const behind = await startHeld(api, sessionId, 'fail-behind');
     const victim = workerOf(failing, call);
     victim.server.child.kill('SIGKILL');
     await victim.server.exited;
@@ -139,8 +142,12 @@ describe('RUN_ON_WORKER_LOSS=fail', () => {
     // Not released: only the loss can end it.
     const failed = await runReaches(api, sessionId, run.id, 'failed');
     expect(failed.error).toMatchObject({ code: 'RUN_INTERRUPTED' });
-    // Let a second execution, were there one, reach the service before counting.
+    // The lost run leaves the session's line: the run behind it starts on the surviving worker.
     const survivor = failing.workers.find(alive)!;
+    expect((await nthCall('fail-behind', 1)).pid).toBe(String(survivor.pid));
+    service.release('fail-behind');
+    await runReaches(api, sessionId, behind.id, 'completed');
+    // Let a second execution, were there one, reach the service before counting.
     const probeSession = await createSession(api, 'fail-user');
     const probe = await startHeld(api, probeSession, 'fail-probe');
     const probeCall = await nthCall('fail-probe', 1);
@@ -153,6 +160,11 @@ describe('RUN_ON_WORKER_LOSS=fail', () => {
     expect(types(events).filter((type) => type === 'run.started')).toHaveLength(1);
     expect(types(events).filter((type) => TERMINAL.includes(type))).toEqual(['run.failed']);
     expect(events.at(-1)).toMatchObject({ type: 'run.failed' });
+    // The run behind it started only once the lost run had ended.
+    const all = await runEvents(api, sessionId, null);
+    const failedSeq = events.at(-1)!.seq;
+    const behindStarted = all.find((event) => event.run_id === behind.id && event.type === 'run.started')!;
+    expect(behindStarted.seq).toBeGreaterThan(failedSeq);
     expect(events.at(-1)!.meta).toMatchObject({ code: 'RUN_INTERRUPTED' });
     killedSession = sessionId;
   });
@@ -239,6 +251,38 @@ describe('RUN_ON_WORKER_LOSS=retry', () => {
     expectRetried(events);
     const stats = await get<{ running_runs: number }>(`${api.url}/v1/stats`);
     expect(stats.running_runs).toBe(0);
+  });
+
+  it('fails a run lost a second time with RUN_INTERRUPTED, never starting it a third time', async () => {
+    const api = retrying.apis[0]!;
+    // Two live workers: the run is lost on each of them in turn.
+    while (retrying.workers.filter(alive).length < 2) await retrying.add('worker');
+    const sessionId = await createSession(api, 'retry-twice');
+    const run = await startHeld(api, sessionId, 'retry-twice');
+    const first = workerOf(retrying, await nthCall('retry-twice', 1));
+    first.server.child.kill('SIGKILL');
+    await first.server.exited;
+    const second = workerOf(retrying, await nthCall('retry-twice', 2));
+    expect(second.pid).not.toBe(first.pid);
+    second.server.child.kill('SIGKILL');
+    await second.server.exited;
+    // No live worker is left: the lost job waits for the next one to take it.
+    expect(retrying.workers.filter(alive)).toHaveLength(0);
+    await retrying.add('worker');
+
+    const failed = await runReaches(api, sessionId, run.id, 'failed');
+    expect(failed.error).toMatchObject({ code: 'RUN_INTERRUPTED' });
+    const events = await runEvents(api, sessionId, run.id);
+    expect(types(events).filter((type) => type === 'run.started')).toHaveLength(2);
+    expect(types(events).filter((type) => TERMINAL.includes(type))).toEqual(['run.failed']);
+    expect(events.at(-1)!.type).toBe('run.failed');
+    // The new worker takes and completes other work, and never started this run a third time.
+    const probeSession = await createSession(api, 'retry-twice');
+    const probe = await startHeld(api, probeSession, 'retry-twice-probe');
+    await nthCall('retry-twice-probe', 1);
+    service.release('retry-twice-probe');
+    await runReaches(api, probeSession, probe.id, 'completed');
+    expect(service.requests.filter((r) => r.id === 'retry-twice')).toHaveLength(2);
   });
 });
 
