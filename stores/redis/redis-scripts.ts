@@ -101,7 +101,10 @@ end
  * ARGV[2] is a JSON array of batches as `toScriptBatch` builds them; ARGV[3], the writing store's
  * node id, makes it publish each batch's events on `live:<id>`. Returns `{'OK', before...}`
  * (per batch, the session's last_seq before its events) or `{'EXISTS'|'NOT_FOUND'|'CORRUPT', id}`.
- * A batch whose `expect` is not met is skipped whole: its `before` is -1.
+ * A batch whose `expect` is not met is skipped whole: its `before` is -1. So is a batch carrying a run
+ * the store already has finished (completed, failed, cancelled): a finished run is final, so two
+ * processes that both end one run (a worker presumed lost and the one that took over) store one
+ * terminal event, and nothing after it.
  */
 export const WRITE_SCRIPT = `${INDEXING}
 local batches = cjson.decode(ARGV[2])
@@ -165,6 +168,16 @@ local function expected(b)
   return false
 end
 
+-- A run stored finished is final: a batch writing it again is skipped whole.
+local FINISHED = { completed = true, failed = true, cancelled = true }
+local function rewritesFinished(b)
+  for i = 1, #b.runs, 3 do
+    local old = redis.call('HGET', P .. 'runs:' .. b.id, b.runs[i])
+    if old and FINISHED[string.match(old, '^%d+|([^|]*)|')] then return true end
+  end
+  return false
+end
+
 -- Queued or running runs per session (field _open): the sweep skips a session busy in any process.
 local OPEN = { queued = 1, running = 1 }
 
@@ -183,7 +196,9 @@ local out = { 'OK' }
 for _, b in ipairs(batches) do
   -- repeat … until true: 'break' skips to the next batch (Lua 5.1 has no continue).
   repeat
-  if b.expect and not expected(b) then out[#out + 1] = -1; break end
+  if (b.expect and not expected(b)) or (#b.runs > 0 and rewritesFinished(b)) then
+    out[#out + 1] = -1; break
+  end
   local sid = b.id
   local sk = P .. 's:' .. sid
   local before

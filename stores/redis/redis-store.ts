@@ -205,7 +205,7 @@ export class RedisStore implements SessionStore {
       // Parsed back from the JSON stored, so the events returned are exactly those a read gives,
       // and share nothing with the caller's drafts.
       return prepared.map((batch, i) =>
-        // -1: skipped, its `expect` not met.
+        // -1: skipped, its `expect` not met or its run already finished.
         Number(before[i]) < 0
           ? []
           : batch.events.map((json, j): SessionEvent => ({

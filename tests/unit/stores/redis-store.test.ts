@@ -131,6 +131,37 @@ describe('RedisStore keys', () => {
     }
   });
 
+  it('keeps a finished run final: a later write of it (a second terminal event) is skipped whole', async () => {
+    const prefix = freshPrefix();
+    const [one, two] = [0, 1].map(() => new RedisStore({ url: REDIS_URL, prefix }));
+    if (!one || !two) throw new Error('no store');
+    try {
+      const session = makeSession();
+      const run = makeRun(session.id, { status: 'running' });
+      await one.write({
+        session_id: session.id,
+        create: session,
+        runs: [run],
+        events: [makeEvent(session.id)],
+      });
+      const end = (status: 'completed' | 'failed') => ({
+        session_id: session.id,
+        runs: [{ ...run, status }],
+        events: [makeEvent(session.id, { run_id: run.id, type: `run.${status}` })],
+      });
+      expect(await one.write(end('completed'))).toHaveLength(1);
+      // The other process, which took the run for lost, ends it too: nothing of that write lands.
+      expect(await two.write(end('failed'))).toEqual([]);
+      expect(await two.getRun(session.id, run.id)).toMatchObject({ status: 'completed' });
+      const events = await two.listEvents(session.id, { after: 0, limit: 100 });
+      expect(events.map((event) => event.type)).toEqual(['step', 'run.completed']);
+      // Other writes of the session still land.
+      expect(await two.write({ session_id: session.id, events: [makeEvent(session.id)] })).toHaveLength(1);
+    } finally {
+      await Promise.all([one.close(), two.close()]);
+    }
+  });
+
   it('answers STORE_UNAVAILABLE soon, naming the cause, when nothing listens at the URL', async () => {
     const port = await freePort();
     const store = new RedisStore({ url: `redis://127.0.0.1:${port}`, prefix: freshPrefix() });
