@@ -16,6 +16,7 @@ vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
  * releases the call in progress, so the service's arrival order is the order runs were given the slot.
  */
 const redis = useTestPrefix();
+const handBackRedis = useTestPrefix();
 
 /** User A's runs: the first holds the only slot, the rest queue behind it. */
 const A_RUNS = 200;
@@ -28,26 +29,32 @@ const ARRIVAL_MS = 30_000;
 
 let service: HeldService;
 let cluster: TestCluster;
+/** One slot, two workers, RUN_ON_WORKER_LOSS=retry: for a run a SIGTERMed worker hands back. */
+let handBack: TestCluster;
 
 beforeAll(async () => {
   service = await startHeldService();
-  cluster = await startCluster({
-    apis: 1,
-    workers: 1,
-    env: {
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: redis.prefix,
-      PLUGINS: HELD_PLUGINS_MODULE,
-      HELD_SERVICE_URL: service.url,
-      CONCURRENCY_LIMIT: '1',
-      WORKER_CONCURRENCY: '1',
-      MAX_SESSIONS_PER_USER: '0',
-    },
+  const oneSlot = (prefix: { url: string; prefix: string }) => ({
+    REDIS_URL: prefix.url,
+    REDIS_PREFIX: prefix.prefix,
+    PLUGINS: HELD_PLUGINS_MODULE,
+    HELD_SERVICE_URL: service.url,
+    CONCURRENCY_LIMIT: '1',
+    WORKER_CONCURRENCY: '1',
+    MAX_SESSIONS_PER_USER: '0',
   });
+  [cluster, handBack] = await Promise.all([
+    startCluster({ apis: 1, workers: 1, env: oneSlot(redis) }),
+    startCluster({
+      apis: 1,
+      workers: 2,
+      env: { ...oneSlot(handBackRedis), RUN_ON_WORKER_LOSS: 'retry', SHUTDOWN_TIMEOUT_MS: '500' },
+    }),
+  ]);
 });
 
 afterAll(async () => {
-  await cluster?.stop();
+  await Promise.all([cluster?.stop(), handBack?.stop()]);
   await service?.close();
 });
 
@@ -134,5 +141,45 @@ describe('fairness between users', () => {
     const queued = items.find((event) => event.run_id === run.id && event.type === 'run.queued');
     // `started` counts the queued runs that started before it, plus one: a-0 held the slot then.
     expect(queued?.meta).toMatchObject({ position: started, reason: 'concurrency_limit' });
+  });
+
+  // docs/scale-out.md: "A job a worker handed back or lost goes to BullMQ's wait list, which is taken
+  // before any priority". Fails today: `job.moveToWait` (BullMQ 6.7) puts a prioritized job back in
+  // the prioritized set at its old priority, so a newcomer's priority-1 run goes first.
+  it('gives a run handed back by a SIGTERMed worker the slot again before a newcomer’s run', async () => {
+    const api = handBack.apis[0]!;
+    /** The first call of `id` after the service's first `from` calls. */
+    const next = async (id: string | RegExp, from = 0) => {
+      const deadline = Date.now() + ARRIVAL_MS;
+      for (;;) {
+        const found = service.requests
+          .slice(from)
+          .find((request) => (typeof id === 'string' ? request.id === id : id.test(request.id)));
+        if (found) return found;
+        if (Date.now() > deadline) throw new Error(`timed out waiting for a call of ${String(id)}`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+    // C's third run gets priority 2 (two of C's runs queued), then runs once the first two are done.
+    await heldRun(api, 'user-c', 'c-0');
+    await next('c-0');
+    await heldRun(api, 'user-c', 'c-1');
+    await heldRun(api, 'user-c', 'c-2');
+    service.release('c-0');
+    await next('c-1');
+    service.release('c-1');
+    const executing = await next('c-2');
+    // A newcomer's run queues (priority 1) while c-2 has the slot; then c-2's worker shuts down.
+    await heldRun(api, 'user-d', 'd-0');
+    const worker = handBack.workers.find((node) => String(node.pid) === executing.pid)!;
+    const before = service.requests.length;
+    worker.server.child.kill('SIGTERM');
+    expect(await worker.server.exited).toBe(0);
+
+    // One slot: whichever of the two reaches the service first had it first.
+    const first = await next(/^(c-2|d-0)$/, before);
+    service.release('c-2');
+    service.release('d-0');
+    expect(first.id, `after the hand-back, ${first.id} got the slot first`).toBe('c-2');
   });
 });
