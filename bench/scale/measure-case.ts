@@ -1,9 +1,10 @@
+import { availableParallelism } from 'node:os';
 import { median } from '../lib/measure.ts';
 import { nextSqlitePath } from '../lib/runtime.ts';
 import type { BenchRedis } from './bench-redis.ts';
 import { BENCH_REDIS_URL } from './bench-redis.ts';
 import { startGateway, type GatewayProcess } from './gateway-process.ts';
-import { cpuSeconds } from './process-cpu.ts';
+import { busyFraction, cpuSeconds, machineCpu } from './process-cpu.ts';
 import { CALLS_PER_RUN, STUB_PLUGINS_MODULE } from './stub-plugins.ts';
 import type { Stub } from './stub-server.ts';
 import { submitRuns, waitFinished } from './submit-runs.ts';
@@ -18,7 +19,7 @@ export interface ScaleSettings {
   runs: number;
   /** Runs before the first timed round (JIT, connections, lazy imports), not timed. */
   warmup: number;
-  /** Timed rounds per case; the table shows their median. */
+  /** Timed rounds per case, the cases taking turns; the table shows their median. */
   rounds: number;
 }
 
@@ -32,10 +33,13 @@ export interface CaseResult {
   parts: CpuParts;
   /** Every round's runs/s and CPU ms per run, for the notes. */
   rounds: { runsPerSecond: number; cpuMsPerRun: number }[];
-  /** Runs that did not complete (failed or cancelled), over all rounds; 0 when healthy. */
+  /** Runs that did not complete (failed or cancelled), warm-up included; 0 when healthy. */
   unfinished: number;
   /** Stub calls not matching CALLS_PER_RUN × runs, over all rounds; 0 when healthy. */
   missingCalls: number;
+  /** Medians over the rounds of the machine's CPU use and the case's own share, 0–1 of all CPUs. */
+  machineBusy: number;
+  ownBusy: number;
 }
 
 export const caseLabel = (c: ScaleCase): string =>
@@ -116,32 +120,54 @@ const cpuOf = (groups: Record<string, number[]>): Record<string, number> =>
     Object.entries(groups).map(([name, pids]) => [name, pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0)]),
   );
 
+/** One timed round of a case: runs per second and CPU ms per run by group of processes. */
+export interface RoundResult {
+  runsPerSecond: number;
+  parts: CpuParts;
+  /** Runs failed or cancelled so far in this case (warm-up included). */
+  unfinished: number;
+  /** Stub calls in the round minus CALLS_PER_RUN × runs (0 when every tool call happened once). */
+  extraCalls: number;
+  /** The whole machine's CPU use during the round, 0–1 of all CPUs: near 1, the CPUs, not the I/O, set the pace. */
+  machineBusy: number;
+  /** The case's own processes' share of all CPUs during the round, 0–1. */
+  ownBusy: number;
+}
+
+/** A case's processes, started and warmed up, ready for timed rounds. */
+export interface OpenCase {
+  readonly scaleCase: ScaleCase;
+  round(): Promise<RoundResult>;
+  stop(): Promise<void>;
+}
+
 /**
- * Starts the case's processes, warms them up, then times `rounds` rounds of `runs` runs each: from the
- * first submission until `/v1/stats` counts every run finished. CPU is read from `/proc` for every
- * server process (and redis-server for the cluster) before and after each round.
+ * Starts the case's processes and warms them up. Each `round()` then times `runs` runs: from the first
+ * submission until `/v1/stats` counts every run finished, reading CPU from `/proc` for every server
+ * process (and redis-server for the cluster) before and after.
  */
-export async function measureCase(
+export async function openCase(
   c: ScaleCase,
   s: ScaleSettings,
   stub: Stub,
   redis: BenchRedis,
-  progress: (message: string) => void,
-): Promise<CaseResult> {
-  progress(`${caseLabel(c)}: starting`);
-  const started = await startCase(c, s, stub, redis);
+): Promise<OpenCase> {
+  const { api, groups, stop } = await startCase(c, s, stub, redis);
+  let expected = 0;
   try {
-    const { api, groups } = started;
     await submitRuns(api.url, s.warmup);
-    let expected = s.warmup;
+    expected += s.warmup;
     await waitFinished(api.url, expected);
-    const rounds: CaseResult['rounds'] = [];
-    const partsByRound: CpuParts[] = [];
-    let unfinished = 0;
-    let missingCalls = 0;
-    for (let round = 1; round <= s.rounds; round += 1) {
-      progress(`${caseLabel(c)}: round ${round} of ${s.rounds}`);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    scaleCase: c,
+    stop,
+    async round() {
       const callsBefore = stub.calls();
+      const machineBefore = machineCpu();
       const before = cpuOf(groups);
       const t0 = performance.now();
       await submitRuns(api.url, s.runs);
@@ -149,32 +175,42 @@ export async function measureCase(
       const finished = await waitFinished(api.url, expected);
       const seconds = (performance.now() - t0) / 1000;
       const after = cpuOf(groups);
-      // /v1/stats counts from the start, warm-up included.
-      unfinished = finished.failed + finished.cancelled;
-      missingCalls += Math.abs(stub.calls() - callsBefore - CALLS_PER_RUN * s.runs);
-      const parts = Object.fromEntries(
-        Object.keys(groups).map((name) => [
-          name,
-          (((after[name] ?? 0) - (before[name] ?? 0)) * 1000) / s.runs,
-        ]),
+      const machineAfter = machineCpu();
+      const own = Object.keys(groups).reduce(
+        (sum, name) => sum + (after[name] ?? 0) - (before[name] ?? 0),
+        0,
       );
-      partsByRound.push(parts);
-      rounds.push({
+      return {
+        machineBusy: busyFraction(machineBefore, machineAfter),
+        ownBusy: own / seconds / availableParallelism(),
         runsPerSecond: s.runs / seconds,
-        cpuMsPerRun: Object.values(parts).reduce((sum, ms) => sum + ms, 0),
-      });
-    }
-    return {
-      runsPerSecond: median(rounds.map((r) => r.runsPerSecond)),
-      cpuMsPerRun: median(rounds.map((r) => r.cpuMsPerRun)),
-      parts: Object.fromEntries(
-        Object.keys(groups).map((name) => [name, median(partsByRound.map((p) => p[name] ?? 0))]),
-      ),
-      rounds,
-      unfinished,
-      missingCalls,
-    };
-  } finally {
-    await started.stop();
-  }
+        parts: Object.fromEntries(
+          Object.keys(groups).map((name) => [
+            name,
+            (((after[name] ?? 0) - (before[name] ?? 0)) * 1000) / s.runs,
+          ]),
+        ),
+        // /v1/stats counts from the start, warm-up included.
+        unfinished: finished.failed + finished.cancelled,
+        extraCalls: stub.calls() - callsBefore - CALLS_PER_RUN * s.runs,
+      };
+    },
+  };
+}
+
+const totalOf = (parts: CpuParts): number => Object.values(parts).reduce((sum, ms) => sum + ms, 0);
+
+/** The medians of a case's rounds (each part's median on its own, the total as the median of the totals). */
+export function summarize(rounds: readonly RoundResult[]): CaseResult {
+  const names = Object.keys(rounds[0]?.parts ?? {});
+  return {
+    runsPerSecond: median(rounds.map((r) => r.runsPerSecond)),
+    cpuMsPerRun: median(rounds.map((r) => totalOf(r.parts))),
+    parts: Object.fromEntries(names.map((name) => [name, median(rounds.map((r) => r.parts[name] ?? 0))])),
+    rounds: rounds.map((r) => ({ runsPerSecond: r.runsPerSecond, cpuMsPerRun: totalOf(r.parts) })),
+    unfinished: Math.max(0, ...rounds.map((r) => r.unfinished)),
+    missingCalls: rounds.reduce((sum, r) => sum + Math.abs(r.extraCalls), 0),
+    machineBusy: median(rounds.map((r) => r.machineBusy)),
+    ownBusy: median(rounds.map((r) => r.ownBusy)),
+  };
 }

@@ -31,3 +31,25 @@ export function cpuSeconds(pid: number): number {
   const stime = Number(fields[12]);
   return (utime + stime) / clockTicks();
 }
+
+/** The whole machine's CPU time so far, from the first line of /proc/stat: busy and total, in ticks. */
+export interface MachineCpu {
+  busy: number;
+  total: number;
+}
+
+export function machineCpu(): MachineCpu {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+  // cpu  user nice system idle iowait irq softirq steal guest guest_nice (guest time is inside user).
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = line
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const busy = user + nice + system + irq + softirq + steal;
+  return { busy, total: busy + idle + iowait };
+}
+
+/** How busy every CPU of the machine was between two readings: 0 (idle) to 1 (all CPUs saturated). */
+export const busyFraction = (before: MachineCpu, after: MachineCpu): number =>
+  after.total === before.total ? 0 : (after.busy - before.busy) / (after.total - before.total);
