@@ -40,6 +40,9 @@ type ProgressDraft = Extract<RunCommand, { kind: 'progress' }>['draft'];
 /** How often a cancel looks for the run's terminal event, which another process may write. */
 const TERMINAL_POLL = { firstMs: 10, maxMs: 250, totalMs: 30_000 } as const;
 
+/** How long a worker waits for the store to answer before it gives up on a run it took. */
+const LOAD_RETRY = { firstMs: 100, totalMs: 10_000 } as const;
+
 /** The reason a worker's shutdown gives the runs it stops. */
 const WORKER_STOPPING = 'the worker shut down';
 
@@ -178,9 +181,17 @@ export class ClusterRuns implements RunJobHandler {
 
   /** The run and its session from the store; `ended` when either is gone or the run has ended. */
   private async load(job: RunJob): Promise<{ run: Run; session: Session } | 'ended'> {
-    const session = await this.deps.store.getSession(job.sessionId);
-    const run = session && (await this.deps.store.getRun(job.sessionId, job.runId));
-    return !session || !run || isFinished(run.status) ? 'ended' : { run, session };
+    // A store that is down for a moment (a Redis failover) does not fail a run that has not started.
+    for (let delay: number = LOAD_RETRY.firstMs, waited = 0; ; waited += delay, delay *= 2) {
+      try {
+        const session = await this.deps.store.getSession(job.sessionId);
+        const run = session && (await this.deps.store.getRun(job.sessionId, job.runId));
+        return !session || !run || isFinished(run.status) ? 'ended' : { run, session };
+      } catch (error) {
+        if (!isTributaryError(error, 'STORE_UNAVAILABLE') || waited >= LOAD_RETRY.totalMs) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
   }
 
   /** Writes the terminal event of a run this process holds no live state for. */
