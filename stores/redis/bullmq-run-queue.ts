@@ -291,6 +291,9 @@ export class BullmqRunQueue implements RunJobQueue {
         stopping: this.stopping.signal,
       });
       if (result === 'handed_back') {
+        // Back without a priority: BullMQ takes its wait list before any prioritized job, so a run that
+        // already started keeps its turn (as a stalled job BullMQ moves back itself does).
+        await job.changePriority({ priority: 0 });
         await job.moveToWait(token);
         throw new WaitingError();
       }

@@ -10,7 +10,11 @@
  * jobs are taken round-robin between users (see docs/scale-out.md).
  */
 
-/** BullMQ's priority score: `priority * 2^21 + counter` (its `prioritized` sorted set); the largest priority. */
+/**
+ * The largest BullMQ priority (2^21 - 1). BullMQ 6.7.6 scores its `prioritized` sorted set
+ * `priority * 2^32 + counter` (`includes/getPriorityScore.lua`): the jobs of priority p or better are
+ * those scored below `(p + 1) * 2^32`.
+ */
 export const MAX_PRIORITY = 2_097_151;
 
 /** Shared by the scripts: the priority a user's next job gets, counting it in. */
@@ -40,7 +44,7 @@ if not holder then
   -- What its priority will be (1 + its user's queued runs): the jobs ahead are the wait list's and the
   -- prioritized ones of that priority or better.
   local priority = math.min(redis.call('SCARD', KEYS[4]) + 1, ${MAX_PRIORITY})
-  local ahead = redis.call('LLEN', KEYS[5]) + redis.call('ZCOUNT', KEYS[6], 0, (priority + 1) * 2097152 - 1)
+  local ahead = redis.call('LLEN', KEYS[5]) + redis.call('ZCOUNT', KEYS[6], 0, (priority + 1) * 4294967296 - 1)
   return {'head', '', ahead + 1}
 end
 if multitask == 'interrupt' then
