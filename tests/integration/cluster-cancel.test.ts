@@ -6,6 +6,7 @@ import { HELD_PLUGINS_MODULE } from '../fixtures/held-plugins.ts';
 import { startHeldService, type HeldService } from '../fixtures/held-service.ts';
 import { useTestPrefix, type TestPrefix } from '../fixtures/redis-prefix.ts';
 import { connectClient, type TestClient } from './socket/socket-client.ts';
+import { postJson as post } from '../fixtures/http-json.ts';
 
 // Whole processes on one Redis; a loaded 2-core machine takes seconds to start each.
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
@@ -23,16 +24,6 @@ async function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promi
   } finally {
     clearTimeout(timer);
   }
-}
-
-async function post<T>(url: string, body: unknown = {}): Promise<T> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`POST ${url}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
 }
 
 const createSession = async (node: ClusterNode, user: string) =>

@@ -4,6 +4,7 @@ import { startCluster, type ClusterNode, type TestCluster } from '../fixtures/cl
 import { HELD_PLUGINS_MODULE } from '../fixtures/held-plugins.ts';
 import { startHeldService, type HeldService } from '../fixtures/held-service.ts';
 import { useTestPrefix } from '../fixtures/redis-prefix.ts';
+import { postJson as post } from '../fixtures/http-json.ts';
 
 // Whole api and worker processes and a few hundred runs; a loaded 2-core machine takes its time.
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
@@ -57,16 +58,6 @@ afterAll(async () => {
   await Promise.all([cluster?.stop(), handBack?.stop()]);
   await service?.close();
 });
-
-async function post<T>(url: string, body: unknown): Promise<T> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`POST ${url}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-}
 
 /** A new session of `userId` with one held run whose tool call is `/call/<callId>`. */
 async function heldRun(api: ClusterNode, userId: string, callId: string): Promise<Run> {

@@ -4,6 +4,7 @@ import { startCluster, type ClusterNode, type TestCluster } from '../fixtures/cl
 import { HELD_PLUGINS_MODULE } from '../fixtures/held-plugins.ts';
 import { startHeldService, type HeldRequest, type HeldService } from '../fixtures/held-service.ts';
 import { useTestPrefix } from '../fixtures/redis-prefix.ts';
+import { postJson as post, getJson as get } from '../fixtures/http-json.ts';
 
 // Whole api and worker processes on one Redis; a loaded 2-core machine takes seconds to start each.
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
@@ -50,22 +51,6 @@ afterAll(async () => {
   await Promise.all([failing?.stop(), retrying?.stop()]);
   await service?.close();
 });
-
-async function post<T>(url: string, body: unknown): Promise<T> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`POST ${url}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-}
-
-async function get<T>(url: string): Promise<T> {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`GET ${url}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-}
 
 const createSession = async (api: ClusterNode, userId: string) =>
   (await post<{ id: string }>(`${api.url}/v1/sessions`, { user_id: userId })).id;

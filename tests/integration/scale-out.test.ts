@@ -7,6 +7,7 @@ import { running, spawnGateway, type ServerProcess } from '../fixtures/server-pr
 import { TEST_PLUGINS } from './gateway/platform.ts';
 import { SseStream } from './gateway/sse.ts';
 import { connectClient, range, seqsOf, type TestClient } from './socket/socket-client.ts';
+import { postJson as post } from '../fixtures/http-json.ts';
 
 // Three whole gateway processes on one Redis; a loaded 2-core machine takes seconds to start each.
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
@@ -47,16 +48,6 @@ afterAll(async () => {
   for (const { server } of nodes) if (server.child.exitCode === null) server.child.kill('SIGKILL');
   await Promise.all(nodes.map(({ server }) => server.exited));
 });
-
-async function post<T>(url: string, body: unknown): Promise<T> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`POST ${url}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-}
 
 const createSession = async (node: Node) => (await post<{ id: string }>(`${node.url}/v1/sessions`, {})).id;
 const startTicks = (node: Node, sessionId: string, ticks: number) =>
