@@ -37,7 +37,7 @@ const envInt = (name: string, fallback: number): number => {
 const SETTINGS: ScaleSettings = {
   perWorker: envInt('SCALE_PER_WORKER', 4),
   runs: envInt('SCALE_RUNS', 200),
-  warmup: 60,
+  warmup: 200,
   rounds: envInt('SCALE_ROUNDS', 5),
 };
 
