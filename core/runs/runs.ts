@@ -54,8 +54,9 @@ export interface RunsDeps {
 
 /**
  * Runs: create, read, list, cancel, approve: the facade the gateway and the sweeper use. Scheduling
- * (limits, queues, cancel) is {@link RunScheduler}'s, executing a run {@link RunExecutor}'s, the
- * in-process bookkeeping {@link LiveRuns}' and crash recovery {@link recoverInterrupted}'s.
+ * (limits, queues, cancel) is {@link RunScheduler}'s in one process, or a shared queue's through
+ * {@link ClusterRuns} when `cluster` is given; executing a run is {@link RunExecutor}'s either way,
+ * the in-process bookkeeping {@link LiveRuns}' and crash recovery {@link recoverInterrupted}'s.
  *
  * @example
  * ```ts
