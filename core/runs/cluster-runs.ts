@@ -2,6 +2,7 @@ import { defer, fromEvent, lastValueFrom, map, merge, take, type Observable } fr
 import { isTributaryError, TributaryError, type ErrorCode } from '../errors.ts';
 import type { SessionEvent } from '../events/event.ts';
 import type { EventLog } from '../events/event-log.ts';
+import type { Logger } from '../logger.ts';
 import { untilCancelled, type RunEnd } from '../operators/until-cancelled.ts';
 import type {
   RunCommand,
@@ -31,6 +32,7 @@ export interface ClusterRunsDeps {
   readonly policy: SessionPolicy;
   readonly onWorkerLoss: WorkerLossPolicy;
   readonly approvals: ApprovalBook;
+  readonly logger: Logger;
   /** Writes a `progress` event of a run this process executes (`Sessions.recordProgress`). */
   readonly recordProgress: (sessionId: string, draft: ProgressDraft) => Promise<SessionEvent>;
 }
@@ -108,7 +110,12 @@ export class ClusterRuns implements RunJobHandler {
   private async interrupt(run: Run, session: Session, activeRunId: string): Promise<void> {
     const active = await this.deps.store.getRun(run.session_id, activeRunId).catch(() => null);
     if (!active || isFinished(active.status)) return;
-    await this.cancel(active, session, `interrupted by run ${run.id}`).catch(() => undefined);
+    await this.cancel(active, session, `interrupted by run ${run.id}`).catch((error: unknown) =>
+      this.deps.logger.error(
+        { err: error, session_id: run.session_id, run_id: activeRunId },
+        'interrupting the active run failed',
+      ),
+    );
   }
 
   /**

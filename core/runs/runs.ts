@@ -85,6 +85,7 @@ export class Runs {
           policy: deps.policy,
           onWorkerLoss: deps.cluster.onWorkerLoss,
           approvals: deps.approvals,
+          logger: deps.logger,
           recordProgress: (sessionId, draft) => deps.sessions.recordProgress(sessionId, draft),
         },
         live,

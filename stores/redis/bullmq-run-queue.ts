@@ -38,6 +38,8 @@ const CANCEL_TOPIC = 'runs.cancel';
 const ASK_TOPIC = 'runs.ask';
 /** How long `ask` waits for the executing worker's reply before it concludes none holds the run. */
 const ASK_TIMEOUT_MS = 1_000;
+/** How often a worker looks for cancel markers of the runs it executes (should a Relay message be lost). */
+const MARKER_CHECK_MS = 1_000;
 /** How long a cancel marker waits for a run that is being handed to a worker. */
 const CANCEL_MARKER_SECONDS = 3_600;
 /** BullMQ's reason for a job it failed because its worker stopped renewing the lock. */
@@ -72,7 +74,9 @@ export class BullmqRunQueue implements RunJobQueue {
   private worker: Worker | undefined;
   private readonly stopping = new AbortController();
   private readonly ready: Promise<unknown>;
-  private active = 0;
+  /** The runs this process executes, by run id: their cancel, whichever way it arrives. */
+  private readonly executing = new Map<string, AbortController>();
+  private markerCheck: NodeJS.Timeout | undefined;
   private closed: Promise<void> | undefined;
   /** Replies awaited by `ask`, by request id; subscribed on first use. */
   private readonly replies = new Map<string, (reply: RunCommandReply) => void>();
@@ -201,7 +205,7 @@ export class BullmqRunQueue implements RunJobQueue {
   }
 
   get running(): number {
-    return this.active;
+    return this.executing.size;
   }
 
   async process(handler: RunJobHandler): Promise<void> {
@@ -221,6 +225,8 @@ export class BullmqRunQueue implements RunJobQueue {
         maxStalledCount: options.onWorkerLoss === 'retry' ? 1 : 0,
         removeOnComplete: { count: 0 },
         removeOnFail: { age: 3_600 },
+        // Started below, once it listens for cancels: no job runs before its cancel can reach it.
+        autorun: false,
       },
     );
     this.worker = worker;
@@ -249,7 +255,25 @@ export class BullmqRunQueue implements RunJobQueue {
         if (reply) await this.relay.publish(`runs.reply.${data.node}`, { id: data.id, reply });
       },
     );
+    // The safety net under the Relay: a cancel whose message a worker missed still reaches it.
+    this.markerCheck = setInterval(() => void this.checkMarkers(), MARKER_CHECK_MS);
+    this.markerCheck.unref();
+    void worker
+      .run()
+      .catch((error: unknown) =>
+        options.logger.error({ err: errorMessage(error) }, 'run queue worker stopped'),
+      );
     await worker.waitUntilReady();
+  }
+
+  /** Aborts the runs executing here whose cancel marker is set. */
+  private async checkMarkers(): Promise<void> {
+    const ids = [...this.executing.keys()];
+    if (ids.length === 0) return;
+    const markers = await this.redis.mget(ids.map((id) => this.key('runs:cancel:', id))).catch(() => []);
+    markers.forEach((reason, i) => {
+      if (reason !== null && reason !== undefined) this.executing.get(ids[i]!)?.abort(reason);
+    });
   }
 
   close(drainMs: number): Promise<void> {
@@ -258,6 +282,7 @@ export class BullmqRunQueue implements RunJobQueue {
   }
 
   private async shut(drainMs: number): Promise<void> {
+    clearInterval(this.markerCheck);
     const worker = this.worker;
     if (worker) {
       // Stop taking jobs and let running ones end; past drainMs they are stopped (handed back or failed).
@@ -277,9 +302,9 @@ export class BullmqRunQueue implements RunJobQueue {
     signal: AbortSignal | undefined,
   ): Promise<void> {
     const data = job.data;
-    this.active += 1;
+    const own = new AbortController();
+    this.executing.set(data.runId, own);
     try {
-      const own = new AbortController();
       signal?.addEventListener('abort', () => own.abort(signal.reason), { once: true });
       // Its user has one run fewer waiting: their next one is not ranked behind this one.
       await this.redis.srem(this.key('runs:user:', data.userId), data.runId);
@@ -303,7 +328,7 @@ export class BullmqRunQueue implements RunJobQueue {
       // The handler does not fail for a run's own failure: this is the store or a bug. No retry loop.
       throw new UnrecoverableError(errorMessage(error));
     } finally {
-      this.active -= 1;
+      this.executing.delete(data.runId);
     }
   }
 

@@ -169,6 +169,14 @@ describe('one api node, two workers, CONCURRENCY_LIMIT=1', () => {
       await expectCancelledOnWorker('socket-api', run, 'cancelled over Socket.IO', startedAt);
     });
 
+    it('a cancel whose Relay message never reaches the worker still stops the run (its marker)', async () => {
+      const { run } = await runningOnWorker('marker-only');
+      // What a cancel leaves in Redis before it publishes; here no message follows.
+      const startedAt = Date.now();
+      await redis.admin.set(`${redis.prefix}runs:cancel:${run.id}`, 'cancelled by marker', 'EX', 60);
+      await expectCancelledOnWorker('marker-only', run, 'cancelled by marker', startedAt);
+    });
+
     it('POST …/cancel on an `all` node aborts the tool call on another worker', async () => {
       const { run, call } = await runningOnWorker('http-all');
       // Started once a worker holds the run, so the `all` node (a worker too) cannot be executing it.
