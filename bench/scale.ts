@@ -37,7 +37,7 @@ const envInt = (name: string, fallback: number): number => {
 const SETTINGS: ScaleSettings = {
   perWorker: envInt('SCALE_PER_WORKER', 4),
   runs: envInt('SCALE_RUNS', 200),
-  warmup: 200,
+  warmup: 400,
   rounds: envInt('SCALE_ROUNDS', 5),
 };
 
@@ -55,7 +55,7 @@ const CPU_COST = { op: '<', limit: 2, on: 'ratio' } as const;
 /** Filled while the module runs: per-case details printed under the table. */
 const notes: string[] = [
   `workload: the flow scale_three_calls (bench/scale/stub-plugins.ts, loaded with PLUGINS): ${CALLS_PER_RUN} steps, each one tool call = one HTTP request (ctx.fetch) to a stub in the bench process that answers after ${STUB_DELAY_MS} ms`,
-  `each case: real platform/main.ts processes (node --import tsx, LOG_LEVEL=warn), all cases' processes up at once; ${SETTINGS.warmup} warm-up runs each, then ${SETTINGS.rounds} rounds of ${SETTINGS.runs} runs, the cases taking turns every round, each run in a new session (POST /v1/runs), ${SUBMIT_IN_FLIGHT} creations in flight; a round ends when GET /v1/stats counts every run finished; median round shown`,
+  `each case: real platform/main.ts processes (node --import tsx, LOG_LEVEL=warn), all cases' processes up at once; ${SETTINGS.warmup} warm-up runs per executing process (the single one, each worker), then ${SETTINGS.rounds} rounds of ${SETTINGS.runs} runs, the cases taking turns every round, each run in a new session (POST /v1/runs), ${SUBMIT_IN_FLIGHT} creations in flight; a round ends when GET /v1/stats counts every run finished; median round shown`,
   `single process: STORE=sqlite (temp file), CONCURRENCY_LIMIT=${SETTINGS.perWorker}; cluster: STORE=redis (${BENCH_REDIS_URL}, a key prefix of its own, deleted after each case), one ROLE=api process and N ROLE=worker processes, WORKER_CONCURRENCY=${SETTINGS.perWorker}, CONCURRENCY_LIMIT=${SETTINGS.perWorker}×N`,
   'CPU per run: utime+stime from /proc/<pid>/stat of every server process (and redis-server for the cluster) over the round, ÷ runs; the client and the stub (bench process) are not counted',
 ];

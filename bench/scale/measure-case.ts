@@ -17,7 +17,7 @@ export interface ScaleSettings {
   perWorker: number;
   /** Runs per timed round. */
   runs: number;
-  /** Runs before the first timed round (JIT, connections, lazy imports), not timed. */
+  /** Runs per executing process (the single one, or each worker) before the first timed round, not timed. */
   warmup: number;
   /** Timed rounds per case, the cases taking turns; the table shows their median. */
   rounds: number;
@@ -155,8 +155,10 @@ export async function openCase(
   const { api, groups, stop } = await startCase(c, s, stub, redis);
   let expected = 0;
   try {
-    await submitRuns(api.url, s.warmup);
-    expected += s.warmup;
+    // Each executing process has its own JIT to warm: a worker's share of a shared warm-up is 1/N of it.
+    const warmup = s.warmup * (c.store === 'sqlite' ? 1 : c.workers);
+    await submitRuns(api.url, warmup);
+    expected += warmup;
     await waitFinished(api.url, expected);
   } catch (error) {
     await stop();
