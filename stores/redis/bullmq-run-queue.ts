@@ -38,6 +38,8 @@ const CANCEL_TOPIC = 'runs.cancel';
 const ASK_TOPIC = 'runs.ask';
 /** How long `ask` waits for the executing worker's reply before it concludes none holds the run. */
 const ASK_TIMEOUT_MS = 1_000;
+/** How long closing waits for Redis once the runs have ended, before it drops the connections. */
+const CLOSE_GRACE_MS = 2_000;
 /** How often a worker looks for cancel markers of the runs it executes (should a Relay message be lost). */
 const MARKER_CHECK_MS = 1_000;
 /** How long a cancel marker waits for a run that is being handed to a worker. */
@@ -77,6 +79,7 @@ export class BullmqRunQueue implements RunJobQueue {
   /** The runs this process executes, by run id: their cancel, whichever way it arrives. */
   private readonly executing = new Map<string, AbortController>();
   private markerCheck: NodeJS.Timeout | undefined;
+  private readonly whenIdle: (() => void)[] = [];
   private closed: Promise<void> | undefined;
   /** Replies awaited by `ask`, by request id; subscribed on first use. */
   private readonly replies = new Map<string, (reply: RunCommandReply) => void>();
@@ -288,11 +291,25 @@ export class BullmqRunQueue implements RunJobQueue {
       // Stop taking jobs and let running ones end; past drainMs they are stopped (handed back or failed).
       const closed = worker.close();
       const timer = setTimeout(() => this.stopping.abort(), drainMs);
-      await closed;
+      await Promise.race([closed, this.idle().then(() => pause(CLOSE_GRACE_MS))]);
       clearTimeout(timer);
     }
-    await Promise.allSettled([this.relay.close(), this.queue.close()]);
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    // With Redis away a graceful close would wait for it for ever: past a grace period, let go.
+    const closed = await Promise.race([
+      Promise.allSettled([this.relay.close(), this.queue.close(), this.redis.quit()]).then(() => true),
+      pause(CLOSE_GRACE_MS).then(() => false),
+    ]);
+    if (!closed) {
+      this.options.logger.warn('run queue: Redis did not answer while closing; connections dropped');
+      await Promise.allSettled([worker?.disconnect(), this.queue.disconnect()]);
+      this.redis.disconnect();
+    }
+  }
+
+  /** Resolves once no run executes in this process. */
+  private idle(): Promise<void> {
+    if (this.executing.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.whenIdle.push(resolve));
   }
 
   private async execute(
@@ -329,6 +346,7 @@ export class BullmqRunQueue implements RunJobQueue {
       throw new UnrecoverableError(errorMessage(error));
     } finally {
       this.executing.delete(data.runId);
+      if (this.executing.size === 0) this.whenIdle.splice(0).forEach((resolve) => resolve());
     }
   }
 
@@ -370,4 +388,8 @@ export class BullmqRunQueue implements RunJobQueue {
   private bullKey(name: string): string {
     return `${this.prefix}bull:${RUNS_QUEUE}:${name}`;
   }
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
