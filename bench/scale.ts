@@ -7,7 +7,8 @@
  */
 import type { BenchModule } from './lib/module.ts';
 import type { Row } from './lib/table.ts';
-import { BENCH_REDIS_URL, openBenchRedis } from './scale/bench-redis.ts';
+import { BENCH_REDIS_URL } from './lib/bench-redis.ts';
+import { openBenchRedis } from './scale/bench-redis.ts';
 import {
   caseLabel,
   openCase,

@@ -1,7 +1,8 @@
 import type { BenchModule } from './lib/module.ts';
 import { removeTempFiles } from './lib/runtime.ts';
 import type { Row } from './lib/table.ts';
-import { assertRedisAnswers, BENCH_REDIS_URL, CONTENDER_KINDS, openContender } from './store/contenders.ts';
+import { BENCH_REDIS_URL } from './lib/bench-redis.ts';
+import { assertRedisAnswers, CONTENDER_KINDS, openContender } from './store/contenders.ts';
 import { measureAppends, measureListEvents } from './store/measure-store.ts';
 import {
   BATCHES_PER_SESSION,

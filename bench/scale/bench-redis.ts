@@ -1,8 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-
-/** The Redis the bench uses: REDIS_URL, else the local one. It must run on this machine (its CPU is read from /proc). */
-export const BENCH_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+import { BENCH_REDIS_URL, connectBenchRedis } from '../lib/bench-redis.ts';
 
 /** The bench's connection to its Redis: finds the server's pid and deletes the bench's keys at the end. */
 export interface BenchRedis {
@@ -17,20 +14,7 @@ export interface BenchRedis {
 
 /** Connects, failing at once with the URL and the reason instead of retrying for ever. */
 export async function openBenchRedis(): Promise<BenchRedis> {
-  const redis = new Redis(BENCH_REDIS_URL, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 1,
-    retryStrategy: () => null,
-  });
-  let reason = '';
-  redis.on('error', (error: unknown) => (reason = String(error)));
-  try {
-    await redis.connect();
-  } catch (error) {
-    throw new Error(
-      `the scale bench needs Redis at ${BENCH_REDIS_URL} (REDIS_URL): ${reason || String(error)}`,
-    );
-  }
+  const redis = await connectBenchRedis('scale');
   const info = await redis.info('server');
   const pid = Number.parseInt(/^process_id:(\d+)/m.exec(info)?.[1] ?? '', 10);
   if (!Number.isInteger(pid)) throw new Error(`no process_id in INFO server of ${BENCH_REDIS_URL}`);

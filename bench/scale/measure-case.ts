@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { median } from '../lib/measure.ts';
 import { nextSqlitePath } from '../lib/runtime.ts';
 import type { BenchRedis } from './bench-redis.ts';
-import { BENCH_REDIS_URL } from './bench-redis.ts';
+import { BENCH_REDIS_URL } from '../lib/bench-redis.ts';
 import { startGateway, type GatewayProcess } from './gateway-process.ts';
 import { busyFraction, cpuSeconds, machineCpu } from './process-cpu.ts';
 import { CALLS_PER_RUN, STUB_PLUGINS_MODULE } from './stub-plugins.ts';

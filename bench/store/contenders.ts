@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { MemoryStore, SqliteStore } from '../../stores/index.ts';
 import { RedisStore } from '../../stores/redis/redis-store.ts';
+import { BENCH_REDIS_URL, connectBenchRedis } from '../lib/bench-redis.ts';
 import { nextSqlitePath } from '../lib/runtime.ts';
 import type { Contender } from './floor.ts';
 import { MemoryFloor } from './memory-floor.ts';
@@ -10,9 +11,6 @@ import { SqliteFloor } from './sqlite-floor.ts';
 
 export const CONTENDER_KINDS = ['memory', 'sqlite', 'redis'] as const;
 export type ContenderKind = (typeof CONTENDER_KINDS)[number];
-
-/** The Redis the bench uses: REDIS_URL, else the local one. */
-export const BENCH_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** A fresh store of `kind` and its floor on the same backend (a new SQLite file each, a new Redis key prefix). */
 export async function openContender(kind: ContenderKind): Promise<Contender> {
@@ -46,27 +44,8 @@ async function openRedisContender(): Promise<Contender> {
   };
 }
 
-/**
- * A connection to the bench's Redis: the floor's own, also used to delete every key of the run at
- * the end. It fails at once, naming the URL and the reason, rather than retrying for ever.
- */
-async function connectRedis(): Promise<Redis> {
-  const redis = new Redis(BENCH_REDIS_URL, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 1,
-    retryStrategy: () => null,
-  });
-  let reason = '';
-  redis.on('error', (error: unknown) => (reason = String(error)));
-  try {
-    await redis.connect();
-    return redis;
-  } catch (error) {
-    throw new Error(
-      `the store bench needs Redis at ${BENCH_REDIS_URL} (REDIS_URL): ${reason || String(error)}`,
-    );
-  }
-}
+/** The floor's own connection, also used to delete every key of the run at the end. */
+const connectRedis = () => connectBenchRedis('store');
 
 /** Fails before anything is measured when the bench's Redis does not answer. */
 export async function assertRedisAnswers(): Promise<void> {
