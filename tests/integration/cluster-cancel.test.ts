@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Run, SessionEvent } from '../../core/index.ts';
-import { startCluster, type ClusterNode, type TestCluster } from '../fixtures/cluster.ts';
+import { startCluster, type ClusterNode, type TestCluster, heldClusterEnv } from '../fixtures/cluster.ts';
 import { HELD_PLUGINS_MODULE } from '../fixtures/held-plugins.ts';
 import { startHeldService, type HeldService } from '../fixtures/held-service.ts';
 import { useTestPrefix, type TestPrefix } from '../fixtures/redis-prefix.ts';
@@ -88,10 +88,7 @@ describe('one api node, two workers, CONCURRENCY_LIMIT=1', () => {
       apis: 1,
       workers: 2,
       env: {
-        REDIS_URL: redis.url,
-        REDIS_PREFIX: redis.prefix,
-        PLUGINS: HELD_PLUGINS_MODULE,
-        HELD_SERVICE_URL: service.url,
+        ...heldClusterEnv(redis, service),
         CONCURRENCY_LIMIT: '1',
       },
     });

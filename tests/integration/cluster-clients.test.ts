@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, type TestCluster } from '../fixtures/cluster.ts';
-import { HELD_PLUGINS_MODULE } from '../fixtures/held-plugins.ts';
+import { startCluster, type TestCluster, heldClusterEnv } from '../fixtures/cluster.ts';
 import { startHeldService, type HeldService } from '../fixtures/held-service.ts';
 import { QUIZ_STEPS } from '../fixtures/quiz-steps.ts';
 import { useTestPrefix } from '../fixtures/redis-prefix.ts';
@@ -18,10 +17,7 @@ beforeAll(async () => {
     apis: 2,
     workers: 1,
     env: {
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: redis.prefix,
-      PLUGINS: HELD_PLUGINS_MODULE,
-      HELD_SERVICE_URL: service.url,
+      ...heldClusterEnv(redis, service),
       CONCURRENCY_LIMIT: '1',
     },
   });

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Run, SessionEvent } from '../../core/index.ts';
-import { startCluster, type ClusterNode, type TestCluster } from '../fixtures/cluster.ts';
-import { HELD_PLUGINS_MODULE } from '../fixtures/held-plugins.ts';
+import { startCluster, type ClusterNode, type TestCluster, heldClusterEnv } from '../fixtures/cluster.ts';
 import { startHeldService, type HeldService } from '../fixtures/held-service.ts';
 import { useTestPrefix } from '../fixtures/redis-prefix.ts';
 import { postJson as post } from '../fixtures/http-json.ts';
@@ -36,10 +35,7 @@ let handBack: TestCluster;
 beforeAll(async () => {
   service = await startHeldService();
   const oneSlot = (prefix: { url: string; prefix: string }) => ({
-    REDIS_URL: prefix.url,
-    REDIS_PREFIX: prefix.prefix,
-    PLUGINS: HELD_PLUGINS_MODULE,
-    HELD_SERVICE_URL: service.url,
+    ...heldClusterEnv(prefix, service),
     CONCURRENCY_LIMIT: '1',
     WORKER_CONCURRENCY: '1',
     MAX_SESSIONS_PER_USER: '0',

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Run, SessionEvent } from '../../core/index.ts';
-import { startCluster, type ClusterNode, type TestCluster } from '../fixtures/cluster.ts';
-import { HELD_PLUGINS_MODULE } from '../fixtures/held-plugins.ts';
+import { startCluster, type ClusterNode, type TestCluster, heldClusterEnv } from '../fixtures/cluster.ts';
 import { startHeldService, type HeldRequest, type HeldService } from '../fixtures/held-service.ts';
 import { useTestPrefix } from '../fixtures/redis-prefix.ts';
 
@@ -23,10 +22,7 @@ beforeAll(async () => {
     apis: 2,
     workers: 2,
     env: {
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: redis.prefix,
-      PLUGINS: HELD_PLUGINS_MODULE,
-      HELD_SERVICE_URL: service.url,
+      ...heldClusterEnv(redis, service),
       CONCURRENCY_LIMIT: String(LIMIT),
       WORKER_CONCURRENCY: String(LIMIT),
     },

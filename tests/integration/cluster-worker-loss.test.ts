@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Run, SessionEvent } from '../../core/index.ts';
-import { startCluster, type ClusterNode, type TestCluster } from '../fixtures/cluster.ts';
-import { HELD_PLUGINS_MODULE } from '../fixtures/held-plugins.ts';
+import { startCluster, type ClusterNode, type TestCluster, heldClusterEnv } from '../fixtures/cluster.ts';
 import { startHeldService, type HeldRequest, type HeldService } from '../fixtures/held-service.ts';
 import { useTestPrefix } from '../fixtures/redis-prefix.ts';
 import { postJson as post, getJson as get } from '../fixtures/http-json.ts';
@@ -27,10 +26,7 @@ let retrying: TestCluster;
 
 function clusterEnv(prefix: { url: string; prefix: string }, onLoss: 'fail' | 'retry') {
   return {
-    REDIS_URL: prefix.url,
-    REDIS_PREFIX: prefix.prefix,
-    PLUGINS: HELD_PLUGINS_MODULE,
-    HELD_SERVICE_URL: service.url,
+    ...heldClusterEnv(prefix, service),
     RUN_ON_WORKER_LOSS: onLoss,
     WORKER_LOCK_MS: '2000',
     WORKER_STALLED_INTERVAL_MS: '1000',

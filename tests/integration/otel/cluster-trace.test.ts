@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HELD_PLUGINS_MODULE } from '../../fixtures/held-plugins.ts';
 import { startHeldService, type HeldService } from '../../fixtures/held-service.ts';
 import { useTestPrefix } from '../../fixtures/redis-prefix.ts';
 import { running, spawnServer, type ServerProcess } from '../../fixtures/server-process.ts';
 import { receivedSpans, startOtlpReceiver, type DecodedSpan, type OtlpReceiver } from './otlp-receiver.ts';
+import { heldClusterEnv } from '../../fixtures/cluster.ts';
 
 // A run created on an API process and executed on a worker process stays in its session's trace.
 const redis = useTestPrefix();
@@ -20,10 +20,7 @@ async function node(role: 'api' | 'worker'): Promise<{ url: string; pid: number 
       STORE: 'redis',
       ROLE: role,
       PORT: '0',
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: redis.prefix,
-      PLUGINS: HELD_PLUGINS_MODULE,
-      HELD_SERVICE_URL: service.url,
+      ...heldClusterEnv(redis, service),
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       OTEL_BSP_SCHEDULE_DELAY: '50',
     },
