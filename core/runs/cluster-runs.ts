@@ -191,8 +191,10 @@ export class ClusterRuns implements RunJobHandler {
     // A store that is down for a moment (a Redis failover) does not fail a run that has not started.
     for (let delay: number = LOAD_RETRY.firstMs, waited = 0; ; waited += delay, delay *= 2) {
       try {
-        const session = await this.deps.store.getSession(job.sessionId);
-        const run = session && (await this.deps.store.getRun(job.sessionId, job.runId));
+        const [session, run] = await Promise.all([
+          this.deps.store.getSession(job.sessionId),
+          this.deps.store.getRun(job.sessionId, job.runId),
+        ]);
         return !session || !run || isFinished(run.status) ? 'ended' : { run, session };
       } catch (error) {
         if (!isTributaryError(error, 'STORE_UNAVAILABLE') || waited >= LOAD_RETRY.totalMs) throw error;

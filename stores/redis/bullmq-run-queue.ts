@@ -103,7 +103,7 @@ export class BullmqRunQueue implements RunJobQueue {
     this.redis = store.redis.duplicate({ autoResendUnfulfilledCommands: true }) as Redis & LineCommands;
     this.redis.defineCommand('runSubmit', { numberOfKeys: 6, lua: SUBMIT_SCRIPT });
     this.redis.defineCommand('runStored', { numberOfKeys: 3, lua: STORED_SCRIPT });
-    this.redis.defineCommand('runRelease', { numberOfKeys: 3, lua: RELEASE_SCRIPT });
+    this.redis.defineCommand('runRelease', { numberOfKeys: 4, lua: RELEASE_SCRIPT });
     this.redis.defineCommand('runLeave', { numberOfKeys: 3, lua: LEAVE_SCRIPT });
     const warn = (part: string) => (error: unknown) =>
       options.logger.warn({ err: errorMessage(error), part }, 'run queue: Redis error');
@@ -323,10 +323,15 @@ export class BullmqRunQueue implements RunJobQueue {
     this.executing.set(data.runId, own);
     try {
       signal?.addEventListener('abort', () => own.abort(signal.reason), { once: true });
-      // Its user has one run fewer waiting: their next one is not ranked behind this one.
-      await this.redis.srem(this.key('runs:user:', data.userId), data.runId);
-      const marker = await this.redis.get(this.key('runs:cancel:', data.runId));
-      if (marker !== null) own.abort(marker);
+      // Its user has one run fewer waiting (their next one is not ranked behind this one), and a
+      // cancel may have come before the job: one round trip for both.
+      const [, [, marker] = []] =
+        (await this.redis
+          .pipeline()
+          .srem(this.key('runs:user:', data.userId), data.runId)
+          .get(this.key('runs:cancel:', data.runId))
+          .exec()) ?? [];
+      if (typeof marker === 'string') own.abort(marker);
       const result = await handler.execute(data, {
         signal: own.signal,
         attempt: job.attemptsStarted,
@@ -365,10 +370,10 @@ export class BullmqRunQueue implements RunJobQueue {
       this.key('runs:line:', job.sessionId),
       this.key('runs:jobs'),
       this.key('runs:state'),
+      this.key('runs:cancel:', job.runId),
       job.runId,
       this.key('runs:user:'),
     );
-    await this.redis.del(this.key('runs:cancel:', job.runId));
     if (next) await this.add(JSON.parse(next[1]) as RunJob, next[2]);
   }
 

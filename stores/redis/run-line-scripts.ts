@@ -71,7 +71,8 @@ return 0
 `;
 
 /**
- * The run ended (or was withdrawn): it leaves its line. KEYS: line, jobs, state. ARGV: run id, prefix
+ * The run ended (or was withdrawn): it leaves its line, and its cancel marker goes. KEYS: line, jobs,
+ * state, the run's cancel marker. ARGV: run id, prefix
  * of the user set keys. Returns `{next run id, its job JSON, its priority}` when the next run of the
  * session is stored and becomes a job now, else nil.
  */
@@ -79,6 +80,7 @@ export const RELEASE_SCRIPT = `${NEXT_PRIORITY}
 local line, jobs, state, runId = KEYS[1], KEYS[2], KEYS[3], ARGV[1]
 redis.call('HDEL', jobs, runId)
 redis.call('HDEL', state, runId)
+redis.call('DEL', KEYS[4])
 if redis.call('LINDEX', line, 0) ~= runId then
   redis.call('LREM', line, 1, runId)
   return nil
