@@ -3,6 +3,7 @@ import { Queue, Relay, UnrecoverableError, WaitingError, Worker, type Job } from
 import type { Redis } from 'ioredis';
 import {
   errorMessage,
+  isTributaryError,
   TributaryError,
   type Logger,
   type MultitaskStrategy,
@@ -75,7 +76,8 @@ export class BullmqRunQueue implements RunJobQueue {
   private readonly connection: Record<string, unknown>;
   private worker: Worker | undefined;
   private readonly stopping = new AbortController();
-  private readonly ready: Promise<unknown>;
+  /** Whether the global concurrency limit is set; tried again by the next submit while it is not. */
+  private ready: Promise<boolean>;
   /** The runs this process executes, by run id: their cancel, whichever way it arrives. */
   private readonly executing = new Map<string, AbortController>();
   private markerCheck: NodeJS.Timeout | undefined;
@@ -110,7 +112,21 @@ export class BullmqRunQueue implements RunJobQueue {
     this.queue.on('error', warn('queue'));
     this.relay.on('error', warn('relay'));
     this.redis.on('error', warn('lines'));
-    this.ready = this.queue.setGlobalConcurrency(options.globalConcurrency);
+    this.ready = this.setConcurrency();
+  }
+
+  /** Sets the cluster's limit (the last process to start sets it); false, and logged, when Redis refused. */
+  private setConcurrency(): Promise<boolean> {
+    return this.queue.setGlobalConcurrency(this.options.globalConcurrency).then(
+      () => true,
+      (error: unknown) => {
+        this.options.logger.warn(
+          { err: errorMessage(error) },
+          'run queue: the global concurrency is not set yet',
+        );
+        return false;
+      },
+    );
   }
 
   async submit(
@@ -118,17 +134,19 @@ export class BullmqRunQueue implements RunJobQueue {
     multitask: MultitaskStrategy,
     write: (admission: RunAdmission) => Promise<void>,
   ): Promise<{ interrupted?: string }> {
-    await this.ready;
-    const [kind, holder, position] = await this.redis.runSubmit(
-      this.key('runs:line:', job.sessionId),
-      this.key('runs:jobs'),
-      this.key('runs:state'),
-      this.key('runs:user:', job.userId),
-      this.bullKey('wait'),
-      this.bullKey('prioritized'),
-      job.runId,
-      multitask,
-      JSON.stringify(job),
+    if (!(await this.ready)) this.ready = this.setConcurrency();
+    const [kind, holder, position] = await this.answered(
+      this.redis.runSubmit(
+        this.key('runs:line:', job.sessionId),
+        this.key('runs:jobs'),
+        this.key('runs:state'),
+        this.key('runs:user:', job.userId),
+        this.bullKey('wait'),
+        this.bullKey('prioritized'),
+        job.runId,
+        multitask,
+        JSON.stringify(job),
+      ),
     );
     if (kind === 'busy') {
       throw new TributaryError('SESSION_BUSY', `session ${job.sessionId} has an active run ${holder}`, {
@@ -145,11 +163,13 @@ export class BullmqRunQueue implements RunJobQueue {
       await this.release(job).catch(() => undefined);
       throw error;
     }
-    const priority = await this.redis.runStored(
-      this.key('runs:line:', job.sessionId),
-      this.key('runs:state'),
-      this.key('runs:user:', job.userId),
-      job.runId,
+    const priority = await this.answered(
+      this.redis.runStored(
+        this.key('runs:line:', job.sessionId),
+        this.key('runs:state'),
+        this.key('runs:user:', job.userId),
+        job.runId,
+      ),
     );
     if (priority > 0) await this.add(job, priority);
     return kind === 'interrupt' ? { interrupted: holder } : {};
@@ -157,12 +177,16 @@ export class BullmqRunQueue implements RunJobQueue {
 
   async cancel(job: RunJob, reason: string, ended: () => Promise<void>): Promise<'removed' | 'signalled'> {
     // Seen by the worker that takes the job next, should the job be between queue and worker now.
-    await this.redis.set(this.key('runs:cancel:', job.runId), reason, 'EX', CANCEL_MARKER_SECONDS);
-    const left = await this.redis.runLeave(
-      this.key('runs:line:', job.sessionId),
-      this.key('runs:jobs'),
-      this.key('runs:state'),
-      job.runId,
+    await this.answered(
+      this.redis.set(this.key('runs:cancel:', job.runId), reason, 'EX', CANCEL_MARKER_SECONDS),
+    );
+    const left = await this.answered(
+      this.redis.runLeave(
+        this.key('runs:line:', job.sessionId),
+        this.key('runs:jobs'),
+        this.key('runs:state'),
+        job.runId,
+      ),
     );
     if (left === 'removed') {
       await ended();
@@ -171,8 +195,8 @@ export class BullmqRunQueue implements RunJobQueue {
       return 'removed';
     }
     // At the head: a job waiting for a slot is removed (1), an active one is locked (0).
-    if (left === 'head' && (await this.queue.remove(job.runId)) === 1) {
-      await this.redis.srem(this.key('runs:user:', job.userId), job.runId);
+    if (left === 'head' && (await this.answered(this.queue.remove(job.runId))) === 1) {
+      await this.answered(this.redis.srem(this.key('runs:user:', job.userId), job.runId));
       await ended();
       await this.release(job);
       return 'removed';
@@ -195,7 +219,7 @@ export class BullmqRunQueue implements RunJobQueue {
       timer = setTimeout(() => resolve(undefined), ASK_TIMEOUT_MS);
     });
     try {
-      await this.relay.publish(ASK_TOPIC, { id, node, runId, command });
+      await this.answered(this.relay.publish(ASK_TOPIC, { id, node, runId, command }));
       return await reply;
     } finally {
       clearTimeout(timer);
@@ -204,7 +228,7 @@ export class BullmqRunQueue implements RunJobQueue {
   }
 
   async holder(sessionId: string): Promise<string | undefined> {
-    return (await this.redis.lindex(this.key('runs:line:', sessionId), 0)) ?? undefined;
+    return (await this.answered(this.redis.lindex(this.key('runs:line:', sessionId), 0))) ?? undefined;
   }
 
   get running(): number {
@@ -378,12 +402,24 @@ export class BullmqRunQueue implements RunJobQueue {
   }
 
   private async add(job: RunJob, priority: number): Promise<void> {
-    await this.queue.add('run', job, { jobId: job.runId, priority, attempts: 1 });
+    await this.answered(this.queue.add('run', job, { jobId: job.runId, priority, attempts: 1 }));
   }
 
   /** Tells every worker to cancel the run; the one executing it aborts its signal. */
   private async signal(sessionId: string, runId: string, reason: string): Promise<void> {
-    await this.relay.publish(CANCEL_TOPIC, { runId, reason, sessionId });
+    await this.answered(this.relay.publish(CANCEL_TOPIC, { runId, reason, sessionId }));
+  }
+
+  /** A Redis call of the queue's: its failure is STORE_UNAVAILABLE (HTTP 503), as the store's are. */
+  private async answered<T>(call: Promise<T>): Promise<T> {
+    try {
+      return await call;
+    } catch (error) {
+      if (isTributaryError(error)) throw error;
+      throw new TributaryError('STORE_UNAVAILABLE', 'the run queue did not answer: Redis is unavailable', {
+        cause: error,
+      });
+    }
   }
 
   private key(name: string, id = ''): string {
