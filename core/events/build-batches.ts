@@ -91,6 +91,7 @@ function isoNow(): string {
 /** The store batch of one commit; `current` is the session as the write will find it (when known). */
 function toBatch(change: Commit, ts: string, current: Session | null | undefined): WriteBatch {
   const { session_id, trace_id, patch } = change;
+  change.check?.();
   // Field by field rather than a rest spread: this runs once per commit, and spreads are slow.
   const batch: WriteBatch = {
     session_id,

@@ -23,5 +23,10 @@ export interface Commit extends Omit<WriteBatch, 'events' | 'patch'> {
    * changes (counters, `data` merges) see every earlier write of the session.
    */
   patch?: SessionPatch | ((current: Session) => SessionPatch);
+  /**
+   * Called right before the batch is built, like a patch function, but needs no read of the
+   * session: throwing fails this commit alone. For a last-moment check of a change with no patch.
+   */
+  check?: () => void;
   events?: readonly EventDraft[];
 }

@@ -109,23 +109,31 @@ export class RunExecutor {
   /** The run's state and these events as one commit; rejects with the store's error. */
   private commit(liveRun: LiveRun, events: EventDraft[], extra: WriteExtra): Promise<SessionEvent[]> {
     const { run, session } = liveRun;
+    // Checked right before the store write: a write queued before the create failed is dropped here.
+    const check = () => {
+      if (liveRun.withdrawn) throw withdrawnError(run.id);
+    };
+    // Most writes (a step's events) change nothing on the session: without a patch function the
+    // log need not read the session first, a store round trip fewer per write.
+    const changesSession = extra.sessionChange !== undefined || extra.data !== undefined;
     return this.deps.log.commit({
       session_id: run.session_id,
       trace_id: session.trace_id,
       runs: [{ ...run }],
       messages: extra.messages,
-      patch: (current) => {
-        // Built right before the store write: a write queued before the create failed is dropped here.
-        if (liveRun.withdrawn) throw withdrawnError(run.id);
-        if (extra.sessionChange === 'start')
-          return touch(this.deps.policy, current, { active_run_id: run.id });
-        if (extra.sessionChange === 'end') {
-          return touch(this.deps.policy, current, {
-            active_run_id: current.active_run_id === run.id ? null : current.active_run_id,
-          });
-        }
-        return extra.data ? { data: { ...current.data, ...extra.data }, updated_at: nowIso() } : {};
-      },
+      check,
+      patch: !changesSession
+        ? undefined
+        : (current) => {
+            if (extra.sessionChange === 'start')
+              return touch(this.deps.policy, current, { active_run_id: run.id });
+            if (extra.sessionChange === 'end') {
+              return touch(this.deps.policy, current, {
+                active_run_id: current.active_run_id === run.id ? null : current.active_run_id,
+              });
+            }
+            return extra.data ? { data: { ...current.data, ...extra.data }, updated_at: nowIso() } : {};
+          },
       // A run started again after its worker was lost says which execution each event belongs to.
       events: events.map((draft) =>
         liveRun.attempt > 1
