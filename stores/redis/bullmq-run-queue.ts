@@ -76,7 +76,10 @@ export class BullmqRunQueue implements RunJobQueue {
   private readonly connection: Record<string, unknown>;
   private worker: Worker | undefined;
   private readonly stopping = new AbortController();
-  /** Whether the global concurrency limit is set; tried again by the next submit while it is not. */
+  /**
+   * Whether the global concurrency limit is set. Queueing a run does not wait for it (BullMQ's own
+   * connection waits for Redis for ever); a worker does, before it takes a job.
+   */
   private ready: Promise<boolean>;
   /** The runs this process executes, by run id: their cancel, whichever way it arrives. */
   private readonly executing = new Map<string, AbortController>();
@@ -134,7 +137,6 @@ export class BullmqRunQueue implements RunJobQueue {
     multitask: MultitaskStrategy,
     write: (admission: RunAdmission) => Promise<void>,
   ): Promise<{ interrupted?: string }> {
-    if (!(await this.ready)) this.ready = this.setConcurrency();
     const [kind, holder, position] = await this.answered(
       this.redis.runSubmit(
         this.key('runs:line:', job.sessionId),
@@ -283,6 +285,12 @@ export class BullmqRunQueue implements RunJobQueue {
       },
     );
     // The safety net under the Relay: a cancel whose message a worker missed still reaches it.
+    // The cluster's limit is in place before this worker takes its first job.
+    if (!(await this.ready)) {
+      this.ready = this.setConcurrency();
+      if (!(await this.ready))
+        throw new TributaryError('STORE_UNAVAILABLE', 'the run queue could not set its concurrency limit');
+    }
     this.markerCheck = setInterval(() => void this.checkMarkers(), MARKER_CHECK_MS);
     this.markerCheck.unref();
     void worker
@@ -325,8 +333,12 @@ export class BullmqRunQueue implements RunJobQueue {
     ]);
     if (!closed) {
       this.options.logger.warn('run queue: Redis did not answer while closing; connections dropped');
-      await Promise.allSettled([worker?.disconnect(), this.queue.disconnect()]);
       this.redis.disconnect();
+      // BullMQ's disconnect waits for a connection first: bounded too.
+      await Promise.race([
+        Promise.allSettled([worker?.disconnect(), this.queue.disconnect()]),
+        pause(CLOSE_GRACE_MS),
+      ]);
     }
   }
 

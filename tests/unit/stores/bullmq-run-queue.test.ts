@@ -9,9 +9,10 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function queueOnOwnRedis() {
+async function queueOnOwnRedis(options: { down?: boolean } = {}) {
   const redis = await OwnRedis.start();
   cleanups.push(() => redis.stop());
+  if (options.down) await redis.kill('SIGKILL');
   const store = new RedisStore({ url: redis.url, prefix: `tributary-test:${randomUUID()}:` });
   cleanups.push(() => store.close());
   const queue = new BullmqRunQueue(store, {
@@ -36,6 +37,16 @@ describe('BullmqRunQueue while Redis is away', () => {
       code: 'STORE_UNAVAILABLE',
     });
     // And it closes: its connections are let go of instead of waiting for Redis for ever.
+    await queue.close(0);
+  });
+
+  it('queues nothing and does not wait for Redis when it is away from the start', async () => {
+    // The global limit cannot be set either: queueing a run must not wait for it.
+    const { queue } = await queueOnOwnRedis({ down: true });
+    const job = { runId: randomUUID(), sessionId: randomUUID(), userId: 'ann' };
+    await expect(queue.submit(job, 'enqueue', async () => undefined)).rejects.toMatchObject({
+      code: 'STORE_UNAVAILABLE',
+    });
     await queue.close(0);
   });
 });
