@@ -29,3 +29,13 @@ export async function connectBenchRedis(bench: string): Promise<Redis> {
     );
   }
 }
+
+/** Deletes every key under `prefix` (SCAN, not KEYS: the Redis may be shared). */
+export async function deleteBenchKeys(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    if (keys.length > 0) await redis.unlink(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+}

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BENCH_REDIS_URL, connectBenchRedis } from '../lib/bench-redis.ts';
+import { BENCH_REDIS_URL, connectBenchRedis, deleteBenchKeys } from '../lib/bench-redis.ts';
 
 /** The bench's connection to its Redis: finds the server's pid and deletes the bench's keys at the end. */
 export interface BenchRedis {
@@ -21,14 +21,7 @@ export async function openBenchRedis(): Promise<BenchRedis> {
   return {
     pid,
     newPrefix: () => `tributary-bench:${randomUUID()}:`,
-    async deleteKeys(prefix) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-        if (keys.length > 0) await redis.unlink(...keys);
-        cursor = next;
-      } while (cursor !== '0');
-    },
+    deleteKeys: (prefix) => deleteBenchKeys(redis, prefix),
     close: async () => void (await redis.quit()),
   };
 }

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { MemoryStore, SqliteStore } from '../../stores/index.ts';
 import { RedisStore } from '../../stores/redis/redis-store.ts';
-import { BENCH_REDIS_URL, connectBenchRedis } from '../lib/bench-redis.ts';
+import { BENCH_REDIS_URL, connectBenchRedis, deleteBenchKeys } from '../lib/bench-redis.ts';
 import { nextSqlitePath } from '../lib/runtime.ts';
 import type { Contender } from './floor.ts';
 import { MemoryFloor } from './memory-floor.ts';
@@ -38,7 +37,7 @@ async function openRedisContender(): Promise<Contender> {
     floor: new RedisFloor(redis, prefix),
     close: async () => {
       await store.close();
-      await deleteKeys(redis, prefix);
+      await deleteBenchKeys(redis, prefix);
       await redis.quit();
     },
   };
@@ -50,14 +49,4 @@ const connectRedis = () => connectBenchRedis('store');
 /** Fails before anything is measured when the bench's Redis does not answer. */
 export async function assertRedisAnswers(): Promise<void> {
   await (await connectRedis()).quit();
-}
-
-/** Deletes every key under `prefix` (SCAN, not KEYS: the Redis may be shared). */
-async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    if (keys.length > 0) await redis.unlink(...keys);
-    cursor = next;
-  } while (cursor !== '0');
 }
