@@ -17,6 +17,7 @@ const MODULES: Record<string, () => Promise<BenchModule>> = {
   fanout: async () => (await import('./fanout.ts')).default,
   store: async () => (await import('./store.ts')).default,
   scale: async () => (await import('./scale.ts')).default,
+  'run-cost': async () => (await import('./run-cost.ts')).default,
 };
 
 function respawnWithGc(): never {

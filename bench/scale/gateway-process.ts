@@ -49,7 +49,8 @@ async function waitReady(url: string, child: ChildProcess, output: () => string)
 /**
  * Starts `platform/main.ts` (`node --import tsx`, as the tests do) with `env` over the bench's own
  * environment, on a free port, `LOG_LEVEL=warn` (no access log per request), and resolves once
- * `/readyz` answers 200 (every role serves it).
+ * `/readyz` answers 200 (every role serves it). `script` (from the repository root) starts another
+ * server that reads `PORT` and serves `/readyz` the same way (the run-cost bench's bare server).
  *
  * @example
  * ```ts
@@ -58,9 +59,12 @@ async function waitReady(url: string, child: ChildProcess, output: () => string)
  * await node.stop();
  * ```
  */
-export async function startGateway(env: Record<string, string>): Promise<GatewayProcess> {
+export async function startGateway(
+  env: Record<string, string>,
+  script = 'platform/main.ts',
+): Promise<GatewayProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'platform/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: REPO,
     env: { ...process.env, LOG_LEVEL: 'warn', SHUTDOWN_TIMEOUT_MS: '0', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
