@@ -108,30 +108,12 @@ async function measureCase(name: CaseName, stub: Stub, progress: (m: string) => 
     return {
       cpuMsPerRun,
       runsPerSecond: SETTINGS.runs / seconds,
-      firstP50: percentile(
-        timed.map((t) => t.firstEventMs),
-        50,
-      ),
-      firstP99: percentile(
-        timed.map((t) => t.firstEventMs),
-        99,
-      ),
-      terminalP50: percentile(
-        timed.map((t) => t.terminalMs),
-        50,
-      ),
-      terminalP99: percentile(
-        timed.map((t) => t.terminalMs),
-        99,
-      ),
-      openTerminalP50: percentile(
-        open.map((t) => t.terminalMs),
-        50,
-      ),
-      openTerminalP99: percentile(
-        open.map((t) => t.terminalMs),
-        99,
-      ),
+      firstP50: at(timed, 'firstEventMs', 50),
+      firstP99: at(timed, 'firstEventMs', 99),
+      terminalP50: at(timed, 'terminalMs', 50),
+      terminalP99: at(timed, 'terminalMs', 99),
+      openTerminalP50: at(open, 'terminalMs', 50),
+      openTerminalP99: at(open, 'terminalMs', 99),
       openCpuMsPerRun,
       eventsPerRun: timed.reduce((sum, t) => sum + t.events, 0) / timed.length,
       unfinished: all.filter((t) => !t.completed).length,
@@ -236,3 +218,11 @@ const runCost: BenchModule = {
 };
 
 export default runCost;
+
+/** The `p`th percentile of one latency of the runs. */
+function at(runs: readonly RunTiming[], key: 'firstEventMs' | 'terminalMs', p: number): number {
+  return percentile(
+    runs.map((run) => run[key]),
+    p,
+  );
+}
