@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { defer, fromEvent, lastValueFrom, map, merge, take, type Observable } from 'rxjs';
 import { isTributaryError, TributaryError, type ErrorCode } from '../errors.ts';
 import type { SessionEvent } from '../events/event.ts';
@@ -199,7 +200,7 @@ export class ClusterRuns implements RunJobHandler {
       } catch (error) {
         if (!isTributaryError(error, 'STORE_UNAVAILABLE') || waited >= LOAD_RETRY.totalMs) throw error;
       }
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      await sleep(delay);
     }
   }
 
@@ -220,7 +221,7 @@ export class ClusterRuns implements RunJobHandler {
     for (let delay: number = TERMINAL_POLL.firstMs; Date.now() < deadline;) {
       const stored = await this.deps.store.getRun(run.session_id, run.id);
       if (!stored || isFinished(stored.status)) return;
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      await sleep(delay);
       delay = Math.min(delay * 2, TERMINAL_POLL.maxMs);
     }
   }

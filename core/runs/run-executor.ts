@@ -167,7 +167,8 @@ export class RunExecutor {
     const { run, session } = liveRun;
     run.status = 'running';
     run.started_at = nowIso();
-    const waitMs = Date.parse(run.started_at) - Date.parse(run.created_at);
+    const created = Date.parse(run.created_at);
+    const waitMs = Date.parse(run.started_at) - created;
     liveRun.span = this.deps.telemetry.startRun(
       { traceId: session.trace_id, parent: session.trace_parent },
       `run ${run.flow}`,
@@ -175,7 +176,6 @@ export class RunExecutor {
       liveRun.traceparent,
     );
     // The wait for a slot (and, in a cluster, for a worker) is a span of its own under the run.
-    const created = Date.parse(run.created_at);
     this.deps.telemetry
       .startChild(liveRun.span, 'queue', 'wait', { 'session.id': run.session_id, 'run.id': run.id }, created)
       .end({ status: 'ok' });
