@@ -203,7 +203,8 @@ export class BullmqRunQueue implements RunJobQueue {
       await this.release(job);
       return 'removed';
     }
-    await this.signal(job.sessionId, job.runId, reason);
+    // Every worker hears it; the one executing the run aborts its signal (Worker.cancelJob).
+    await this.answered(this.relay.publish(CANCEL_TOPIC, { runId: job.runId, reason }));
     return 'signalled';
   }
 
@@ -415,11 +416,6 @@ export class BullmqRunQueue implements RunJobQueue {
 
   private async add(job: RunJob, priority: number): Promise<void> {
     await this.answered(this.queue.add('run', job, { jobId: job.runId, priority, attempts: 1 }));
-  }
-
-  /** Tells every worker to cancel the run; the one executing it aborts its signal. */
-  private async signal(sessionId: string, runId: string, reason: string): Promise<void> {
-    await this.answered(this.relay.publish(CANCEL_TOPIC, { runId, reason, sessionId }));
   }
 
   /** A Redis call of the queue's: its failure is STORE_UNAVAILABLE (HTTP 503), as the store's are. */
