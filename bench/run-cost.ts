@@ -3,13 +3,15 @@
  * `run_cost_three_steps` (three steps, each a tool that reports one progress event and makes one HTTP
  * call to a local stub) on real `platform/main.ts` processes with STORE=memory and STORE=sqlite, against
  * a bare server written for the bench alone (`bench/run-cost/bare-server.ts`: Koa, better-sqlite3,
- * fetch, SSE; no platform code) measured the same way by the same client in the same run.
- * Linux only (CPU from /proc of each server process).
+ * fetch, SSE; no platform code) measured the same way by the same client in the same run. Each store
+ * also runs traced (every span exported over OTLP/HTTP to a sink in the bench process), in rounds
+ * alternating with its untraced process. Linux only (CPU from /proc of each server process).
  */
 import type { BenchModule } from './lib/module.ts';
 import { nextSqlitePath } from './lib/runtime.ts';
 import type { Row } from './lib/table.ts';
 import { closedLoop, openLoop, type RunTiming, type Target } from './run-cost/client.ts';
+import { startOtlpSink, type OtlpSink } from './run-cost/otlp-sink.ts';
 import { RUN_COST_FLOW, RUN_COST_PLUGINS_MODULE, STEPS_PER_RUN } from './run-cost/plugins.ts';
 import { startGateway, type GatewayProcess } from './scale/gateway-process.ts';
 import { cpuSeconds } from './scale/process-cpu.ts';
@@ -20,10 +22,12 @@ const envInt = (name: string, fallback: number): number => {
   return Number.isInteger(value) && value > 0 ? value : fallback;
 };
 
-/** RUN_COST_RUNS, RUN_COST_WARMUP, RUN_COST_OPEN_RUNS override the defaults. */
+/** RUN_COST_RUNS, RUN_COST_WARMUP, RUN_COST_ROUNDS, RUN_COST_OPEN_RUNS override the defaults. */
 const SETTINGS = {
   runs: envInt('RUN_COST_RUNS', 500),
   warmup: envInt('RUN_COST_WARMUP', 200),
+  /** The platform cases' timed runs come in this many rounds, alternating with the traced process's. */
+  rounds: envInt('RUN_COST_ROUNDS', 4),
   /** CONCURRENCY_LIMIT of the platform, and runs the client keeps in flight in the closed loop. */
   concurrency: 10,
   /** The open-loop rate of the tail-latency target, and how many runs it submits at that rate. */
@@ -31,8 +35,11 @@ const SETTINGS = {
   openRuns: envInt('RUN_COST_OPEN_RUNS', 300),
 };
 
-type CaseName = 'bare' | 'memory' | 'sqlite';
-const CASES: readonly CaseName[] = ['bare', 'memory', 'sqlite'];
+type Store = 'memory' | 'sqlite';
+type CaseName = 'bare' | Store | `${Store} traced`;
+const STORES: readonly Store[] = ['memory', 'sqlite'];
+/** The traced processes' BatchSpanProcessor waits this long (its default) before exporting a partial batch. */
+const BSP_SCHEDULE_DELAY_MS = 5_000;
 
 interface CaseResult {
   cpuMsPerRun: number;
@@ -47,16 +54,22 @@ interface CaseResult {
   openCpuMsPerRun: number;
   eventsPerRun: number;
   unfinished: number;
+  /** Traced cases: spans the sink received per timed run. */
+  spansPerRun?: number;
 }
 
 const CPU_TARGET = { op: '<', limit: 2, on: 'ratio' } as const;
 const TAIL_TARGET = { op: '<', limit: 3, on: 'ratio' } as const;
+/** Tracing on costs at most 15% of the runs per CPU second. */
+const TRACING_TARGET = { op: '>=', limit: 0.85, on: 'ratio' } as const;
 
 const notes: string[] = [
   `workload: ${STEPS_PER_RUN} steps per run, each one tool call that reports one progress event and makes one HTTP request to a stub in the bench process that answers after ${STUB_DELAY_MS} ms; each run in a new session`,
   `platform: real platform/main.ts processes (node --import tsx, LOG_LEVEL=warn), PLUGINS=bench/run-cost/plugins.ts, CONCURRENCY_LIMIT=${SETTINGS.concurrency}, STORE=memory or STORE=sqlite (a temp SQLITE_PATH); the client sends POST /v1/runs (new session) then GET /v1/sessions/{id}/events/stream and reads it until the run's terminal event`,
   'bare: bench/run-cost/bare-server.ts in its own process (node --import tsx): POST /runs creates the session row and the run (better-sqlite3, temp file, WAL, synchronous=NORMAL), answers text/event-stream, calls the stub 3 times with fetch, writes the same 15 run events as the platform plus session.created, JSON rows of its envelope shape (one transaction to open the run, one per step, one to end it) and streams each after its commit (id:/event:/data: frames)',
-  `each case: ${SETTINGS.warmup} warm-up runs, then ${SETTINGS.runs} timed runs with ${SETTINGS.concurrency} in flight (closed loop: runs/s, latencies, CPU), then ${SETTINGS.openRuns} runs submitted at ${SETTINGS.openRate} runs/s whatever is still running (open loop: the tail-latency row); the cases run one after the other, each server process up only for its case`,
+  `each case: ${SETTINGS.warmup} warm-up runs, then ${SETTINGS.runs} timed runs with ${SETTINGS.concurrency} in flight (closed loop: runs/s, latencies, CPU), then (untraced cases only) ${SETTINGS.openRuns} runs submitted at ${SETTINGS.openRate} runs/s whatever is still running (open loop: the tail-latency row); bare first, then memory, then sqlite, each server process up only for its case (memory and sqlite: with its traced twin)`,
+  `traced: the same platform process started as \`npm start\` starts it (--import ./otel/register.ts) with OTEL_EXPORTER_OTLP_ENDPOINT set to a sink in the bench process (OTLP/HTTP protobuf, every other OTEL_* setting at its default: always sampled, BatchSpanProcessor, the http, undici, koa, socket.io and pino instrumentations); the sink reads each export request, counts its spans and answers 200. The untraced memory and sqlite processes are started with the same --import and no endpoint (register.ts then loads nothing)`,
+  `memory and sqlite: the untraced and the traced process of the store are up together; after both warmed up and the sink has been quiet for ${BSP_SCHEDULE_DELAY_MS / 1000 + 1} s, the ${SETTINGS.runs} timed runs of each come in ${SETTINGS.rounds} rounds, the two processes taking turns (ABBA), then the sink is waited on until quiet again (the traced process's last partial batch exported). CPU per run of both processes: over that whole window (the idle turns included, where the traced process exports what it buffered) ÷ ${SETTINGS.runs}; runs/s and latencies over each process's own rounds. runs per CPU second = 1000 ÷ CPU ms per run`,
   'submit → first event: from just before the POST to the first SSE frame of the run (the session.created frame not counted); → terminal: to its run.completed frame. CPU per run: utime+stime from /proc/<pid>/stat of the server process only over the timed runs ÷ runs (client and stub are the bench process, not counted)',
 ];
 
@@ -68,56 +81,159 @@ function percentile(values: readonly number[], p: number): number {
   );
 }
 
-async function startCase(name: CaseName, stub: Stub): Promise<{ target: Target; node: GatewayProcess }> {
-  if (name === 'bare') {
-    const node = await startGateway(
-      { RUN_COST_STUB_URL: stub.url, SQLITE_PATH: nextSqlitePath() },
-      'bench/run-cost/bare-server.ts',
-    );
-    return { node, target: { kind: 'bare', url: node.url } };
-  }
-  const node = await startGateway({
-    PLUGINS: RUN_COST_PLUGINS_MODULE,
-    RUN_COST_STUB_URL: stub.url,
-    // Set, so the process starts no bundled demo backends; the flow never calls them.
-    RAG_URL: stub.url,
-    EXAM_URL: stub.url,
-    STORE: name,
-    ...(name === 'sqlite' ? { SQLITE_PATH: nextSqlitePath() } : {}),
-    CONCURRENCY_LIMIT: String(SETTINGS.concurrency),
-  });
+interface Started {
+  target: Target;
+  node: GatewayProcess;
+}
+
+async function startBare(stub: Stub): Promise<Started> {
+  const node = await startGateway(
+    { RUN_COST_STUB_URL: stub.url, SQLITE_PATH: nextSqlitePath() },
+    'bench/run-cost/bare-server.ts',
+  );
+  return { node, target: { kind: 'bare', url: node.url } };
+}
+
+/** The platform with `store`, as `npm start` runs it; traced when `otlpEndpoint` is given. */
+async function startPlatform(store: Store, stub: Stub, otlpEndpoint?: string): Promise<Started> {
+  const node = await startGateway(
+    {
+      PLUGINS: RUN_COST_PLUGINS_MODULE,
+      RUN_COST_STUB_URL: stub.url,
+      // Set, so the process starts no bundled demo backends; the flow never calls them.
+      RAG_URL: stub.url,
+      EXAM_URL: stub.url,
+      STORE: store,
+      ...(store === 'sqlite' ? { SQLITE_PATH: nextSqlitePath() } : {}),
+      CONCURRENCY_LIMIT: String(SETTINGS.concurrency),
+      ...(otlpEndpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint } : {}),
+    },
+    'platform/main.ts',
+    ['--import', './otel/register.ts'],
+  );
   return { node, target: { kind: 'platform', url: node.url, flow: RUN_COST_FLOW } };
 }
 
-async function measureCase(name: CaseName, stub: Stub, progress: (m: string) => void): Promise<CaseResult> {
-  progress(`${name}: starting, ${SETTINGS.warmup} warm-up runs`);
-  const { node, target } = await startCase(name, stub);
+/** The open-loop part of a case: CPU per run and the runs' timings at SETTINGS.openRate. */
+async function openPart(started: Started): Promise<{ open: RunTiming[]; openCpuMsPerRun: number }> {
+  const openCpuBefore = cpuSeconds(started.node.pid);
+  const open = await openLoop(started.target, SETTINGS.openRuns, SETTINGS.openRate);
+  return {
+    open,
+    openCpuMsPerRun: ((cpuSeconds(started.node.pid) - openCpuBefore) * 1000) / SETTINGS.openRuns,
+  };
+}
+
+function resultOf(
+  timed: readonly RunTiming[],
+  cpuMsPerRun: number,
+  seconds: number,
+  others: readonly RunTiming[],
+  open: { open: RunTiming[]; openCpuMsPerRun: number } | null,
+): CaseResult {
+  const all = [...timed, ...others, ...(open?.open ?? [])];
+  return {
+    cpuMsPerRun,
+    runsPerSecond: timed.length / seconds,
+    firstP50: at(timed, 'firstEventMs', 50),
+    firstP99: at(timed, 'firstEventMs', 99),
+    terminalP50: at(timed, 'terminalMs', 50),
+    terminalP99: at(timed, 'terminalMs', 99),
+    openTerminalP50: open ? at(open.open, 'terminalMs', 50) : Number.NaN,
+    openTerminalP99: open ? at(open.open, 'terminalMs', 99) : Number.NaN,
+    openCpuMsPerRun: open?.openCpuMsPerRun ?? Number.NaN,
+    eventsPerRun: timed.reduce((sum, t) => sum + t.events, 0) / timed.length,
+    unfinished: all.filter((t) => !t.completed).length,
+  };
+}
+
+/**
+ * The untraced and the traced platform process of `store`, up together: warm-up, then the timed runs
+ * in SETTINGS.rounds rounds taking turns (ABBA), CPU of each over the whole window (until the sink is
+ * quiet, so every span of the timed runs was exported inside it), then the untraced one's open loop.
+ */
+async function measurePair(
+  store: Store,
+  stub: Stub,
+  sink: OtlpSink,
+  progress: (m: string) => void,
+): Promise<{ plain: CaseResult; traced: CaseResult }> {
+  progress(`${store} and ${store} traced: starting, ${SETTINGS.warmup} warm-up runs each`);
+  const started = await Promise.allSettled([
+    startPlatform(store, stub),
+    startPlatform(store, stub, sink.url),
+  ]);
+  const ok = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  try {
+    const [plain, traced] = ok;
+    if (!plain || !traced)
+      throw (started.find((s) => s.status === 'rejected') as PromiseRejectedResult).reason;
+    const sides = [plain, traced];
+    const warm = await Promise.all(
+      sides.map((side) => closedLoop(side.target, SETTINGS.warmup, SETTINGS.concurrency)),
+    );
+    progress(`${store}: waiting for the sink to be quiet`);
+    await sink.quiet(BSP_SCHEDULE_DELAY_MS + 1_000);
+    const spansBefore = sink.spans();
+    const byScopeBefore = new Map(sink.spansByScope());
+    const cpuBefore = sides.map((side) => cpuSeconds(side.node.pid));
+    const timed: RunTiming[][] = [[], []];
+    const seconds = [0, 0];
+    const perRound = Math.ceil(SETTINGS.runs / SETTINGS.rounds);
+    for (let round = 0; round < SETTINGS.rounds; round += 1) {
+      const order = round % 2 === 0 ? [0, 1] : [1, 0];
+      const runs = Math.min(perRound, SETTINGS.runs - round * perRound);
+      for (const i of order) {
+        progress(
+          `${store}: round ${round + 1}/${SETTINGS.rounds}, ${runs} timed runs ${i === 0 ? 'untraced' : 'traced'}`,
+        );
+        const begun = performance.now();
+        timed[i]!.push(...(await closedLoop(sides[i]!.target, runs, SETTINGS.concurrency)));
+        seconds[i]! += (performance.now() - begun) / 1000;
+      }
+    }
+    progress(`${store}: waiting for the traced process's last export`);
+    await sink.quiet(BSP_SCHEDULE_DELAY_MS + 1_000);
+    const cpuMs = sides.map(
+      (side, i) => ((cpuSeconds(side.node.pid) - cpuBefore[i]!) * 1000) / timed[i]!.length,
+    );
+    const spans = sink.spans() - spansBefore;
+    if (spans === 0) throw new Error(`${store} traced: the OTLP sink received no span over the timed runs`);
+    const scopes = [...sink.spansByScope()].map(
+      ([scope, count]) =>
+        `${scope || '(no scope)'} ${fmt((count - (byScopeBefore.get(scope) ?? 0)) / timed[1]!.length)}`,
+    );
+    notes.push(
+      `${store} traced: ${fmt(spans / timed[1]!.length)} spans per run received by the sink over the timed runs (${scopes.join(', ')}); ${sink.requests()} export requests so far`,
+    );
+    progress(`${store}: ${SETTINGS.openRuns} runs at ${SETTINGS.openRate} runs/s (untraced)`);
+    const open = await openPart(plain);
+    return {
+      plain: resultOf(timed[0]!, cpuMs[0]!, seconds[0]!, warm[0]!, open),
+      traced: {
+        ...resultOf(timed[1]!, cpuMs[1]!, seconds[1]!, warm[1]!, null),
+        spansPerRun: spans / timed[1]!.length,
+      },
+    };
+  } finally {
+    await Promise.all(ok.map((side) => side.node.stop()));
+  }
+}
+
+async function measureBare(stub: Stub, progress: (m: string) => void): Promise<CaseResult> {
+  progress(`bare: starting, ${SETTINGS.warmup} warm-up runs`);
+  const { node, target } = await startBare(stub);
   try {
     const warm = await closedLoop(target, SETTINGS.warmup, SETTINGS.concurrency);
-    progress(`${name}: ${SETTINGS.runs} timed runs`);
+    progress(`bare: ${SETTINGS.runs} timed runs`);
     const cpuBefore = cpuSeconds(node.pid);
     const started = performance.now();
     const timed = await closedLoop(target, SETTINGS.runs, SETTINGS.concurrency);
     const seconds = (performance.now() - started) / 1000;
     const cpuMsPerRun = ((cpuSeconds(node.pid) - cpuBefore) * 1000) / SETTINGS.runs;
-    progress(`${name}: ${SETTINGS.openRuns} runs at ${SETTINGS.openRate} runs/s`);
-    const openCpuBefore = cpuSeconds(node.pid);
-    const open = await openLoop(target, SETTINGS.openRuns, SETTINGS.openRate);
-    const openCpuMsPerRun = ((cpuSeconds(node.pid) - openCpuBefore) * 1000) / SETTINGS.openRuns;
-    const all: RunTiming[] = [...warm, ...timed, ...open];
-    return {
-      cpuMsPerRun,
-      runsPerSecond: SETTINGS.runs / seconds,
-      firstP50: at(timed, 'firstEventMs', 50),
-      firstP99: at(timed, 'firstEventMs', 99),
-      terminalP50: at(timed, 'terminalMs', 50),
-      terminalP99: at(timed, 'terminalMs', 99),
-      openTerminalP50: at(open, 'terminalMs', 50),
-      openTerminalP99: at(open, 'terminalMs', 99),
-      openCpuMsPerRun,
-      eventsPerRun: timed.reduce((sum, t) => sum + t.events, 0) / timed.length,
-      unfinished: all.filter((t) => !t.completed).length,
-    };
+    progress(`bare: ${SETTINGS.openRuns} runs at ${SETTINGS.openRate} runs/s`);
+    const open = await openPart({ node, target });
+    return resultOf(timed, cpuMsPerRun, seconds, warm, open);
   } finally {
     await node.stop();
   }
@@ -128,10 +244,41 @@ const fmt = (n: number): string => n.toFixed(n >= 100 ? 0 : n >= 10 ? 1 : 2);
 function describe(name: CaseName, r: CaseResult): string {
   const health =
     r.unfinished === 0 ? 'every run completed' : `PROBLEM: ${r.unfinished} runs did not complete`;
-  return `${name}: ${fmt(r.eventsPerRun)} events per run streamed; closed loop ${fmt(r.runsPerSecond)} runs/s, CPU ${fmt(r.cpuMsPerRun)} ms/run, first event p50/p99 ${fmt(r.firstP50)}/${fmt(r.firstP99)} ms, terminal p50/p99 ${fmt(r.terminalP50)}/${fmt(r.terminalP99)} ms; open loop at ${SETTINGS.openRate} runs/s: CPU ${fmt(r.openCpuMsPerRun)} ms/run, terminal p50/p99 ${fmt(r.openTerminalP50)}/${fmt(r.openTerminalP99)} ms; ${health}`;
+  const open = Number.isNaN(r.openCpuMsPerRun)
+    ? ''
+    : `open loop at ${SETTINGS.openRate} runs/s: CPU ${fmt(r.openCpuMsPerRun)} ms/run, terminal p50/p99 ${fmt(r.openTerminalP50)}/${fmt(r.openTerminalP99)} ms; `;
+  return `${name}: ${fmt(r.eventsPerRun)} events per run streamed; closed loop ${fmt(r.runsPerSecond)} runs/s, CPU ${fmt(r.cpuMsPerRun)} ms/run, first event p50/p99 ${fmt(r.firstP50)}/${fmt(r.firstP99)} ms, terminal p50/p99 ${fmt(r.terminalP50)}/${fmt(r.terminalP99)} ms; ${open}${health}`;
 }
 
-function rowsOf(store: 'memory' | 'sqlite', r: CaseResult, bare: CaseResult): Row[] {
+/** Traced against untraced, same store, same bench run: runs per CPU second (the target) and latency. */
+function tracingRows(store: Store, traced: CaseResult, plain: CaseResult): Row[] {
+  const vs = (metric: string) => `${metric}, ${store} traced, OTLP (baseline: ${store} untraced)`;
+  return [
+    {
+      metric: vs('runs per CPU second'),
+      unit: 'runs/s',
+      value: 1000 / traced.cpuMsPerRun,
+      baseline: 1000 / plain.cpuMsPerRun,
+      target: TRACING_TARGET,
+    },
+    {
+      metric: vs('runs/s'),
+      unit: 'runs/s',
+      value: traced.runsPerSecond,
+      baseline: plain.runsPerSecond,
+      target: null,
+    },
+    {
+      metric: vs('submit → terminal p50'),
+      unit: 'ms',
+      value: traced.terminalP50,
+      baseline: plain.terminalP50,
+      target: null,
+    },
+  ];
+}
+
+function rowsOf(store: Store, r: CaseResult, bare: CaseResult): Row[] {
   const vs = (metric: string) => `${metric}, ${store} (baseline: bare)`;
   return [
     {
@@ -184,18 +331,26 @@ const runCost: BenchModule = {
   notes,
   async run(progress) {
     const stub = await startStub();
+    const sink = await startOtlpSink();
     try {
       const results = new Map<CaseName, CaseResult>();
-      for (const name of CASES) {
-        const result = await measureCase(name, stub, progress);
-        results.set(name, result);
-        notes.push(describe(name, result));
+      const bareResult = await measureBare(stub, progress);
+      results.set('bare', bareResult);
+      notes.push(describe('bare', bareResult));
+      for (const store of STORES) {
+        const { plain, traced } = await measurePair(store, stub, sink, progress);
+        results.set(store, plain);
+        results.set(`${store} traced`, traced);
+        notes.push(describe(store, plain), describe(`${store} traced`, traced));
       }
       const bare = results.get('bare')!;
       const sqlite = results.get('sqlite')!;
+      const memory = results.get('memory')!;
       return [
-        ...rowsOf('memory', results.get('memory')!, bare),
+        ...rowsOf('memory', memory, bare),
         ...rowsOf('sqlite', sqlite, bare),
+        ...tracingRows('sqlite', results.get('sqlite traced')!, sqlite),
+        ...tracingRows('memory', results.get('memory traced')!, memory),
         {
           metric: `submit → terminal p99 at ${SETTINGS.openRate} runs/s, sqlite (baseline: its p50)`,
           unit: 'ms',
@@ -212,7 +367,7 @@ const runCost: BenchModule = {
         },
       ];
     } finally {
-      await stub.close();
+      await Promise.all([stub.close(), sink.close()]);
     }
   },
 };

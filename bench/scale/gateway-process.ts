@@ -51,6 +51,7 @@ async function waitReady(url: string, child: ChildProcess, output: () => string)
  * environment, on a free port, `LOG_LEVEL=warn` (no access log per request), and resolves once
  * `/readyz` answers 200 (every role serves it). `script` (from the repository root) starts another
  * server that reads `PORT` and serves `/readyz` the same way (the run-cost bench's bare server).
+ * `nodeArgs` go to node before the script (`--import ./otel/register.ts`, as `npm start` loads it).
  *
  * @example
  * ```ts
@@ -62,13 +63,14 @@ async function waitReady(url: string, child: ChildProcess, output: () => string)
 export async function startGateway(
   env: Record<string, string>,
   script = 'platform/main.ts',
+  nodeArgs: readonly string[] = [],
 ): Promise<GatewayProcess> {
   const port = await freePort();
   // BENCH_CPU_PROF_DIR: each server process writes a V8 CPU profile there when it exits (Node refuses
   // --cpu-prof in NODE_OPTIONS, so the bench passes it itself).
   const profDir = process.env.BENCH_CPU_PROF_DIR;
   const profile = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', script], {
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', ...nodeArgs, script], {
     cwd: REPO,
     env: { ...process.env, LOG_LEVEL: 'warn', SHUTDOWN_TIMEOUT_MS: '0', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
