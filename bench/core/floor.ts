@@ -1,73 +1,46 @@
-import { randomUUID } from 'node:crypto';
 import type { WriteBatch } from '../../core/index.ts';
 import { envelope } from '../../core/events/envelope.ts';
+import { MAX_GROUP } from '../../core/events/event-log.ts';
 import { sessionRecord, stepDraft } from '../lib/fixtures.ts';
-import { sample, timeMs, type Compared } from '../lib/measure.ts';
+import { timeMs } from '../lib/measure.ts';
 import { openStore, type StoreKind } from '../lib/runtime.ts';
-import { throughSubject } from './throughput.ts';
 
 /**
- * The floor under the throughput row: what parts of a durable append cost per event on their own,
- * against a bare `Subject.next` (the baseline of every row here).
+ * The durable-append floor under the throughput row: what the same events cost with nothing but an
+ * `envelope()` each and the store's `writeMany`, in the grouping the log hands the store.
  */
 
-const EVENTS = 100_000;
-/** Batches per `writeMany`, as group commit hands a pipelined burst to the store. */
-export const PER_CALL = 1_000;
+/**
+ * Events per store call: the log's group size. A pipelined burst of one session's commits goes to
+ * the store in groups of `MAX_GROUP` one-event batches (1,000 in flight: two calls of 500).
+ */
+export const PER_CALL = MAX_GROUP;
 
-/** µs per event through a bare Subject to one subscriber: the throughput row's baseline, as µs. */
-async function subjectCost(): Promise<number> {
-  return 1e6 / (await throughSubject(EVENTS));
-}
-
-/** µs per event for `envelope()`: a uuid, the redacted copy of `meta`, the envelope object. */
-async function envelopeCost(): Promise<number> {
-  const sessionId = randomUUID();
-  const ts = new Date().toISOString();
-  let kept = 0;
-  const ms = await timeMs(async () => {
-    for (let n = 0; n < EVENTS; n += 1) kept += envelope(sessionId, null, stepDraft(null, n), ts).id.length;
-  });
-  if (kept === 0) throw new Error('no envelopes');
-  return (ms * 1000) / EVENTS;
-}
-
-/** µs per event for the store alone: `writeMany` of one-event batches, PER_CALL per call, one session. */
-async function storeCost(kind: StoreKind): Promise<number> {
+/**
+ * Events per second for `events` one-event appends to one session of a fresh store of `kind`:
+ * per call, one ISO timestamp, `PER_CALL` envelopes, one `writeMany` of as many one-event batches,
+ * awaited before the next. No queue, no promise per event, no hub, no subscriber.
+ */
+export async function durableAppendRate(kind: StoreKind, events: number): Promise<number> {
   const store = openStore(kind);
   try {
-    const ts = new Date().toISOString();
-    const session = sessionRecord(ts);
+    const session = sessionRecord(new Date().toISOString());
     await store.write({ session_id: session.id, create: session });
-    const calls: WriteBatch[][] = [];
-    for (let sent = 0; sent < EVENTS; sent += PER_CALL) {
-      calls.push(
-        Array.from({ length: PER_CALL }, (_, i) => ({
-          session_id: session.id,
-          events: [envelope(session.id, null, stepDraft(null, sent + i), ts)],
-        })),
-      );
-    }
     const ms = await timeMs(async () => {
-      for (const batches of calls) await store.writeMany(batches);
+      for (let sent = 0; sent < events;) {
+        const ts = new Date().toISOString();
+        const batches: WriteBatch[] = [];
+        for (const end = Math.min(events, sent + PER_CALL); sent < end; sent += 1) {
+          batches.push({
+            session_id: session.id,
+            events: [envelope(session.id, null, stepDraft(null, sent), ts)],
+          });
+        }
+        await store.writeMany(batches);
+      }
     });
-    return (ms * 1000) / EVENTS;
+    return events / (ms / 1000);
   } finally {
     await store.close();
   }
-}
-
-const SAMPLE = { warmup: 2, runs: 5 };
-
-/** Median µs per event for `envelope()` (value) and for a bare Subject (baseline). */
-export async function measureEnvelopeFloor(): Promise<Compared> {
-  return { value: await sample(SAMPLE, envelopeCost), baseline: await sample(SAMPLE, subjectCost) };
-}
-
-/** Median µs per event for the store's `writeMany` alone (value) and for a bare Subject (baseline). */
-export async function measureStoreFloor(kind: StoreKind): Promise<Compared> {
-  return {
-    value: await sample(SAMPLE, () => storeCost(kind)),
-    baseline: await sample(SAMPLE, subjectCost),
-  };
 }

@@ -1,10 +1,10 @@
-import { Subject } from 'rxjs';
 import type { Runtime, SessionEvent } from '../../core/index.ts';
-import { sample, timeMs, type Compared } from '../lib/measure.ts';
+import { compare, timeMs, type Compared } from '../lib/measure.ts';
 import { withRuntime, type StoreKind } from '../lib/runtime.ts';
 import { stepDraft } from '../lib/fixtures.ts';
+import { durableAppendRate } from './floor.ts';
 
-/** Events sent per measured run (the baseline sends as many): fewer on SQLite, which is slower. */
+/** Events sent per measured run (the baseline appends as many): fewer on SQLite, which is slower. */
 export const EVENTS: Record<StoreKind, number> = { memory: 50_000, sqlite: 10_000 };
 /** Commits in flight at once: issued without awaiting each, then awaited together. */
 export const IN_FLIGHT = 1_000;
@@ -42,49 +42,16 @@ async function throughSession(runtime: Runtime, events: number): Promise<number>
   return events / (ms / 1000);
 }
 
-/** The baseline: the same number of events, built in the loop in the same shape, through a bare Subject. */
-export async function throughSubject(events: number): Promise<number> {
-  const subject = new Subject<SessionEvent>();
-  const seen = counter(events);
-  const subscription = subject.subscribe(seen.next);
-  const sessionId = '00000000-0000-4000-8000-000000000000';
-  const eventId = '00000000-0000-4000-8000-000000000001';
-  const ts = new Date().toISOString();
-  const ms = await timeMs(async () => {
-    for (let n = 0; n < events; n += 1) {
-      subject.next({
-        id: eventId,
-        seq: n + 1,
-        ts,
-        session_id: sessionId,
-        run_id: null,
-        type: 'step',
-        step: 'tick',
-        tool: null,
-        level: 'info',
-        message: `step ${n} of the run`,
-        meta: { n },
-        trace_id: null,
-      });
-    }
-    await seen.done;
-  });
-  subscription.unsubscribe();
-  return events / (ms / 1000);
-}
-
 /**
- * Median events/s through a session over `kind` (value) and through the bare Subject (baseline).
- * The baseline runs back to back after the session runs, with no forced gc: a ~100 ns/event loop is
- * easily slowed several times by a collection or a shrunken young generation just before it, and the
- * undisturbed figure is the honest one to compare against.
+ * Median events/s through a session over `kind` (value) and through the durable-append floor of
+ * the same store (baseline: `envelope()` + `writeMany` in the log's grouping, no hub, see
+ * `floor.ts`), each on a fresh store, runs alternating with a collection before each.
  */
-export async function measureThroughput(kind: StoreKind): Promise<Compared> {
+export function measureThroughput(kind: StoreKind): Promise<Compared> {
   const events = EVENTS[kind];
-  const runs = kind === 'memory' ? 5 : 3;
-  const value = await sample({ warmup: 1, runs }, () =>
-    withRuntime(kind, (runtime) => throughSession(runtime, events)),
+  return compare(
+    { warmup: 1, runs: kind === 'memory' ? 5 : 3 },
+    () => withRuntime(kind, (runtime) => throughSession(runtime, events)),
+    () => durableAppendRate(kind, events),
   );
-  const baseline = await sample({ warmup: 3, runs: 7 }, () => throughSubject(events));
-  return { value, baseline };
 }
