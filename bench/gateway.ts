@@ -1,10 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isFinished } from '../core/index.ts';
+import { isFinished, type Session, type SessionEvent } from '../core/index.ts';
 import { createTributaryClient } from '../clients/api-client.ts';
 import { startPlatform } from '../platform/platform.ts';
-import { startBareKoa } from './gateway/bare-koa.ts';
+import { startBareKoa, storelessOperations, type BareOperations } from './gateway/bare-koa.ts';
+import { bareSqlite } from './gateway/bare-sqlite.ts';
 import { compareRates, CONCURRENCY, DURATION_MS, ROUNDS, WARMUP_MS } from './gateway/load.ts';
 import type { BenchModule } from './lib/module.ts';
 import { STORE_KINDS, type StoreKind } from './lib/runtime.ts';
@@ -22,7 +23,9 @@ const QUESTION = 'Quiz me on mergeMap concurrency';
 
 /**
  * Both operations against the whole gateway (`startPlatform`, as `npm start` boots it, on `kind`) and
- * against a bare Koa app on another port doing the same JSON parse and reply, one after the other.
+ * against a bare Koa app on another port, one after the other. On memory the bare app does the same
+ * JSON parse and reply and no store work; on SQLite it also runs the store's statements for the
+ * operation on a database file of its own (`bare-sqlite.ts`).
  */
 async function measureStore(kind: StoreKind, progress: (message: string) => void): Promise<Row[]> {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-bench-gateway-'));
@@ -57,7 +60,17 @@ async function measureStore(kind: StoreKind, progress: (message: string) => void
     const { data: page } = await api.GET('/v1/sessions/{session_id}/events', {
       params: { path: { session_id: sessionId } },
     });
-    const bare = await startBareKoa(page);
+    let bareStore: ReturnType<typeof bareSqlite> | undefined;
+    let operations: BareOperations = storelessOperations(page);
+    if (kind === 'sqlite') {
+      const { data: resource } = await api.GET('/v1/sessions/{session_id}', {
+        params: { path: { session_id: sessionId } },
+      });
+      const session: Session = { ...resource!, trace_parent: null };
+      bareStore = bareSqlite(join(dir, 'bare.db'), session, page!.items as SessionEvent[]);
+      operations = bareStore;
+    }
+    const bare = await startBareKoa(operations);
     try {
       const pageBytes = Buffer.byteLength(JSON.stringify(page));
       const compare = (method: 'GET' | 'POST', path: string, expectStatus: number) => {
@@ -82,6 +95,7 @@ async function measureStore(kind: StoreKind, progress: (message: string) => void
       ];
     } finally {
       await bare.close();
+      bareStore?.close();
     }
   } finally {
     await platform.close();
@@ -93,7 +107,9 @@ const gateway: BenchModule = {
   title: 'gateway',
   notes: [
     `load: ${CONCURRENCY} requests in flight over keep-alive sockets from a worker thread, every answer checked for its status; ${WARMUP_MS / 1000} s warm-up on each server, then ${DURATION_MS / 1000} s measured on each in ${ROUNDS} rounds alternating gateway / bare Koa; the median round is shown`,
-    'value: the whole gateway as `npm start` boots it (auth, OpenAPI binding, Ajv request validation, handler, core, store; LOG_LEVEL=silent, no API keys, response validation off); baseline: a bare Koa app on another port doing the same JSON parse and reply (POST: parse the body, answer 201 with a small JSON; GET: answer the gateway’s own events page)',
+    'value: the whole gateway as `npm start` boots it (auth, OpenAPI binding, Ajv request validation, handler, core, store; LOG_LEVEL=silent, no API keys, response validation off); baseline: a bare Koa app on another port in the same process',
+    'baseline (memory): the same JSON parse and reply, no store work (POST: parse the body, answer 201 with a small JSON; GET: answer the gateway’s own events page)',
+    'baseline (sqlite): the same JSON parse, plus the SQLite statements the store runs, by hand, on a file of its own opened and migrated as the store opens its own (POST: the session INSERT and its session.created event INSERT in one IMMEDIATE transaction per request, answering the session; GET: the session SELECT, then the same events page SELECT, meta parsed per row, answering { items, last_seq })',
     'POST /v1/sessions creates a session per request (a store write and a session.created event); GET reads the events page of a session that ran one quiz',
   ],
   async run(progress) {
