@@ -8,6 +8,8 @@ import type { Run } from './run.ts';
 /** A run this process is executing or holding in its queue. */
 export interface LiveRun {
   readonly run: Run;
+  /** A copy of `run` as last handed to the store, to tell whether the next write must carry it again. */
+  written: Run | null;
   readonly session: Session;
   span: Span | null;
   step: { name: string; span: Span; startedAt: number } | null;
@@ -48,6 +50,7 @@ export class LiveRuns {
     const done = new Promise<void>((resolve) => (finish = resolve));
     const liveRun: LiveRun = {
       run,
+      written: null,
       session,
       span: null,
       step: null,

@@ -18,15 +18,18 @@ import type { ApprovalBook } from './approvals.ts';
 import { flowRecord } from './flow-events.ts';
 import { InFlightToolCalls } from './in-flight-tool-calls.ts';
 import type { LiveRun, LiveRuns } from './live-runs.ts';
-import { isFinished } from './run.ts';
+import { isFinished, type Run } from './run.ts';
 import { runOutcome } from './run-outcome.ts';
 import type { QueueReason } from './run-scheduler.ts';
 import type { RunScope } from './run-scope.ts';
 
 export interface RunExecutorDeps {
   readonly log: EventLog;
-  /** Read before a terminal write is tried again: was the last try applied after all? */
-  readonly store: Pick<SessionStore, 'getRun'>;
+  /**
+   * `getRun`: read before a terminal write is tried again (was the last try applied after all?).
+   * `shared`: whether other processes write the same runs (see {@link RunExecutor}'s `commit`).
+   */
+  readonly store: Pick<SessionStore, 'getRun' | 'shared'>;
   readonly checkpoints: Checkpoints;
   readonly registry: PluginRegistry;
   readonly approvals: ApprovalBook;
@@ -116,10 +119,16 @@ export class RunExecutor {
     // Most writes (a step's events) change nothing on the session: without a patch function the
     // log need not read the session first, a store round trip fewer per write.
     const changesSession = extra.sessionChange !== undefined || extra.data !== undefined;
+    // The run's record goes with a write only when it changed since the last one (most events leave
+    // it as it was: writing it again was a row update per event). On a shared store it goes with
+    // every write: there a batch carrying a run another process has ended is skipped whole, which
+    // keeps a worker presumed lost from writing after the run's terminal event.
+    const carryRun =
+      this.deps.store.shared || extra.sessionChange !== undefined || !sameFields(run, liveRun.written);
     return this.deps.log.commit({
       session_id: run.session_id,
       trace_id: session.trace_id,
-      runs: [{ ...run }],
+      runs: carryRun ? [(liveRun.written = { ...run })] : undefined,
       messages: extra.messages,
       check,
       patch: !changesSession
@@ -398,6 +407,13 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     signal.addEventListener('abort', done, { once: true });
   });
+}
+
+/** Whether `b` has the same own fields as `a`, compared with `===` (records are replaced, never mutated). */
+function sameFields(a: Run, b: Run | null): boolean {
+  if (b === null) return false;
+  for (const key in a) if (a[key as keyof Run] !== b[key as keyof Run]) return false;
+  return true;
 }
 
 function withdrawnError(runId: string): TributaryError {
