@@ -82,6 +82,7 @@ export { isSecretKey, REDACTED, redact } from './events/redact.ts';
 // Store port, and the rules every storage engine shares (stores/ implements them).
 export type {
   EventBounds,
+  ExpireDueQuery,
   ListSessionsQuery,
   SessionStore,
   StatsQuery,

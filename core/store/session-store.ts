@@ -60,8 +60,11 @@ export interface ListSessionsQuery extends SessionFilter {
 export interface SweepQuery {
   /** Sessions `active` with no run and `last_active_at` before this turn `idle`. */
   idleBefore: string;
-  /** Sessions `idle` with no run and `last_active_at` before this are expired. */
-  expireBefore: string;
+  /**
+   * Sessions `idle` with no run and `last_active_at` before this are expired. Omitted: `toExpire`
+   * lists none (the sweeper expires them with {@link SessionStore.expireDue}, without reading them).
+   */
+  expireBefore?: string;
   /** Expire every session that has no run and is not archived, whatever its age. */
   force: boolean;
 }
@@ -78,6 +81,25 @@ export interface SweepCandidate {
 export interface SweepCandidates {
   toIdle: SweepCandidate[];
   toExpire: SweepCandidate[];
+}
+
+/**
+ * Which sessions {@link SessionStore.expireDue} expires (the `toExpire` of {@link SweepQuery}), and
+ * the event it writes for each.
+ */
+export interface ExpireDueQuery {
+  /** Sessions `idle` with no run and `last_active_at` before this expire. */
+  expireBefore: string;
+  /** Every `active` or `idle` session with no run expires, whatever its age (`expireBefore` is ignored). */
+  force: boolean;
+  /** Left alone whatever their state and age: sessions this process runs or queues a run of. */
+  exclude: readonly string[];
+  /**
+   * The `session.expired` envelope each expired session gets, as `envelope()` builds it: each stored
+   * event is this one with a fresh uuid `id`, the session's `session_id` and `trace_id`, and its next
+   * `seq`. Its `ts` is also each session's new `updated_at`.
+   */
+  event: UnnumberedEvent;
 }
 
 /** Which sessions `stats` counts. */
@@ -128,6 +150,22 @@ export interface SessionStore {
   /** Deletes the sessions and everything they own; returns the ids that existed. */
   deleteSessions(ids: readonly string[]): Promise<string[]>;
   sweepCandidates(query: SweepQuery): Promise<SweepCandidates>;
+  /**
+   * Expires every due session ({@link ExpireDueQuery}) in one atomic step: each becomes `expired`
+   * (`updated_at` the event's `ts`, `expires_at` null) and gets its `session.expired` event as its
+   * next `seq`. The condition is checked in the same step as the write, so sweepers of several
+   * processes sharing a store expire each session once, and a session touched or given a run
+   * before the step is left alone. Returns the events written, one per session expired, in no
+   * particular order.
+   *
+   * @example
+   * ```ts
+   * const event = envelope('', null, { type: 'session.expired', message: 'session expired (ttl)', meta: { reason: 'ttl' } }, nowIso());
+   * const written = await store.expireDue({ expireBefore, force: false, exclude: [], event });
+   * written.map((e) => e.session_id); // the sessions expired
+   * ```
+   */
+  expireDue(query: ExpireDueQuery): Promise<SessionEvent[]>;
 
   getRun(sessionId: string, runId: string): Promise<Run | null>;
   listRuns(sessionId: string): Promise<Run[]>;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { StoredCheckpoint } from '../../core/checkpoints/checkpoint.ts';
 import { TributaryError } from '../../core/errors.ts';
 import type { SessionEvent } from '../../core/events/event.ts';
@@ -7,6 +8,7 @@ import { isFinished, RUN_STATUSES } from '../../core/runs/run.ts';
 import type { Run, RunStatus } from '../../core/runs/run.ts';
 import type {
   EventBounds,
+  ExpireDueQuery,
   ListSessionsQuery,
   SessionStore,
   StatsQuery,
@@ -146,9 +148,52 @@ export class MemoryStore implements SessionStore {
     // With force every free active/idle session expires at once, so nothing is left to idle first.
     const toExpire = query.force
       ? [...due('active', null), ...due('idle', null)]
-      : due('idle', query.expireBefore);
+      : query.expireBefore === undefined
+        ? []
+        : due('idle', query.expireBefore);
     const toIdle = query.force ? [] : due('active', query.idleBefore);
     return { toIdle: oldestFirst(toIdle), toExpire: oldestFirst(toExpire) };
+  }
+
+  async expireDue(query: ExpireDueQuery): Promise<SessionEvent[]> {
+    this.assertOpen();
+    const exclude = new Set(query.exclude);
+    const before = query.force ? null : query.expireBefore;
+    // One pass over the state index; the records move to `expired` after it, not while it walks them.
+    const due: SessionRecord[] = [];
+    for (const state of query.force ? (['active', 'idle'] as const) : (['idle'] as const)) {
+      for (const record of this.byState.get(state) ?? []) {
+        const { session } = record;
+        if (session.active_run_id !== null || (before !== null && session.last_active_at >= before)) continue;
+        if (!exclude.has(session.id) && !hasOpenRun(record.runs)) due.push(record);
+      }
+    }
+    // Every event shares the template's fields but id, session, trace and seq; its meta is one
+    // frozen copy for all of them (stored events are immutable, so sharing it is safe).
+    const template = copyEvent(query.event);
+    const { ts } = template;
+    const written: SessionEvent[] = [];
+    for (const record of due) {
+      const { session } = record;
+      const state = session.state;
+      session.state = 'expired';
+      session.updated_at = ts;
+      session.expires_at = null;
+      session.last_seq += 1;
+      // Only the state index moves: the user does not change.
+      removeFrom(this.byState, state, record);
+      addTo(this.byState, 'expired', record);
+      const event: SessionEvent = Object.freeze({
+        ...template,
+        id: flat(randomUUID()),
+        seq: session.last_seq,
+        session_id: session.id,
+        trace_id: session.trace_id,
+      });
+      record.events.push(event);
+      written.push(event);
+    }
+    return written;
   }
 
   async getRun(sessionId: string, runId: string): Promise<Run | null> {

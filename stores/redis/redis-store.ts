@@ -23,6 +23,7 @@ import { decodeCursor, encodeCursor } from '../../core/store/cursor.ts';
 import { EQUALITY_FILTERS, filterStates } from '../../core/store/session-filter.ts';
 import type {
   EventBounds,
+  ExpireDueQuery,
   ListSessionsQuery,
   SessionStore,
   StatsQuery,
@@ -271,19 +272,62 @@ export class RedisStore implements SessionStore {
 
   sweepCandidates(query: SweepQuery): Promise<SweepCandidates> {
     return this.call(async (r) => {
-      const due = async (index: 'active' | 'idle', before: string | null) =>
-        toCandidates(await r.tributarySweep(this.prefix, index, before === null ? '+' : `(${before}`));
       // With force every free active/idle session expires at once, so nothing is left to idle first.
-      if (query.force) {
-        const [active, idle] = await Promise.all([due('active', null), due('idle', null)]);
-        return { toIdle: [], toExpire: [...active, ...idle] };
-      }
+      if (query.force) return { toIdle: [], toExpire: await this.forcedCandidates(r) };
+      const { idleBefore, expireBefore } = query;
       const [toIdle, toExpire] = await Promise.all([
-        due('active', query.idleBefore),
-        due('idle', query.expireBefore),
+        this.dueCandidates(r, 'active', idleBefore),
+        expireBefore === undefined ? [] : this.dueCandidates(r, 'idle', expireBefore),
       ]);
       return { toIdle, toExpire };
     });
+  }
+
+  /**
+   * Not one script, unlike the other stores' single step: each event id is a random uuid made
+   * here, and how many are needed is known only once the due sessions are read. So the due
+   * sessions are read, then expired in one `writeMany` (one script) of conditional batches, each
+   * expecting its session as read (state and last_active_at): one touched, given a run or expired
+   * by another process in between is skipped, so each session still expires once. The write
+   * script publishes each event on the session's live channel, as for any other write.
+   */
+  async expireDue(query: ExpireDueQuery): Promise<SessionEvent[]> {
+    const due = await this.call((r) =>
+      query.force ? this.forcedCandidates(r) : this.dueCandidates(r, 'idle', query.expireBefore),
+    );
+    const exclude = new Set(query.exclude);
+    const patch = { state: 'expired' as const, updated_at: query.event.ts, expires_at: null };
+    const batches: WriteBatch[] = [];
+    for (const { id, trace_id, state, last_active_at } of due) {
+      if (exclude.has(id)) continue;
+      batches.push({
+        session_id: id,
+        expect: { state, last_active_at },
+        patch,
+        events: [{ ...query.event, id: randomUUID(), session_id: id, trace_id }],
+      });
+    }
+    if (batches.length === 0) return [];
+    return (await this.writeMany(batches)).flat();
+  }
+
+  /** Sessions of one sweep index with no run, last active before `before`. */
+  private async dueCandidates(
+    r: ScriptedRedis,
+    index: 'active' | 'idle',
+    before: string,
+  ): Promise<SweepCandidate[]> {
+    return toCandidates(await r.tributarySweep(this.prefix, index, `(${before}`));
+  }
+
+  /** Every active or idle session with no run. */
+  private async forcedCandidates(r: ScriptedRedis): Promise<SweepCandidate[]> {
+    const [active, idle] = await Promise.all(
+      (['active', 'idle'] as const).map(async (index) =>
+        toCandidates(await r.tributarySweep(this.prefix, index, '+')),
+      ),
+    );
+    return [...(active ?? []), ...(idle ?? [])];
   }
 
   getRun(sessionId: string, runId: string): Promise<Run | null> {

@@ -20,6 +20,60 @@ const CANDIDATE_COLUMNS = 'id, trace_id, state, last_active_at';
 const NO_RUN = `active_run_id IS NULL AND NOT EXISTS (
         SELECT 1 FROM runs WHERE runs.session_id = sessions.id AND runs.status IN ('queued', 'running'))`;
 
+/** Not one of the sessions a sweep was told to leave alone (a JSON array of ids). */
+const NOT_EXCLUDED = 'id NOT IN (SELECT value FROM json_each(@exclude))';
+/** The sessions an expiry takes: `idle` ones last active before the cut, or (forced) every live one. */
+const DUE = `state = 'idle' AND last_active_at < @before AND ${NO_RUN} AND ${NOT_EXCLUDED}`;
+const DUE_FORCED = `state IN ('active', 'idle') AND ${NO_RUN} AND ${NOT_EXCLUDED}`;
+/**
+ * A random version-4 uuid, as `randomUUID()` makes them: 122 random bits from SQLite's generator
+ * (ChaCha20, seeded by the OS), the version nibble 4, the variant nibble one of 8, 9, a, b.
+ */
+const UUID_V4 = `lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2)
+  || '-' || substr('89ab', 1 + (random() & 3), 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))`;
+
+/** The parameters of the expiry statements: the cut, the excluded ids, the event's fields. */
+export interface ExpiryParams {
+  before: string;
+  /** JSON array of session ids. */
+  exclude: string;
+  ts: string;
+  run_id: string | null;
+  type: string;
+  step: string | null;
+  tool: string | null;
+  level: string;
+  message: string;
+  /** JSON object. */
+  meta: string;
+}
+
+/** What the expiry's event INSERT returns per session: `[session_id, seq, id, trace_id]`. */
+export type ExpiredValues = [session_id: string, seq: number, id: string, trace_id: string | null];
+
+/**
+ * The two statements of a set-based expiry over the sessions `where` selects, run in one immediate
+ * transaction: the events first (each `seq` is the session's `last_seq + 1`), then the sessions,
+ * with the same `where`, which nothing between them can change. One statement each instead of
+ * two per session; an UPDATE … RETURNING followed by an INSERT per returned row measured slower.
+ */
+function expiryStatements(db: Database.Database, where: string) {
+  return {
+    insertEvents: db
+      .prepare<ExpiryParams, ExpiredValues>(
+        `
+      INSERT INTO events (session_id, seq, id, ts, run_id, type, step, tool, level, message, meta, trace_id)
+      SELECT id, last_seq + 1, ${UUID_V4}, @ts, @run_id, @type, @step, @tool, @level, @message, @meta, trace_id
+      FROM sessions WHERE ${where}
+      RETURNING session_id, seq, id, trace_id`,
+      )
+      .raw(true),
+    markExpired: db.prepare<ExpiryParams>(`
+      UPDATE sessions SET state = 'expired', updated_at = @ts, expires_at = NULL, last_seq = last_seq + 1
+      WHERE ${where}`),
+  };
+}
+
 interface KeyCount {
   key: string;
   n: number;
@@ -61,6 +115,8 @@ export function prepareStatements(db: Database.Database) {
       SELECT ${CANDIDATE_COLUMNS} FROM sessions
       WHERE state IN ('active', 'idle') AND ${NO_RUN}
       ORDER BY last_active_at, id`),
+    expireDue: expiryStatements(db, DUE),
+    expireForced: expiryStatements(db, DUE_FORCED),
     // What a batch's `expect` is checked against, inside the write transaction.
     getExpected: db.prepare<[string], { state: SessionState; last_active_at: string }>(
       'SELECT state, last_active_at FROM sessions WHERE id = ?',

@@ -7,6 +7,7 @@ import { RUN_STATUSES } from '../../core/runs/run.ts';
 import type { Run, RunStatus } from '../../core/runs/run.ts';
 import type {
   EventBounds,
+  ExpireDueQuery,
   ListSessionsQuery,
   SessionStore,
   StatsQuery,
@@ -28,7 +29,9 @@ import {
   sessionAlreadyExists,
   sessionNotFound,
 } from '../../core/store/batch.ts';
+import { copyData, deepFreeze } from '../../core/store/copy.ts';
 import { decodeCursor, encodeCursor } from '../../core/store/cursor.ts';
+import { numbered } from '../../core/events/envelope.ts';
 import { EQUALITY_FILTERS, filterStates } from '../../core/store/session-filter.ts';
 import { openDatabase, toStoreError } from './sqlite-connection.ts';
 import { lockDatabase, type ProcessLock } from './sqlite-lock.ts';
@@ -43,7 +46,7 @@ import {
   sessionFromRow,
   sessionToRow,
 } from './sqlite-rows.ts';
-import { prepareStatements } from './sqlite-statements.ts';
+import { prepareStatements, type ExpiredValues, type ExpiryParams } from './sqlite-statements.ts';
 import type { SessionRow } from './sqlite-rows.ts';
 import type { Statements } from './sqlite-statements.ts';
 
@@ -96,6 +99,7 @@ export class SqliteStore implements SessionStore {
     (batches: readonly WriteBatch[]) => SessionEvent[][]
   >;
   private readonly deleteTransaction: Database.Transaction<(ids: readonly string[]) => string[]>;
+  private readonly expireTransaction: Database.Transaction<(query: ExpireDueQuery) => SessionEvent[]>;
   private closed = false;
 
   private constructor(
@@ -116,6 +120,18 @@ export class SqliteStore implements SessionStore {
     this.deleteTransaction = db.transaction((ids: readonly string[]) =>
       [...new Set(ids)].filter((id) => this.statements.deleteSession.run(id).changes > 0),
     );
+    this.expireTransaction = db.transaction((query: ExpireDueQuery) => {
+      const { insertEvents, markExpired } = query.force
+        ? this.statements.expireForced
+        : this.statements.expireDue;
+      const params = expiryToParams(query);
+      const rows = insertEvents.all(params);
+      const changed = markExpired.run(params).changes;
+      // Both statements select the same rows (the write lock is held): anything else rolls back.
+      if (changed !== rows.length)
+        throw new Error(`expiry wrote ${rows.length} events for ${changed} sessions`);
+      return expiredEvents(query, rows);
+    });
   }
 
   /**
@@ -195,11 +211,17 @@ export class SqliteStore implements SessionStore {
     return this.withDb((s) => {
       // With force every free active/idle session expires at once, so nothing is left to idle first.
       if (query.force) return { toIdle: [], toExpire: s.toExpireForced.all() };
+      const { idleBefore, expireBefore } = query;
       return {
-        toIdle: s.toIdle.all({ before: query.idleBefore }),
-        toExpire: s.toExpire.all({ before: query.expireBefore }),
+        toIdle: s.toIdle.all({ before: idleBefore }),
+        toExpire: expireBefore === undefined ? [] : s.toExpire.all({ before: expireBefore }),
       };
     });
+  }
+
+  expireDue(query: ExpireDueQuery): Promise<SessionEvent[]> {
+    // Immediate: the write lock is taken before the due sessions are selected.
+    return this.withDb(() => this.expireTransaction.immediate(query));
   }
 
   getRun(sessionId: string, runId: string): Promise<Run | null> {
@@ -386,6 +408,32 @@ export class SqliteStore implements SessionStore {
     }
     return statement as Database.Statement<[Record<string, SqlParam>], Row>;
   }
+}
+
+/** The expiry statements' parameters for a query. */
+function expiryToParams({ expireBefore, exclude, event }: ExpireDueQuery): ExpiryParams {
+  return {
+    before: expireBefore,
+    exclude: JSON.stringify(exclude),
+    ts: event.ts,
+    run_id: event.run_id ?? null,
+    type: event.type,
+    step: event.step ?? null,
+    tool: event.tool ?? null,
+    level: event.level,
+    message: event.message,
+    meta: JSON.stringify(event.meta ?? {}),
+  };
+}
+
+/**
+ * The events an expiry wrote, from the `[session_id, seq, id, trace_id]` its INSERT returned and
+ * the fields every one shares (`numbered` keeps envelope fields only). They share one `meta`,
+ * a frozen copy: a caller changing one event's `meta` would change them all.
+ */
+function expiredEvents({ event }: ExpireDueQuery, rows: readonly ExpiredValues[]): SessionEvent[] {
+  const shared = numbered({ ...event, meta: deepFreeze(copyData(event.meta ?? {})) }, 0);
+  return rows.map(([session_id, seq, id, trace_id]) => ({ ...shared, id, seq, session_id, trace_id }));
 }
 
 /** Builds the `WHERE` for a session filter. The text depends only on which filters are set. */

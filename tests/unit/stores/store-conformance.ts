@@ -962,6 +962,141 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       });
     });
 
+    describe('expireDue', () => {
+      const expireBefore = isoAt(500);
+      const ts = isoAt(1000);
+      const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+      let s: Record<string, Session>;
+
+      /** The envelope the sweep hands the store: everything but id, session, trace and seq is copied. */
+      const template = (reason: string): UnnumberedEvent =>
+        makeEvent('', {
+          type: 'session.expired',
+          step: null,
+          ts,
+          message: `session expired (${reason})`,
+          meta: { reason },
+        });
+      const expire = (query: { force?: boolean; exclude?: string[]; before?: string } = {}, target = store) =>
+        target.expireDue({
+          expireBefore: query.before ?? expireBefore,
+          force: query.force ?? false,
+          exclude: query.exclude ?? [],
+          event: template(query.force ? 'forced' : 'ttl'),
+        });
+
+      beforeEach(async () => {
+        const busy = { active_run_id: newId() };
+        const specs: Record<string, Partial<Session>> = {
+          activeAncient: { state: 'active', last_active_at: isoAt(100) },
+          activeFresh: { state: 'active', last_active_at: isoAt(950) },
+          activeBusy: { state: 'active', last_active_at: isoAt(100), ...busy },
+          idleOld: { state: 'idle', last_active_at: isoAt(200), trace_id: 'b'.repeat(32) },
+          idleOlder: { state: 'idle', last_active_at: isoAt(150), user_id: 'ann' },
+          idleRecent: { state: 'idle', last_active_at: isoAt(800) },
+          idleBusy: { state: 'idle', last_active_at: isoAt(100), ...busy },
+          archived: { state: 'archived', last_active_at: isoAt(0) },
+          expired: { state: 'expired', last_active_at: isoAt(0) },
+        };
+        s = {};
+        for (const [key, spec] of Object.entries(specs)) s[key] = await seedSession(spec);
+        const older = s.idleOlder;
+        if (older) await appendEvents(older.id, 2); // last_seq 3: seq goes on from the session's own
+      });
+
+      const idOf = (key: string): string => s[key]?.id ?? `missing ${key}`;
+      const idsOf = (...keys: string[]): string[] => keys.map(idOf).sort();
+      const sessionIds = (events: readonly SessionEvent[]): string[] =>
+        events.map((e) => e.session_id).sort();
+
+      it('expires exactly the idle sessions past the cut, each with one session.expired as its next seq', async () => {
+        const written = await expire();
+        expect(sessionIds(written)).toEqual(idsOf('idleOld', 'idleOlder'));
+        for (const key of ['idleOld', 'idleOlder']) {
+          const seeded = s[key];
+          if (!seeded) throw new Error(`missing ${key}`);
+          const lastSeq = key === 'idleOlder' ? 3 : 1;
+          const event = written.find((e) => e.session_id === seeded.id);
+          expect(event).toEqual({
+            ...template('ttl'),
+            id: expect.stringMatching(UUID_V4),
+            seq: lastSeq + 1,
+            session_id: seeded.id,
+            trace_id: seeded.trace_id,
+          });
+          expect(event?.id).not.toBe(template('ttl').id);
+          // As stored: the event returned is the one a read gives, and the session moved on with it.
+          expect((await allEvents(seeded.id)).at(-1)).toEqual(event);
+          expect(await store.getSession(seeded.id)).toEqual({
+            ...seeded,
+            state: 'expired',
+            updated_at: ts,
+            expires_at: null,
+            last_seq: lastSeq + 1,
+          });
+        }
+        expect(new Set(written.map((e) => e.id)).size).toBe(written.length);
+        expect(await store.countSessions({ state: 'expired' })).toBe(3);
+        expect(await store.countSessions({ user_id: 'ann', state: 'expired' })).toBe(1);
+        // Nothing else changed.
+        for (const key of [
+          'activeAncient',
+          'activeFresh',
+          'activeBusy',
+          'idleRecent',
+          'idleBusy',
+          'archived',
+        ])
+          expect(await store.getSession(idOf(key))).toEqual(s[key]);
+      });
+
+      it('expires nothing more on a second call, and nothing when no session is due', async () => {
+        expect(await expire({ before: isoAt(0) })).toEqual([]);
+        expect(await expire()).toHaveLength(2);
+        expect(await expire()).toEqual([]);
+        expect(seqsOf(await allEvents(idOf('idleOld')))).toEqual([1, 2]);
+      });
+
+      it('leaves alone excluded sessions, and sessions with a run stored queued or running', async () => {
+        const queued = makeRun(idOf('idleOld'), { status: 'queued' });
+        await store.write({ session_id: idOf('idleOld'), runs: [queued] });
+        const running = makeRun(idOf('idleRecent'), { status: 'running' });
+        await store.write({ session_id: idOf('idleRecent'), runs: [running] });
+        expect(await expire({ exclude: [idOf('idleOlder')] })).toEqual([]);
+        expect(sessionIds(await expire({ force: true, exclude: [idOf('idleOlder')] }))).toEqual(
+          idsOf('activeAncient', 'activeFresh'),
+        );
+        // Once its run has ended, a session is free to expire.
+        await store.write({ session_id: idOf('idleOld'), runs: [{ ...queued, status: 'completed' }] });
+        expect(sessionIds(await expire())).toEqual(idsOf('idleOld', 'idleOlder'));
+      });
+
+      it('leaves alone a session touched after the cut', async () => {
+        await store.write({
+          session_id: idOf('idleOld'),
+          patch: { last_active_at: isoAt(600) },
+          events: [makeEvent(idOf('idleOld'))],
+        });
+        expect(sessionIds(await expire())).toEqual(idsOf('idleOlder'));
+        expect(await store.getSession(idOf('idleOld'))).toMatchObject({ state: 'idle', last_seq: 2 });
+      });
+
+      it('with force, expires every active or idle session without a run, whatever its age', async () => {
+        const written = await expire({ force: true });
+        expect(sessionIds(written)).toEqual(
+          idsOf('activeAncient', 'activeFresh', 'idleOld', 'idleOlder', 'idleRecent'),
+        );
+        for (const event of written) expect(event).toMatchObject({ meta: { reason: 'forced' }, ts });
+        for (const key of ['activeBusy', 'idleBusy', 'archived', 'expired'])
+          expect(await store.getSession(idOf(key))).toEqual(s[key]);
+        expect(await expire({ force: true })).toEqual([]);
+        // Expired sessions are no sweep candidates any more.
+        const cutoff = isoAt(10_000);
+        const left = await store.sweepCandidates({ idleBefore: cutoff, expireBefore: cutoff, force: true });
+        expect(left).toEqual({ toIdle: [], toExpire: [] });
+      });
+    });
+
     describe('stats', () => {
       it('reports zeros for every state and status of an empty store', async () => {
         expect(await store.stats()).toEqual({
@@ -1107,6 +1242,25 @@ export function describeDurableStoreConformance(name: string, factory: DurableSt
         const applied = [fromFirst[i], fromSecond[i]].filter((events) => (events?.length ?? 0) > 0);
         expect(applied.map((events) => seqsOf(events ?? []))).toEqual([[2]]);
       });
+      for (const s of sessions) expect(seqsOf(await eventsOf(second, s.id))).toEqual([1, 2]);
+    });
+
+    it('lets two connections expiring the same due sessions at once expire each exactly once', async () => {
+      const store = current.store;
+      const second = await track(factory.openSecond());
+      const sessions = await Promise.all(
+        Array.from({ length: 20 }, () => seed(store, { state: 'idle', last_active_at: isoAt(5) })),
+      );
+      const expire = (target: SessionStore) =>
+        target.expireDue({
+          expireBefore: isoAt(10),
+          force: false,
+          exclude: [],
+          event: makeEvent('', { type: 'session.expired', step: null, meta: { reason: 'ttl' } }),
+        });
+      const [fromFirst, fromSecond] = await Promise.all([expire(store), expire(second)]);
+      const expired = [...fromFirst, ...fromSecond].map((e) => e.session_id).sort();
+      expect(expired).toEqual(sessions.map((s) => s.id).sort());
       for (const s of sessions) expect(seqsOf(await eventsOf(second, s.id))).toEqual([1, 2]);
     });
 
