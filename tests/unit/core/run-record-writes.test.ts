@@ -9,12 +9,13 @@ interface Written {
   run: string | null;
 }
 
-/** The memory store, noting every batch of run `runId`; `shared` as a Redis store says it. */
+/** The memory store, noting every batch; `shared` says it as a Redis store does. */
 class WatchedStore extends MemoryStore {
   readonly batches: WriteBatch[] = [];
 
-  constructor(override readonly shared: boolean) {
+  constructor(shared: boolean) {
     super();
+    Object.defineProperty(this, 'shared', { value: shared });
   }
 
   override writeMany(batches: readonly WriteBatch[]) {
