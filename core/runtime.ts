@@ -162,7 +162,7 @@ export class Runtime {
       sessions: this.sessions,
       log: this.log,
       policy,
-      isBusy: (sessionId) => this.runs.activeRunId(sessionId) !== undefined,
+      busySessions: () => this.runs.busySessions(),
       intervalMs: config.SWEEP_INTERVAL_SECONDS * 1000,
       logger: this.logger,
     });

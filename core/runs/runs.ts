@@ -311,6 +311,14 @@ export class Runs {
     return this.scheduler.activeJob(sessionId)?.id;
   }
 
+  /**
+   * The sessions of the runs this process holds (queued or running, from create until their
+   * terminal event is queued): the sweeper leaves them alone, whatever the store says.
+   */
+  busySessions(): string[] {
+    return this.live.all().map((liveRun) => liveRun.run.session_id);
+  }
+
   /** Runs executing in this process. */
   get running(): number {
     return this.deps.cluster ? this.deps.cluster.queue.running : this.scheduler.running;

@@ -13,6 +13,8 @@ import type { Telemetry } from '../telemetry.ts';
 import { KeyedQueue } from '../events/keyed-queue.ts';
 import { newId, nowIso } from '../uuid.ts';
 import { wellFormed } from '../events/well-formed.ts';
+import { envelope } from '../events/envelope.ts';
+import { deepFreeze } from '../store/copy.ts';
 
 export interface CreateSessionInput {
   user_id?: string | null;
@@ -314,6 +316,50 @@ export class Sessions {
     const expired = sessions.filter((_, i) => (written[i]?.length ?? 0) > 0).map((session) => session.id);
     for (const id of expired) this.deps.hub.drop(id);
     return expired;
+  }
+
+  /**
+   * Expires every due session in one store call ({@link SessionStore.expireDue}): `idle` ones last
+   * active before `expireBefore`, or with `force` every `active` or `idle` one, never one with a run
+   * nor one `busy()` names. Waits for the writes already queued in the log first, so they land
+   * before the expiry. Returns the ids expired; each got a `session.expired` event, published, and
+   * its live streams are ended.
+   *
+   * @example
+   * ```ts
+   * await sessions.expireDue({ expireBefore: nowIso(Date.now() - ttlMs), force: false, busy: () => [] });
+   * ```
+   */
+  async expireDue({
+    expireBefore,
+    force,
+    busy,
+  }: {
+    expireBefore: string;
+    force: boolean;
+    /** Sessions this process runs or queues a run of; asked once the log's queued writes have landed. */
+    busy: () => Iterable<string>;
+  }): Promise<string[]> {
+    await this.deps.log.flush();
+    const reason = force ? 'forced' : 'ttl';
+    // The envelope every expired session's event copies, so it is built (redacted, well-formed) once.
+    const event = envelope(
+      '',
+      null,
+      { type: 'session.expired', message: `session expired (${reason})`, meta: { reason } },
+      nowIso(),
+    );
+    const written = await this.deps.store.expireDue({ expireBefore, force, exclude: [...busy()], event });
+    if (written.length === 0) return [];
+    // Published like the log's own writes (frozen, every listener shares them): this process's
+    // listeners and process-wide observers (metrics) get each session.expired. Every expired session
+    // is dropped: the hub cannot tell cheaply whether another process listens (a cross-process bus
+    // announces the end there), and publish made a hot window for it that must go.
+    for (const expired of written) deepFreeze(expired);
+    this.deps.hub.publish(written);
+    const ids = written.map((expired) => expired.session_id);
+    for (const id of ids) this.deps.hub.drop(id);
+    return ids;
   }
 
   private async removeIds(ids: readonly string[]): Promise<string[]> {

@@ -11,8 +11,8 @@ export interface SweeperDeps {
   sessions: Sessions;
   log: EventLog;
   policy: SessionPolicy;
-  /** True while this process runs or queues a run of the session: such a session never expires. */
-  isBusy(sessionId: string): boolean;
+  /** The sessions this process runs or queues a run of: they are never idled or expired. */
+  busySessions(): Iterable<string>;
   intervalMs: number;
   logger: Logger;
 }
@@ -27,8 +27,10 @@ export interface SweepResult {
  * turn `idle` (a `session.updated` event), `idle` ones past `SESSION_TTL_SECONDS` more get
  * `session.expired` and are freed. Sessions with a run (queued or running, in any process) are never
  * touched. A slow sweep is never overlapped by the next tick (`exhaustMap`). Every process may sweep
- * the same store: each write is conditional on the session being as the sweep read it, so each
- * session is idled and expired exactly once, and one touched meanwhile is left alone.
+ * the same store: the expiry is one set-based store step that checks each session's condition as it
+ * writes (`SessionStore.expireDue`), and each idle write is conditional on the session being as the
+ * sweep read it, so each session is idled and expired exactly once, and one touched meanwhile is
+ * left alone.
  *
  * @example
  * ```ts
@@ -64,15 +66,18 @@ export class Sweeper {
   }
 
   async sweep({ force = false }: { force?: boolean } = {}): Promise<SweepResult> {
-    const { store, policy, isBusy } = this.deps;
+    const { store, policy, sessions } = this.deps;
     const now = Date.now();
-    const { toIdle, toExpire } = await store.sweepCandidates({
-      idleBefore: nowIso(now - policy.idleAfterMs),
-      expireBefore: nowIso(now - policy.idleAfterMs - policy.ttlMs),
-      force,
-    });
-    const idle = toIdle.filter((candidate) => !isBusy(candidate.id));
-    const expire = toExpire.filter((candidate) => !isBusy(candidate.id));
+    const idleBefore = nowIso(now - policy.idleAfterMs);
+    const expireBefore = nowIso(now - policy.idleAfterMs - policy.ttlMs);
+    // Read before the expiry, which only takes idle sessions: an active session is idled by this
+    // sweep and expired by a later one, never both at once. With force nothing is left to idle.
+    const toIdle = force ? [] : (await store.sweepCandidates({ idleBefore, force: false })).toIdle;
+    const busy = () => this.deps.busySessions();
+    // Expired in the store without reading them first: one statement, not one write per session.
+    const expired = (await sessions.expireDue({ expireBefore, force, busy })).length;
+    const busyNow = new Set(busy());
+    const idle = toIdle.filter((candidate) => !busyNow.has(candidate.id));
     const ts = nowIso(now);
     let idled = 0;
     if (idle.length > 0) {
@@ -92,7 +97,6 @@ export class Sweeper {
       );
       idled = written.filter((events) => events.length > 0).length;
     }
-    const expired = (await this.deps.sessions.expire(expire, force ? 'forced' : 'ttl')).length;
     if (idled + expired > 0) this.deps.logger.info({ idled, expired }, 'sessions swept');
     return { idled, expired };
   }

@@ -4,6 +4,7 @@ import {
   isTributaryError,
   type Runtime,
   type SessionEvent,
+  type ExpireDueQuery,
   type SweepCandidates,
   type SweepQuery,
 } from '../../../core/index.ts';
@@ -243,14 +244,16 @@ describe('Sweeper.sweep called directly', () => {
     await rt.runs.cancel(running.id, run.id);
   });
 
-  it('leaves alone a session touched between reading the candidates and writing: no idle, no expiry', async () => {
-    /** Lets something happen right after the sweep has read its candidates, as another request would. */
+  it('leaves alone a session touched, or given a run, before the store expires: no idle, no expiry', async () => {
+    /**
+     * Lets something happen after the sweep has read its idle candidates and right before the
+     * store's set-based expiry, as another request or process would.
+     */
     class RacedStore extends MemoryStore {
       meanwhile: () => Promise<unknown> = async () => undefined;
-      override async sweepCandidates(query: SweepQuery): Promise<SweepCandidates> {
-        const candidates = await super.sweepCandidates(query);
+      override async expireDue(query: ExpireDueQuery): Promise<SessionEvent[]> {
         await this.meanwhile();
-        return candidates;
+        return super.expireDue(query);
       }
     }
     const store = new RacedStore();
@@ -265,7 +268,7 @@ describe('Sweeper.sweep called directly', () => {
     const fresh = await rt.sessions.create();
     vi.setSystemTime(T0 + 7_003);
     // Due: toIdle and toExpire (idle past their TTL), fresh (active past IDLE_AFTER). All but toIdle
-    // get a message right after the sweep has read them.
+    // get a message after the sweep has read its idle candidates, right before the expiry.
     store.meanwhile = () =>
       Promise.all([
         rt.sessions.recordProgress(toExpire.id, { message: 'still here' }),
@@ -278,14 +281,33 @@ describe('Sweeper.sweep called directly', () => {
     const types = async (id: string) => (await eventsOf(rt, id)).map((e) => e.type);
     expect(await types(toExpire.id)).toEqual(['session.created', 'session.updated', 'progress']);
     expect(await types(fresh.id)).toEqual(['session.created', 'session.updated']);
-    // Forced too: the message between the read and the write keeps the session. (A touch is told
-    // by its last_active_at, a millisecond clock: this one comes a millisecond after the last.)
-    vi.setSystemTime(T0 + 7_004);
-    store.meanwhile = () => rt.sessions.recordProgress(toExpire.id, { message: 'back' });
+    // Forced: age does not count, a run does. One stored right before the expiry (by another
+    // process, say) keeps the session; the other free one expires.
+    store.meanwhile = () =>
+      rt.store.write({
+        session_id: toExpire.id,
+        runs: [
+          {
+            id: 'run-elsewhere',
+            session_id: toExpire.id,
+            flow: 'ask',
+            status: 'queued',
+            multitask: 'enqueue',
+            input: {},
+            result: null,
+            error: null,
+            created_at: new Date(T0).toISOString(),
+            started_at: null,
+            finished_at: null,
+            duration_ms: null,
+            usage: { tokens_in: 0, tokens_out: 0 },
+          },
+        ],
+      });
     expect(await rt.sweeper.sweep({ force: true })).toEqual({ idled: 0, expired: 1 });
     expect(await stateOf(rt, fresh.id)).toBe('expired');
     expect(await stateOf(rt, toExpire.id)).toBe('active');
-    expect(await types(toExpire.id)).toEqual(['session.created', 'session.updated', 'progress', 'progress']);
+    expect(await types(toExpire.id)).toEqual(['session.created', 'session.updated', 'progress']);
   });
 
   it('never idles or expires a session whose run another process holds (stored queued or running)', async () => {
