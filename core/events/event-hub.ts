@@ -52,6 +52,23 @@ export class EventHub {
   }
 
   /**
+   * Publishes each session's last event and ends the session, as `publish` then `drop` would, but
+   * without making a hot window only to free it at once: a sweep expires 100,000 sessions in one
+   * go, and for those nobody reads that window was most of its cost here. Live listeners and
+   * process-wide observers (`all$`) get every event; a cross-process bus also ends the sessions'
+   * streams in the other processes.
+   *
+   * @example
+   * ```ts
+   * hub.publishFinal(expiredEvents); // one session.expired per session; their streams complete
+   * ```
+   */
+  publishFinal(events: readonly SessionEvent[]): void {
+    this.bus.publish(events);
+    for (const event of events) this.drop(event.session_id);
+  }
+
+  /**
    * Live events of every session as they are published, in each session's `seq` order; no replay.
    * For process-wide observers such as metrics; costs one check per event while nobody listens.
    *

@@ -352,14 +352,12 @@ export class Sessions {
     const written = await this.deps.store.expireDue({ expireBefore, force, exclude: [...busy()], event });
     if (written.length === 0) return [];
     // Published like the log's own writes (frozen, every listener shares them): this process's
-    // listeners and process-wide observers (metrics) get each session.expired. Every expired session
-    // is dropped: the hub cannot tell cheaply whether another process listens (a cross-process bus
-    // announces the end there), and publish made a hot window for it that must go.
+    // listeners and process-wide observers (metrics) get each session.expired, and the sessions'
+    // live streams end, here and, through a cross-process bus, in other processes (which may have
+    // listeners the hub cannot count cheaply). No hot window is made for them (`publishFinal`).
     for (const expired of written) deepFreeze(expired);
-    this.deps.hub.publish(written);
-    const ids = written.map((expired) => expired.session_id);
-    for (const id of ids) this.deps.hub.drop(id);
-    return ids;
+    this.deps.hub.publishFinal(written);
+    return written.map((expired) => expired.session_id);
   }
 
   private async removeIds(ids: readonly string[]): Promise<string[]> {

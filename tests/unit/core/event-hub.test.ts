@@ -128,4 +128,25 @@ describe('EventHub', () => {
     expect(await done).toEqual([]);
     expect(hub.subscriberCount()).toBe(0);
   });
+
+  it('publishes final events to live readers and observers, keeps none hot, and ends the sessions', async () => {
+    const hub = new EventHub(new MemoryStore(), 10);
+    const first = { ...makeEvent('s1'), seq: 1 };
+    hub.publish([first]);
+    const reading = firstValueFrom(hub.events$('s1', 1).pipe(toArray()));
+    const observed: unknown[] = [];
+    const observer = hub.all$().subscribe((event) => observed.push(event));
+    await Promise.resolve();
+    const expired = [
+      { ...makeEvent('s1', { type: 'session.expired', step: null }), seq: 2 },
+      { ...makeEvent('s2', { type: 'session.expired', step: null }), seq: 1 },
+    ];
+    hub.publishFinal(expired);
+    expect(await reading).toEqual([expired[0]]);
+    expect(observed).toEqual(expired);
+    expect(hub.recent('s1')).toEqual([]);
+    expect(hub.recent('s2')).toEqual([]);
+    expect(hub.subscriberCount()).toBe(0);
+    observer.unsubscribe();
+  });
 });
