@@ -34,6 +34,7 @@ import { decodeCursor, encodeCursor } from '../../core/store/cursor.ts';
 import { EQUALITY_FILTERS, filterStates } from '../../core/store/session-filter.ts';
 import { openDatabase, toStoreError } from './sqlite-connection.ts';
 import { lockDatabase, type ProcessLock } from './sqlite-lock.ts';
+import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.ts';
 import {
   checkpointToRow,
   eventFromValues,
@@ -100,6 +101,8 @@ export class SqliteStore implements SessionStore {
   private readonly deleteTransaction: Database.Transaction<(ids: readonly string[]) => string[]>;
   private readonly expireTransaction: Database.Transaction<(query: ExpireDueQuery) => SessionEvent[]>;
   private closed = false;
+  /** Checkpoints the WAL off the event loop; none for `':memory:'`. */
+  private readonly checkpointer: WalCheckpointer | undefined;
 
   private constructor(
     private readonly db: Database.Database,
@@ -107,6 +110,7 @@ export class SqliteStore implements SessionStore {
     private readonly lock?: ProcessLock,
   ) {
     this.statements = prepareStatements(db);
+    this.checkpointer = path === ':memory:' ? undefined : startWalCheckpointer(db, path);
     this.writeTransaction = db.transaction((batches: readonly WriteBatch[]) => {
       assertBatchesShape(batches);
       // Event-only batches just count last_seq here; it is written with the session's next patch
@@ -308,6 +312,8 @@ export class SqliteStore implements SessionStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Stopped first, so this connection is the file's last and its close checkpoints and removes the WAL.
+    await this.checkpointer?.stop();
     this.db.close();
     this.lock?.release();
   }
