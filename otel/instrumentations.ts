@@ -62,6 +62,9 @@ function secretParam(name: string): boolean {
  * to hide, so the instrumentation's own values stand; the URL's other parameters stay as sent.
  */
 export function redactedUrlAttributes(request: Pick<UndiciRequest, 'origin' | 'path'>): Attributes {
+  // Called for every fetch: with no '@' (userinfo) and no '?' (query) there is nothing to hide, and
+  // most requests are like that, so skip parsing the URL.
+  if (!request.path.includes('?') && !request.path.includes('@') && !request.origin.includes('@')) return {};
   let url: URL;
   try {
     url = new URL(request.path, request.origin);

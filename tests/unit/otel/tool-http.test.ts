@@ -177,4 +177,16 @@ describe('redactedUrlAttributes', () => {
     );
     expect(redactedUrlAttributes({ origin: 'not a url', path: '/' })).toEqual({});
   });
+
+  it('finds userinfo in the origin or a path that names an authority, with no query', () => {
+    expect(redactedUrlAttributes({ origin: 'https://ann:pw@api.test', path: '/v1' })).toEqual({
+      'url.full': 'https://REDACTED:REDACTED@api.test/v1',
+      'url.query': '',
+    });
+    expect(redactedUrlAttributes({ origin: 'http://api.test', path: '//ann:pw@other.test/x' })).toEqual({
+      'url.full': 'http://REDACTED:REDACTED@other.test/x',
+      'url.query': '',
+    });
+    expect(redactedUrlAttributes({ origin: 'http://api.test', path: '/users/@ann' })).toEqual({});
+  });
 });
