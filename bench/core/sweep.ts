@@ -1,4 +1,4 @@
-import type { SessionStore, WriteBatch } from '../../core/index.ts';
+import type { SessionStore, UnnumberedEvent, WriteBatch } from '../../core/index.ts';
 import { envelope } from '../../core/events/envelope.ts';
 import { MemoryStore } from '../../stores/index.ts';
 import { idleSessionBatches, liveSessionBatches } from '../lib/fixtures.ts';
@@ -30,7 +30,7 @@ async function seeder(kind: StoreKind, batches: () => WriteBatch[]): Promise<Ope
   return async () => openSqliteCopy(template);
 }
 
-/** ms for `runtime.sweeper.sweep()` to expire every seeded session (one `commitMany`, one `writeMany`). */
+/** ms for `runtime.sweeper.sweep()` to expire every seeded session (one `expireDue` store call). */
 async function sweepThroughRuntime(open: OpenSeeded, count: number): Promise<number> {
   const runtime = await startRuntime(await open());
   try {
@@ -45,23 +45,27 @@ async function sweepThroughRuntime(open: OpenSeeded, count: number): Promise<num
   }
 }
 
-/** The `session.expired` batch the sweeper hands the store for one session. */
-function expireBatch(sessionId: string, traceId: string | null, ts: string): WriteBatch {
+/** The cuts of the default policy (idle after 30 minutes, expired 10 minutes later), as the sweeper takes them. */
+function cuts(now: number): { idleBefore: string; expireBefore: string } {
+  return {
+    idleBefore: new Date(now - 1_800_000).toISOString(),
+    expireBefore: new Date(now - 2_400_000).toISOString(),
+  };
+}
+
+/** The `session.expired` envelope the sweeper hands the store, which every expired session's event copies. */
+function expiryTemplate(ts: string): UnnumberedEvent {
   const draft = {
     type: 'session.expired' as const,
     message: 'session expired (ttl)',
     meta: { reason: 'ttl' },
   };
-  return {
-    session_id: sessionId,
-    patch: { state: 'expired', updated_at: ts, expires_at: null },
-    events: [envelope(sessionId, traceId, draft, ts)],
-  };
+  return envelope('', null, draft, ts);
 }
 
 /**
- * The baseline: the store's share of the same sweep, on an identically seeded store: the
- * candidates query, then one `writeMany` of the same patches and `session.expired` envelopes.
+ * The baseline: the store's share of the same sweep, on an identically seeded store: the idle
+ * candidates query (nothing to idle here), then the set-based `expireDue`.
  */
 async function sweepInStore(open: OpenSeeded, count: number): Promise<number> {
   const store = await open();
@@ -69,13 +73,10 @@ async function sweepInStore(open: OpenSeeded, count: number): Promise<number> {
     let expired = 0;
     const ms = await timeMs(async () => {
       const now = Date.now();
-      const ts = new Date(now).toISOString();
-      const { toExpire } = await store.sweepCandidates({
-        idleBefore: new Date(now - 1_800_000).toISOString(),
-        expireBefore: new Date(now - 2_400_000).toISOString(),
-        force: false,
-      });
-      expired = (await store.writeMany(toExpire.map((c) => expireBatch(c.id, c.trace_id, ts)))).length;
+      const { idleBefore, expireBefore } = cuts(now);
+      await store.sweepCandidates({ idleBefore, force: false });
+      const event = expiryTemplate(new Date(now).toISOString());
+      expired = (await store.expireDue({ expireBefore, force: false, exclude: [], event })).length;
     });
     if (expired !== count) throw new Error(`store sweep expired ${expired} of ${count} sessions`);
     return ms;
@@ -114,23 +115,22 @@ async function quietSweepThroughRuntime(open: OpenSeeded): Promise<number> {
   }
 }
 
-/** The baseline: mean ms of the store's candidates query alone, on the same store. */
+/** The baseline: mean ms of the store's share alone (idle candidates query, then an `expireDue` that finds none). */
 async function quietSweepInStore(open: OpenSeeded): Promise<number> {
   const store = await open();
   try {
-    const query = () => {
+    const query = async () => {
       const now = Date.now();
-      return store.sweepCandidates({
-        idleBefore: new Date(now - 1_800_000).toISOString(),
-        expireBefore: new Date(now - 2_400_000).toISOString(),
-        force: false,
-      });
+      const { idleBefore, expireBefore } = cuts(now);
+      const { toIdle } = await store.sweepCandidates({ idleBefore, force: false });
+      const event = expiryTemplate(new Date(now).toISOString());
+      const expired = await store.expireDue({ expireBefore, force: false, exclude: [], event });
+      return toIdle.length + expired.length;
     };
     await query(); // warm
     const ms = await timeMs(async () => {
       for (let i = 0; i < QUIET_SWEEPS; i += 1) {
-        const { toIdle, toExpire } = await query();
-        if (toIdle.length + toExpire.length !== 0) throw new Error('quiet store sweep found candidates');
+        if ((await query()) !== 0) throw new Error('quiet store sweep found sessions to idle or expire');
       }
     });
     return ms / QUIET_SWEEPS;
