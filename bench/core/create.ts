@@ -2,7 +2,7 @@ import type { SessionStore, WriteBatch } from '../../core/index.ts';
 import { envelope } from '../../core/events/envelope.ts';
 import { sessionRecord } from '../lib/fixtures.ts';
 import { compare, timeMs, type Compared } from '../lib/measure.ts';
-import { openStore, withRuntime, type StoreKind } from '../lib/runtime.ts';
+import { openSettledStore, withRuntime, type StoreKind } from '../lib/runtime.ts';
 
 /** Creates per measured run, each awaited alone. */
 export const CREATES = 2_000;
@@ -39,7 +39,7 @@ async function createThroughRuntime(kind: StoreKind): Promise<number> {
  * its `session.created` event), each awaited: what the store alone costs.
  */
 async function createInStore(kind: StoreKind): Promise<number> {
-  const store: SessionStore = openStore(kind);
+  const store: SessionStore = await openSettledStore(kind);
   try {
     const ms = await timeMs(async () => {
       for (let i = 0; i < CREATES; i += 1) await store.write(createBatch());
@@ -74,7 +74,7 @@ async function concurrentThroughRuntime(kind: StoreKind): Promise<number> {
  * of {@link IN_FLIGHT} batches per call (one SQLite transaction each), built just before it.
  */
 async function concurrentInStore(kind: StoreKind): Promise<number> {
-  const store: SessionStore = openStore(kind);
+  const store: SessionStore = await openSettledStore(kind);
   try {
     const ms = await timeMs(async () => {
       for (let made = 0; made < CONCURRENT_CREATES; made += IN_FLIGHT) {

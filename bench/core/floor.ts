@@ -3,7 +3,7 @@ import { envelope } from '../../core/events/envelope.ts';
 import { MAX_GROUP } from '../../core/events/event-log.ts';
 import { sessionRecord, stepDraft } from '../lib/fixtures.ts';
 import { timeMs } from '../lib/measure.ts';
-import { openStore, type StoreKind } from '../lib/runtime.ts';
+import { openSettledStore, type StoreKind } from '../lib/runtime.ts';
 
 /**
  * The durable-append floor under the throughput row: what the same events cost with nothing but an
@@ -22,7 +22,7 @@ export const PER_CALL = MAX_GROUP;
  * awaited before the next. No queue, no promise per event, no hub, no subscriber.
  */
 export async function durableAppendRate(kind: StoreKind, events: number): Promise<number> {
-  const store = openStore(kind);
+  const store = await openSettledStore(kind);
   try {
     const session = sessionRecord(new Date().toISOString());
     await store.write({ session_id: session.id, create: session });

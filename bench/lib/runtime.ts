@@ -1,6 +1,7 @@
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { pino } from 'pino';
 import { loadConfig, Runtime, type SessionStore } from '../../core/index.ts';
 import { MemoryStore, SqliteStore } from '../../stores/index.ts';
@@ -21,6 +22,20 @@ export function nextSqlitePath(): string {
 /** A fresh, empty store: in process memory, or a new SQLite file (WAL, as in production) in a temp dir. */
 export function openStore(kind: StoreKind): SessionStore {
   return kind === 'memory' ? new MemoryStore() : SqliteStore.open({ path: nextSqlitePath() });
+}
+
+/**
+ * How long a fresh SQLite store gets before a clock starts: it starts a worker thread for its WAL
+ * checkpoints (`stores/sqlite/wal-checkpointer.ts`), whose start-up, tens of ms of CPU on a
+ * 2-core machine, would otherwise land in whichever timed loop comes first.
+ */
+const SQLITE_SETTLE_MS = 100;
+
+/** {@link openStore}, then, for SQLite, a pause until its checkpoint thread has started. */
+export async function openSettledStore(kind: StoreKind): Promise<SessionStore> {
+  const store = openStore(kind);
+  if (kind === 'sqlite') await delay(SQLITE_SETTLE_MS);
+  return store;
 }
 
 /** Writes a SQLite file once with `fill` and closes it (folding the WAL in); returns its path. */
@@ -58,9 +73,9 @@ export function startRuntime(store: SessionStore): Promise<Runtime> {
   });
 }
 
-/** Starts a runtime over a fresh store of `kind`, hands it to `use`, and always shuts it down. */
+/** Starts a runtime over a fresh, settled store of `kind`, hands it to `use`, and always shuts it down. */
 export async function withRuntime<T>(kind: StoreKind, use: (runtime: Runtime) => Promise<T>): Promise<T> {
-  const runtime = await startRuntime(openStore(kind));
+  const runtime = await startRuntime(await openSettledStore(kind));
   try {
     return await use(runtime);
   } finally {
