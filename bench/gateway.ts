@@ -95,7 +95,7 @@ async function measureStore(kind: StoreKind, progress: (message: string) => void
       ];
     } finally {
       await bare.close();
-      bareStore?.close();
+      await bareStore?.close();
     }
   } finally {
     await platform.close();
@@ -109,7 +109,7 @@ const gateway: BenchModule = {
     `load: ${CONCURRENCY} requests in flight over keep-alive sockets from a worker thread, every answer checked for its status; ${WARMUP_MS / 1000} s warm-up on each server, then ${DURATION_MS / 1000} s measured on each in ${ROUNDS} rounds alternating gateway / bare Koa; the median round is shown`,
     'value: the whole gateway as `npm start` boots it (auth, OpenAPI binding, Ajv request validation, handler, core, store; LOG_LEVEL=silent, no API keys, response validation off); baseline: a bare Koa app on another port in the same process',
     'baseline (memory): the same JSON parse and reply, no store work (POST: parse the body, answer 201 with a small JSON; GET: answer the gateway’s own events page)',
-    'baseline (sqlite): the same JSON parse, plus the SQLite statements the store runs, by hand, on a file of its own opened and migrated as the store opens its own (POST: the session INSERT and its session.created event INSERT in one IMMEDIATE transaction per request, answering the session; GET: the session SELECT, then the same events page SELECT, meta parsed per row, answering { items, last_seq })',
+    'baseline (sqlite): the same JSON parse, plus the SQLite statements the store runs, by hand, on a file of its own opened and migrated as the store opens its own, WAL checkpoints in a worker thread as the store’s (POST: the session INSERT and its session.created event INSERT in one IMMEDIATE transaction per request, answering the session; GET: the session SELECT, then the same events page SELECT, meta parsed per row, answering { items, last_seq })',
     'POST /v1/sessions creates a session per request (a store write and a session.created event); GET reads the events page of a session that ran one quiz',
   ],
   async run(progress) {

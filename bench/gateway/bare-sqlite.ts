@@ -3,20 +3,22 @@ import type { Session, SessionEvent } from '../../core/index.ts';
 import { openDatabase } from '../../stores/sqlite/sqlite-connection.ts';
 import { eventToRow, sessionToRow, type EventValues } from '../../stores/sqlite/sqlite-rows.ts';
 import { prepareStatements } from '../../stores/sqlite/sqlite-statements.ts';
+import { startWalCheckpointer } from '../../stores/sqlite/wal-checkpointer.ts';
 import type { BareOperations } from './bare-koa.ts';
 
 /** The page size the gateway's `GET …/events` reads when no `limit` is given. */
 const PAGE_LIMIT = 100;
 
 export interface BareSqlite extends BareOperations {
-  close(): void;
+  close(): Promise<void>;
 }
 
 /**
  * The bare baseline's store work on SQLite: the statements `SqliteStore` runs for the two measured
  * operations (the same text, from `prepareStatements`), on a database file of its own, opened and
- * migrated as the store opens its file (`openDatabase`: WAL, synchronous NORMAL, foreign keys), by
- * hand and with nothing else: no batch checks, no seq bookkeeping, no events log, no hub.
+ * migrated as the store opens its file (`openDatabase`: WAL, synchronous NORMAL, foreign keys; its
+ * WAL checkpoints in a worker thread, as the store's are), by hand and with nothing else: no batch
+ * checks, no seq bookkeeping, no events log, no hub.
  * It starts with `session` and its `events`, so GET reads the same page as the gateway.
  *
  * - create: one IMMEDIATE transaction of the session INSERT and its `session.created` event INSERT,
@@ -27,6 +29,7 @@ export interface BareSqlite extends BareOperations {
 export function bareSqlite(path: string, session: Session, events: readonly SessionEvent[]): BareSqlite {
   const db = openDatabase(path);
   const s = prepareStatements(db);
+  const checkpointer = startWalCheckpointer(db, path);
   db.transaction(() => {
     s.insertSession.run(sessionToRow(session));
     for (const event of events) s.insertEvent.run(eventToRow(event));
@@ -107,6 +110,9 @@ export function bareSqlite(path: string, session: Session, events: readonly Sess
         }));
       return { items, last_seq: row.last_seq };
     },
-    close: () => db.close(),
+    async close() {
+      await checkpointer.stop();
+      db.close();
+    },
   };
 }
