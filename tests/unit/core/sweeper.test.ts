@@ -8,6 +8,7 @@ import {
   type SweepCandidates,
   type SweepQuery,
 } from '../../../core/index.ts';
+import { Sweeper } from '../../../core/sessions/sweeper.ts';
 import { MemoryStore } from '../../../stores/index.ts';
 import { startRuntime } from '../../fixtures/runtime.ts';
 
@@ -342,6 +343,35 @@ describe('Sweeper.sweep called directly', () => {
       expect(await stateOf(rt, busy.id)).toBe('active');
       expect((await eventsOf(rt, busy.id)).map((e) => e.type)).toEqual(['session.created']);
     }
+  });
+
+  it('never idles or expires a session this process says is busy, even where the store sees no run', async () => {
+    runtime = await startRuntime(FAST, { sweep: false });
+    const rt = runtime;
+    const [busyIdle, busyActive, free] = [
+      await rt.sessions.create(),
+      await rt.sessions.create(),
+      await rt.sessions.create(),
+    ];
+    vi.setSystemTime(T0 + 2_001);
+    await rt.sweeper.sweep(); // all three idle
+    await rt.sessions.update(busyActive.id, { name: 'back' });
+    // A sweeper of this process whose runs hold busyIdle and busyActive (nothing in the store says so).
+    const sweeper = new Sweeper({
+      store: rt.store,
+      sessions: rt.sessions,
+      log: rt.log,
+      policy: { idleAfterMs: 2_000, ttlMs: 3_000, maxPerUser: 0, capPolicy: 'reject' },
+      busySessions: () => [busyIdle.id, busyActive.id],
+      intervalMs: 1_000,
+      logger: pino({ level: 'silent' }),
+    });
+    vi.setSystemTime(T0 + 10_000);
+    expect(await sweeper.sweep()).toEqual({ idled: 0, expired: 1 });
+    expect(await sweeper.sweep({ force: true })).toEqual({ idled: 0, expired: 0 });
+    expect(await stateOf(rt, free.id)).toBe('expired');
+    expect(await stateOf(rt, busyIdle.id)).toBe('idle');
+    expect(await stateOf(rt, busyActive.id)).toBe('active');
   });
 
   it('idles and expires by the clock with no timer running', async () => {
