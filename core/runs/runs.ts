@@ -2,6 +2,7 @@ import type { Logger } from '../logger.ts';
 import type { ApprovalBook } from './approvals.ts';
 import type { Checkpoints } from '../checkpoints/checkpoints.ts';
 import { TributaryError } from '../errors.ts';
+import { wellFormed } from '../events/well-formed.ts';
 import type { EventDraft, SessionEvent } from '../events/event.ts';
 import type { EventLog } from '../events/event-log.ts';
 import { assertJsonDepth } from '../events/json-depth.ts';
@@ -135,7 +136,8 @@ export class Runs {
       flow: flow.name,
       status: 'queued',
       multitask,
-      input: request.input,
+      // Well-formed here, once: the record answered is the one stored (see `wellFormed`).
+      input: wellFormed(request.input),
       result: null,
       error: null,
       created_at: ts,
@@ -169,9 +171,11 @@ export class Runs {
     );
     this.scheduler.submit({ id: run.id, sessionId }, multitask);
     await created;
-    // Submit queued `run.queued` or `run.started`; answer once that is stored.
+    // Submit queued `run.queued` or `run.started`; answer once that is stored, with the record the
+    // last write carrying it stored (no read back: the store holds exactly that copy, or a later one).
+    const stored = liveRun.written;
     await liveRun.lastWrite;
-    return this.get(sessionId, run.id);
+    return { ...(stored ?? run) };
   }
 
   async get(sessionId: string, runId: string): Promise<Run> {

@@ -12,6 +12,7 @@ interface Written {
 /** The memory store, noting every batch; `shared` says it as a Redis store does. */
 class WatchedStore extends MemoryStore {
   readonly batches: WriteBatch[] = [];
+  runReads = 0;
 
   constructor(shared: boolean) {
     super();
@@ -21,6 +22,11 @@ class WatchedStore extends MemoryStore {
   override writeMany(batches: readonly WriteBatch[]) {
     this.batches.push(...batches);
     return super.writeMany(batches);
+  }
+
+  override getRun(sessionId: string, runId: string) {
+    this.runReads += 1;
+    return super.getRun(sessionId, runId);
   }
 
   writtenFor(runId: string): Written[] {
@@ -79,5 +85,22 @@ describe("a run's record in its writes", () => {
     const written = store.writtenFor(run.id);
     expect(written.length).toBeGreaterThan(3);
     expect(written.every((w) => w.run !== null)).toBe(true);
+  });
+
+  it('answers a create with the record it stored, without reading it back', async () => {
+    const store = new WatchedStore(false);
+    runtime = await startRuntime({}, { store });
+    const session = await runtime.sessions.create();
+    const run = await runtime.runs.create(session.id, {
+      flow: 'tick',
+      input: { question: 'q', everyMs: 60_000 },
+    });
+    expect(store.runReads).toBe(0);
+    const stored = store.batches
+      .flatMap((b) => b.runs ?? [])
+      .filter((r) => r.id === run.id)
+      .at(-1);
+    expect(run).toEqual(stored);
+    expect(run.status).toBe('running');
   });
 });
