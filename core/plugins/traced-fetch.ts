@@ -33,7 +33,12 @@ export function tracedFetch(
     const own = init?.signal ?? (input instanceof Request ? input.signal : undefined);
     // Resolved per request so a fetch swapped in later (tests, instrumentation) is the one used.
     const send = base ?? globalThis.fetch;
-    const request = { ...init, headers, signal: own == null ? signal : AbortSignal.any([own, signal]) };
+    // A tool that passes back its own `ctx.signal` (the usual spelling) needs nothing combined.
+    const request = {
+      ...init,
+      headers,
+      signal: own == null || own === signal ? signal : AbortSignal.any([own, signal]),
+    };
     // Active for the call itself, whatever context the tool called from: the client span's parent.
     return telemetry.withSpan(span, () => send(input, request));
   };

@@ -90,6 +90,36 @@ describe('ToolContext.fetch', () => {
     expect(seen).toEqual([t.spans[0]?.traceparent]);
   });
 
+  it("sends the call's signal as is when the tool passes it back, and combines any other", async () => {
+    const sent: (AbortSignal | null | undefined)[] = [];
+    const own = new AbortController();
+    let callSignal: AbortSignal | undefined;
+    const tool = shoutTool({
+      output: { type: 'object' },
+      execute: async (_input, ctx) => {
+        callSignal = ctx.signal;
+        await ctx.fetch(`${base}/echo`, { signal: ctx.signal });
+        await ctx.fetch(`${base}/echo`, { signal: own.signal });
+        return {};
+      },
+    });
+    const deps = {
+      ...toolDeps(tool),
+      fetch: ((input, init) => {
+        sent.push(init?.signal);
+        return fetch(input, init);
+      }) satisfies typeof fetch,
+    };
+    await lastValueFrom(callTool(deps, testScope().scope, 'shout', { text: 'x' }));
+    // The tool's own ctx.signal needs no combining with itself (AbortSignal.any costs a signal and listeners).
+    expect(sent[0]).toBe(callSignal);
+    const combined = sent[1];
+    expect(combined).not.toBe(own.signal);
+    expect(combined).not.toBe(callSignal);
+    own.abort();
+    expect(combined?.aborted).toBe(true);
+  });
+
   it('aborts the HTTP request in flight when the call times out', async () => {
     const t = testScope();
     const closing = once(hangs, 'close');
