@@ -42,6 +42,15 @@ export function cancelReason(reason: string): TributaryError {
   return new TributaryError('RUN_CANCELLED', reason, { details: { reason } });
 }
 
+let endedReason: TributaryError | undefined;
+/**
+ * The reason of every run that ended on its own, made once: an error's stack capture is the dearest
+ * part of ending a run, and this one tells nothing a stack would.
+ */
+function ranOut(): TributaryError {
+  return (endedReason ??= Object.freeze(cancelReason(RUN_ENDED)));
+}
+
 /**
  * Runs the source until it completes, fails or `cancel$` emits a reason, and emits exactly one
  * {@link RunEnd} saying which. The one cancel path: when `cancel$` emits, the run's `controller` is
@@ -85,7 +94,7 @@ export function untilCancelled(
         // The source may fail or complete inside the abort, before takeUntil sees the reason.
         map((end) => (reason === undefined ? end : cancelled(reason))),
         take(1),
-        finalize(() => controller.abort(cancelReason(RUN_ENDED))),
+        finalize(() => controller.abort(ranOut())),
       );
     });
 }
