@@ -2,10 +2,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { LoopDelay } from './loop-delay.ts';
 
 /** The repository root: where `platform/main.ts` runs from, as `npm start` runs it. */
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
+/** Preloaded with `loopDelay: true`. */
+const LOOP_DELAY_MODULE = fileURLToPath(new URL('./loop-delay.ts', import.meta.url));
 /** A loaded 2-core machine can take several seconds to boot a process under tsx. */
 const START_TIMEOUT_MS = 60_000;
 
@@ -13,6 +19,11 @@ const START_TIMEOUT_MS = 60_000;
 export interface GatewayProcess {
   readonly url: string;
   readonly pid: number;
+  /**
+   * With `loopDelay: true`: the event-loop delay since the last call (or the start), then starts a new
+   * window (see `loop-delay.ts`). Without it, rejects.
+   */
+  loopDelay(): Promise<LoopDelay>;
   /** SIGTERM, then SIGKILL if it has not exited after a few seconds. */
   stop(): Promise<void>;
 }
@@ -52,6 +63,7 @@ async function waitReady(url: string, child: ChildProcess, output: () => string)
  * `/readyz` answers 200 (every role serves it). `script` (from the repository root) starts another
  * server that reads `PORT` and serves `/readyz` the same way (the run-cost bench's bare server).
  * `nodeArgs` go to node before the script (`--import ./otel/register.ts`, as `npm start` loads it).
+ * `loopDelay` preloads `loop-delay.ts`, read with {@link GatewayProcess.loopDelay}.
  *
  * @example
  * ```ts
@@ -64,15 +76,25 @@ export async function startGateway(
   env: Record<string, string>,
   script = 'platform/main.ts',
   nodeArgs: readonly string[] = [],
+  { loopDelay = false }: { loopDelay?: boolean } = {},
 ): Promise<GatewayProcess> {
   const port = await freePort();
+  const delayFile = loopDelay ? join(mkdtempSync(join(tmpdir(), 'loop-delay-')), 'delay.json') : undefined;
+  const preload = delayFile ? ['--import', LOOP_DELAY_MODULE] : [];
   // BENCH_CPU_PROF_DIR: each server process writes a V8 CPU profile there when it exits (Node refuses
   // --cpu-prof in NODE_OPTIONS, so the bench passes it itself).
   const profDir = process.env.BENCH_CPU_PROF_DIR;
   const profile = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', ...nodeArgs, script], {
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', ...preload, ...nodeArgs, script], {
     cwd: REPO,
-    env: { ...process.env, LOG_LEVEL: 'warn', SHUTDOWN_TIMEOUT_MS: '0', ...env, PORT: String(port) },
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'warn',
+      SHUTDOWN_TIMEOUT_MS: '0',
+      ...env,
+      PORT: String(port),
+      ...(delayFile ? { BENCH_LOOP_DELAY_FILE: delayFile } : {}),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -97,5 +119,22 @@ export async function startGateway(
     throw error;
   }
   if (child.pid === undefined) throw new Error('gateway process has no pid');
-  return { url, pid: child.pid, stop };
+  let signals = 0;
+  const readDelay = async (): Promise<LoopDelay> => {
+    if (!delayFile) throw new Error('started without loopDelay');
+    signals += 1;
+    child.kill('SIGUSR2');
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    for (;;) {
+      try {
+        const report = JSON.parse(readFileSync(delayFile, 'utf8')) as LoopDelay;
+        if (report.seq === signals) return report;
+      } catch {
+        // Not written yet, or being written.
+      }
+      if (Date.now() > deadline) throw new Error(`no event-loop delay report from ${child.pid}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  return { url, pid: child.pid, stop, loopDelay: readDelay };
 }
