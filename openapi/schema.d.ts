@@ -1576,17 +1576,17 @@ export interface components {
     };
     parameters: {
         /**
-         * @description The session's id (a v4 uuid).
+         * @description The session's id (a UUIDv7, time-ordered; see docs/contract.md).
          * @example 3f0c7c1e-8d4b-4b7e-9a51-2f6d1c0e9b21
          */
         SessionId: string;
         /**
-         * @description The run's id (a v4 uuid).
+         * @description The run's id (a UUIDv7, time-ordered; see docs/contract.md).
          * @example 7d2e5a90-1c3b-4f6e-8a7d-0b9c8e6f5a41
          */
         RunId: string;
         /**
-         * @description The approval's id, from the `approval.requested` event's `meta.approval_id` (a v4 uuid).
+         * @description The approval's id, from the `approval.requested` event's `meta.approval_id` (a UUIDv7, time-ordered; see docs/contract.md).
          * @example 2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d
          */
         ApprovalId: string;
@@ -1818,7 +1818,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The session's id (a v4 uuid).
+                 * @description The session's id (a UUIDv7, time-ordered; see docs/contract.md).
                  * @example 3f0c7c1e-8d4b-4b7e-9a51-2f6d1c0e9b21
                  */
                 session_id: components["parameters"]["SessionId"];
@@ -1851,7 +1851,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The session's id (a v4 uuid).
+                 * @description The session's id (a UUIDv7, time-ordered; see docs/contract.md).
                  * @example 3f0c7c1e-8d4b-4b7e-9a51-2f6d1c0e9b21
                  */
                 session_id: components["parameters"]["SessionId"];
@@ -1882,7 +1882,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The session's id (a v4 uuid).
+                 * @description The session's id (a UUIDv7, time-ordered; see docs/contract.md).
                  * @example 3f0c7c1e-8d4b-4b7e-9a51-2f6d1c0e9b21
                  */
                 session_id: components["parameters"]["SessionId"];
@@ -1928,7 +1928,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The session's id (a v4 uuid).
+                 * @description The session's id (a UUIDv7, time-ordered; see docs/contract.md).
                  * @example 3f0c7c1e-8d4b-4b7e-9a51-2f6d1c0e9b21
                  */
                 session_id: components["parameters"]["SessionId"];
@@ -1968,7 +1968,7 @@ export interface operations {
             };
             path: {
                 /**
-                 * @description The session's id (a v4 uuid).
+                 * @description The session's id (a UUIDv7, time-ordered; see docs/contract.md).
                  * @example 3f0c7c1e-8d4b-4b7e-9a51-2f6d1c0e9b21
                  */
                 session_id: components["parameters"]["SessionId"];
@@ -2018,12 +2018,12 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The session's id (a v4 uuid).
+                 * @description The session's id (a UUIDv7, time-ordered; see docs/contract.md).
                  * @example 3f0c7c1e-8d4b-4b7e-9a51-2f6d1c0e9b21
                  */
                 session_id: components["parameters"]["SessionId"];
                 /**
-                 * @description The run's id (a v4 uuid).
+                 * @description The run's id (a UUIDv7, time-ordered; see docs/contract.md).
                  * @example 7d2e5a90-1c3b-4f6e-8a7d-0b9c8e6f5a41
                  */
                 run_id: components["parameters"]["RunId"];
@@ -2056,12 +2056,12 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The session's id (a v4 uuid).
+                 * @description The session's id (a UUIDv7, time-ordered; see docs/contract.md).
                  * @example 3f0c7c1e-8d4b-4b7e-9a51-2f6d1c0e9b21
                  */
                 session_id: components["parameters"]["SessionId"];
                 /**
-                 * @description The run's id (a v4 uuid).
+                 * @description The run's id (a UUIDv7, time-ordered; see docs/contract.md).
                  * @example 7d2e5a90-1c3b-4f6e-8a7d-0b9c8e6f5a41
                  */
                 run_id: components["parameters"]["RunId"];
@@ -2095,17 +2095,17 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The session's id (a v4 uuid).
+                 * @description The session's id (a UUIDv7, time-ordered; see docs/contract.md).
                  * @example 3f0c7c1e-8d4b-4b7e-9a51-2f6d1c0e9b21
                  */
                 session_id: components["parameters"]["SessionId"];
                 /**
-                 * @description The run's id (a v4 uuid).
+                 * @description The run's id (a UUIDv7, time-ordered; see docs/contract.md).
                  * @example 7d2e5a90-1c3b-4f6e-8a7d-0b9c8e6f5a41
                  */
                 run_id: components["parameters"]["RunId"];
                 /**
-                 * @description The approval's id, from the `approval.requested` event's `meta.approval_id` (a v4 uuid).
+                 * @description The approval's id, from the `approval.requested` event's `meta.approval_id` (a UUIDv7, time-ordered; see docs/contract.md).
                  * @example 2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d
                  */
                 approval_id: components["parameters"]["ApprovalId"];
@@ -2211,7 +2211,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The session's id (a v4 uuid).
+                 * @description The session's id (a UUIDv7, time-ordered; see docs/contract.md).
                  * @example 3f0c7c1e-8d4b-4b7e-9a51-2f6d1c0e9b21
                  */
                 session_id: components["parameters"]["SessionId"];
@@ -2256,7 +2256,7 @@ export interface operations {
             };
             path: {
                 /**
-                 * @description The session's id (a v4 uuid).
+                 * @description The session's id (a UUIDv7, time-ordered; see docs/contract.md).
                  * @example 3f0c7c1e-8d4b-4b7e-9a51-2f6d1c0e9b21
                  */
                 session_id: components["parameters"]["SessionId"];
@@ -2307,7 +2307,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The session's id (a v4 uuid).
+                 * @description The session's id (a UUIDv7, time-ordered; see docs/contract.md).
                  * @example 3f0c7c1e-8d4b-4b7e-9a51-2f6d1c0e9b21
                  */
                 session_id: components["parameters"]["SessionId"];
@@ -2388,7 +2388,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The session's id (a v4 uuid).
+                 * @description The session's id (a UUIDv7, time-ordered; see docs/contract.md).
                  * @example 3f0c7c1e-8d4b-4b7e-9a51-2f6d1c0e9b21
                  */
                 session_id: components["parameters"]["SessionId"];
@@ -2421,7 +2421,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The session's id (a v4 uuid).
+                 * @description The session's id (a UUIDv7, time-ordered; see docs/contract.md).
                  * @example 3f0c7c1e-8d4b-4b7e-9a51-2f6d1c0e9b21
                  */
                 session_id: components["parameters"]["SessionId"];
@@ -2470,7 +2470,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The session's id (a v4 uuid).
+                 * @description The session's id (a UUIDv7, time-ordered; see docs/contract.md).
                  * @example 3f0c7c1e-8d4b-4b7e-9a51-2f6d1c0e9b21
                  */
                 session_id: components["parameters"]["SessionId"];

@@ -59,7 +59,9 @@ describe('Sessions.create and get', () => {
       run_count: 0,
       usage: { tokens_in: 0, tokens_out: 0 },
     });
-    expect(session.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    // A UUIDv7 whose first 48 bits are its creation time.
+    expect(session.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(Number.parseInt(session.id.slice(0, 8) + session.id.slice(9, 13), 16)).toBe(T0);
     expect(session.created_at).toBe(new Date(T0).toISOString());
     expect(session.updated_at).toBe(session.created_at);
     expect(session.last_active_at).toBe(session.created_at);
