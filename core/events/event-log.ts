@@ -1,4 +1,4 @@
-import { BuildFailure, buildBatches, readForPatches } from './build-batches.ts';
+import { BuildFailure, buildBatches, readForPatches, type SessionsForPatches } from './build-batches.ts';
 import type { Commit } from './commit.ts';
 import type { SessionEvent } from './event.ts';
 import type { EventHub } from './event-hub.ts';
@@ -19,6 +19,9 @@ interface Waiting {
  * spends in one synchronous SQLite transaction (a 500-event one takes a few ms).
  */
 export const MAX_GROUP = 500;
+
+/** The sessions a commit without a patch function needs read: none (`buildBatches` adds none to it). */
+const NO_SESSIONS: SessionsForPatches = new Map();
 
 /**
  * The only writer of events. It builds envelopes (`envelope.ts`: uuid, ISO `ts`, trace id, redacted
@@ -41,6 +44,9 @@ export const MAX_GROUP = 500;
 export class EventLog {
   private readonly queue = new SessionWriteQueue<Waiting>((group) => this.writeGroup(group), MAX_GROUP);
   private readonly shared: SharedWrite;
+  /** `commitNew` writes not yet settled, and the `flush` calls waiting for them to be none. */
+  private newInFlight = 0;
+  private newSettled: (() => void)[] = [];
 
   constructor(
     private readonly store: SessionStore,
@@ -54,6 +60,23 @@ export class EventLog {
     return new Promise<SessionEvent[]>((resolve, reject) => {
       this.queue.add(change.session_id, { change, resolve, reject });
     });
+  }
+
+  /**
+   * Writes the commit that creates a new session (`change.create`) whose id nobody has yet, so no
+   * other commit of it can be queued: it skips the per-session queue (a group and a drain loop made
+   * for one commit) and joins this turn's shared store call directly. Same results as `commit`: a
+   * bad batch fails only this commit, a store that is down fails it with the others of the call.
+   * A commit with a patch function (it needs its session read) goes through `commit`.
+   *
+   * @example
+   * ```ts
+   * const [created] = await log.commitNew({ session_id: id, trace_id, create: session, events: [{ type: 'session.created' }] });
+   * ```
+   */
+  commitNew(change: Commit): Promise<SessionEvent[]> {
+    if (!change.create || typeof change.patch === 'function') return this.commit(change);
+    return this.writeNew(change);
   }
 
   /**
@@ -71,9 +94,26 @@ export class EventLog {
     return written.map((events) => this.publish(events));
   }
 
-  /** Resolves when every queued write has settled (used by shutdown). */
-  flush(): Promise<void> {
-    return this.queue.idle();
+  /** Resolves when every queued write, and every `commitNew` in flight, has settled (used by shutdown). */
+  async flush(): Promise<void> {
+    await this.queue.idle();
+    while (this.newInFlight > 0) await new Promise<void>((resolve) => this.newSettled.push(resolve));
+  }
+
+  /** `commitNew`'s write: built, written in the turn's shared call, published. */
+  private async writeNew(change: Commit): Promise<SessionEvent[]> {
+    this.newInFlight += 1;
+    try {
+      const [batch] = buildBatches([change], NO_SESSIONS);
+      if (!batch || batch instanceof BuildFailure) throw batch?.error;
+      const [written] = await this.shared.write([batch]);
+      return this.publish(written ?? []);
+    } finally {
+      this.newInFlight -= 1;
+      if (this.newInFlight === 0 && this.newSettled.length > 0) {
+        for (const resolve of this.newSettled.splice(0)) resolve();
+      }
+    }
   }
 
   /** Writes one session's group in one store call and settles each commit with its own result. Never rejects. */

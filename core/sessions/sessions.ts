@@ -146,7 +146,8 @@ export class Sessions {
     };
     session.expires_at = expiresAt(this.deps.policy, session, ts);
     const { maxPerUser } = this.deps.policy;
-    const written = await this.deps.log.commit({
+    // A new id: nothing else can be queued for it, so it need not wait in a session queue.
+    const written = await this.deps.log.commitNew({
       session_id: id,
       trace_id: session.trace_id,
       create: session,
@@ -209,7 +210,8 @@ export class Sessions {
     // Merged into the data stored when the write runs (not this earlier read), so concurrent writes are kept.
     if (input.data !== undefined) changes.data = input.data;
     if (input.state !== undefined) changes.state = input.state;
-    const written = await this.deps.log.commit({
+    // A new id: nothing else can be queued for it, so it need not wait in a session queue.
+    const written = await this.deps.log.commitNew({
       session_id: id,
       trace_id: session.trace_id,
       expect: WRITABLE,

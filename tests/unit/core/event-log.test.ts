@@ -235,3 +235,108 @@ describe('EventLog group commit', () => {
     expect(store.calls).toEqual([4]);
   });
 });
+
+describe('EventLog.commitNew', () => {
+  const created = (session: ReturnType<typeof makeSession>, extra: Partial<Commit> = {}): Commit => ({
+    session_id: session.id,
+    trace_id: null,
+    create: session,
+    events: [{ type: 'session.created', message: 'created' }],
+    ...extra,
+  });
+
+  it("writes new sessions of one turn in one writeMany with other sessions' commits, published and frozen", async () => {
+    const store = new CountingStore();
+    const hub = new EventHub(store, 1000);
+    const log = new EventLog(store, hub);
+    const old = makeSession();
+    await log.commitNew(created(old));
+    store.calls = [];
+    const fresh = range(1, 3).map(() => makeSession());
+    const live: SessionEvent[] = [];
+    const subscriptions = [old, ...fresh].map((s) =>
+      hub.events$(s.id).subscribe((event) => live.push(event)),
+    );
+    const [stepped, ...creates] = await Promise.all([
+      log.commit({ session_id: old.id, trace_id: null, events: [step(1)] }),
+      ...fresh.map((s) => log.commitNew(created(s))),
+    ]);
+    expect(store.calls).toEqual([4]);
+    expect(seqs(stepped ?? [])).toEqual([2]);
+    for (const [i, events] of creates.entries()) {
+      expect(events).toEqual([
+        expect.objectContaining({ seq: 1, type: 'session.created', session_id: fresh[i]?.id }),
+      ]);
+      expect(Object.isFrozen(events[0]) && Object.isFrozen(events[0]?.meta)).toBe(true);
+    }
+    // Each session's events in seq order (sessions do not wait for each other).
+    const liveOf = (id: string) => seqs(live.filter((e) => e.session_id === id));
+    expect(liveOf(old.id)).toEqual([1, 2]);
+    for (const s of fresh) expect(liveOf(s.id)).toEqual([1]);
+    for (const s of fresh) expect(await store.getSession(s.id)).toMatchObject({ last_seq: 1 });
+    for (const subscription of subscriptions) subscription.unsubscribe();
+  });
+
+  it('fails only the create whose batch the store refuses; the others of the shared call are written', async () => {
+    const store = new CountingStore();
+    const log = new EventLog(store, new EventHub(store, 1000));
+    const fresh = range(1, 4).map(() => makeSession());
+    const results = await settled(
+      fresh.map((s, i) => log.commitNew(created(s, i === 1 ? { runs: [makeRun(makeSession().id)] } : {}))),
+    );
+    expect(store.calls).toEqual([4, 1, 1, 1, 1]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    for (const [i, s] of fresh.entries())
+      expect(await store.getSession(s.id)).toEqual(i === 1 ? null : expect.objectContaining({ last_seq: 1 }));
+  });
+
+  it('fails every create of the call at once when the store is down', async () => {
+    const store = new CountingStore();
+    store.failWhen = () => new TributaryError('STORE_UNAVAILABLE', 'disk gone');
+    const log = new EventLog(store, new EventHub(store, 1000));
+    const results = await settled(range(1, 3).map(() => log.commitNew(created(makeSession()))));
+    expect(store.calls).toEqual([3]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+  });
+
+  it('resolves with no events when the store skips the batch (its expectation not met)', async () => {
+    const store = new CountingStore();
+    const log = new EventLog(store, new EventHub(store, 1000));
+    const ann = (): ReturnType<typeof makeSession> => ({ ...makeSession(), user_id: 'ann' });
+    await log.commitNew(created(ann()));
+    expect(await log.commitNew(created(ann(), { expect: { live_sessions_below: 1 } }))).toEqual([]);
+  });
+
+  it('fails alone when a check throws, and hands a commit with a patch function to `commit`', async () => {
+    const store = new CountingStore();
+    const log = new EventLog(store, new EventHub(store, 1000));
+    const refused = makeSession();
+    await expect(
+      log.commitNew(
+        created(refused, {
+          check: () => {
+            throw new Error('no');
+          },
+        }),
+      ),
+    ).rejects.toThrow('no');
+    expect(await store.getSession(refused.id)).toBeNull();
+    // A create with a patch function: through the session's queue, which reads the (missing) session.
+    await expect(
+      log.commitNew(created(makeSession(), { patch: () => ({ name: 'x' }) })),
+    ).rejects.toMatchObject({ code: 'SESSION_NOT_FOUND' });
+  });
+
+  it('is waited for by flush', async () => {
+    const store = new CountingStore();
+    const log = new EventLog(store, new EventHub(store, 1000));
+    const fresh = range(1, 3).map(() => makeSession());
+    const writes = fresh.map((s) => log.commitNew(created(s)));
+    await log.flush();
+    expect(store.calls).toEqual([3]);
+    for (const s of fresh) expect(await store.getSession(s.id)).toMatchObject({ last_seq: 1 });
+    await Promise.all(writes);
+    // Nothing in flight: it does not wait.
+    await log.flush();
+  });
+});
