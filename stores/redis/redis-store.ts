@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { StoredCheckpoint } from '../../core/checkpoints/checkpoint.ts';
 import { TributaryError, errorMessage, isTributaryError } from '../../core/errors.ts';
+import { newId } from '../../core/uuid.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 import type { SessionEvent } from '../../core/events/event.ts';
 import { numbered } from '../../core/events/envelope.ts';
@@ -304,7 +305,7 @@ export class RedisStore implements SessionStore {
         session_id: id,
         expect: { state, last_active_at },
         patch,
-        events: [{ ...query.event, id: randomUUID(), session_id: id, trace_id }],
+        events: [{ ...query.event, id: newId(), session_id: id, trace_id }],
       });
     }
     if (batches.length === 0) return [];

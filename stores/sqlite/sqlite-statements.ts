@@ -26,11 +26,12 @@ const NOT_EXCLUDED = 'id NOT IN (SELECT value FROM json_each(@exclude))';
 const DUE = `state = 'idle' AND last_active_at < @before AND ${NO_RUN} AND ${NOT_EXCLUDED}`;
 const DUE_FORCED = `state IN ('active', 'idle') AND ${NO_RUN} AND ${NOT_EXCLUDED}`;
 /**
- * A random version-4 uuid, as `randomUUID()` makes them: 122 random bits from SQLite's generator
- * (ChaCha20, seeded by the OS), the version nibble 4, the variant nibble one of 8, 9, a, b.
+ * A UUIDv7 as the core's `newId()` makes them: `@id_time` (the expiry's ms timestamp as its first 12
+ * hex digits, `xxxxxxxx-xxxx`), the version 7, then 74 random bits from SQLite's generator (ChaCha20,
+ * seeded by the OS) with the variant nibble one of 8, 9, a, b.
  */
-const UUID_V4 = `lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2)
-  || '-' || substr('89ab', 1 + (random() & 3), 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))`;
+const UUID_V7 = `@id_time || '-7' || lower(substr(hex(randomblob(2)), 2) || '-' || substr('89ab', 1 + (random() & 3), 1)
+  || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))`;
 
 /** The parameters of the expiry statements: the cut, the excluded ids, the event's fields. */
 export interface ExpiryParams {
@@ -38,6 +39,8 @@ export interface ExpiryParams {
   /** JSON array of session ids. */
   exclude: string;
   ts: string;
+  /** The first 48 bits of the events' UUIDv7s (`ts` in ms) as `xxxxxxxx-xxxx`. */
+  id_time: string;
   run_id: string | null;
   type: string;
   step: string | null;
@@ -63,7 +66,7 @@ function expiryStatements(db: Database.Database, where: string) {
       .prepare<ExpiryParams, ExpiredValues>(
         `
       INSERT INTO events (session_id, seq, id, ts, run_id, type, step, tool, level, message, meta, trace_id)
-      SELECT id, last_seq + 1, ${UUID_V4}, @ts, @run_id, @type, @step, @tool, @level, @message, @meta, trace_id
+      SELECT id, last_seq + 1, ${UUID_V7}, @ts, @run_id, @type, @step, @tool, @level, @message, @meta, trace_id
       FROM sessions WHERE ${where}
       RETURNING session_id, seq, id, trace_id`,
       )

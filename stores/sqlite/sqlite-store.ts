@@ -421,6 +421,7 @@ function expiryToParams({ expireBefore, exclude, event }: ExpireDueQuery): Expir
     before: expireBefore,
     exclude: JSON.stringify(exclude),
     ts: event.ts,
+    id_time: idTime(Date.parse(event.ts)),
     run_id: event.run_id ?? null,
     type: event.type,
     step: event.step ?? null,
@@ -429,6 +430,12 @@ function expiryToParams({ expireBefore, exclude, event }: ExpireDueQuery): Expir
     message: event.message,
     meta: JSON.stringify(event.meta ?? {}),
   };
+}
+
+/** A UUIDv7's first 48 bits, the Unix time in ms, as its text spells them: `xxxxxxxx-xxxx`. */
+function idTime(ms: number): string {
+  const hex = ms.toString(16).padStart(12, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8)}`;
 }
 
 /**
