@@ -119,24 +119,31 @@ export function isSecretKey(key: string): boolean {
  * ```
  */
 export function redact<T>(value: T): T {
-  return redactValue(value, new WeakSet()) as T;
+  return redactValue(value, undefined) as T;
 }
 
-function redactValue(value: unknown, seen: WeakSet<object>): unknown {
+/**
+ * `path`: the objects from the root down to `value`'s parent, made at the first object met. An
+ * array, not a WeakSet: it is a few entries deep, and a WeakSet per call (one per event's `meta`)
+ * cost more than the copy of a small `meta` itself.
+ */
+function redactValue(value: unknown, path: object[] | undefined): unknown {
   if (value === null || typeof value !== 'object') return value;
-  if (seen.has(value)) return '[circular]';
+  if (path?.includes(value)) return '[circular]';
   if (value instanceof Date) return value.toISOString();
-  // `seen` holds the objects on the path from the root only: an object met again in a sibling
-  // (shared, not circular) is copied like any other.
-  seen.add(value);
+  // Only the path from the root: an object met again in a sibling (shared, not circular) is
+  // copied like any other.
+  const inner = path ?? [];
+  inner.push(value);
   try {
-    if (Array.isArray(value)) return value.map((item) => redactValue(item, seen));
+    if (Array.isArray(value)) return value.map((item) => redactValue(item, inner));
+    const record = value as Record<string, unknown>;
     const out: Record<string, unknown> = {};
-    for (const [key, inner] of Object.entries(value)) {
-      put(out, key, isSecretKey(key) ? REDACTED : redactValue(inner, seen));
+    for (const key of Object.keys(record)) {
+      put(out, key, isSecretKey(key) ? REDACTED : redactValue(record[key], inner));
     }
     return out;
   } finally {
-    seen.delete(value);
+    inner.pop();
   }
 }
