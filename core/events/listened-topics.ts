@@ -1,7 +1,13 @@
-import { Observable, Subject } from 'rxjs';
+import { Observable, type Subscriber } from 'rxjs';
 
+/**
+ * A key's listeners, called directly rather than through a `Subject`: rxjs' CommonJS build makes a
+ * closure and an iterator with its results per `Subject.next`, per event published. The same rules:
+ * a listener added while a value is passed on does not get it, one removed meanwhile is closed and
+ * ignores it (the list is replaced, never changed in place).
+ */
 interface Topic<T> {
-  readonly subject: Subject<T>;
+  subscribers: readonly Subscriber<T>[];
   listeners: number;
 }
 
@@ -33,15 +39,15 @@ export class ListenedTopics<T> {
     return new Observable<T>((subscriber) => {
       let topic = this.topics.get(key);
       if (!topic) {
-        topic = { subject: new Subject<T>(), listeners: 0 };
+        topic = { subscribers: [], listeners: 0 };
         this.topics.set(key, topic);
         this.hooks.opened?.(key);
       }
       const own = topic;
       own.listeners += 1;
-      const subscription = own.subject.subscribe(subscriber);
+      own.subscribers = [...own.subscribers, subscriber];
       return () => {
-        subscription.unsubscribe();
+        own.subscribers = own.subscribers.filter((other) => other !== subscriber);
         own.listeners -= 1;
         if (own.listeners > 0 || this.topics.get(key) !== own) return;
         // The topic goes with its last listener, so an idle key costs nothing.
@@ -53,7 +59,9 @@ export class ListenedTopics<T> {
 
   /** Passes `value` to the key's listeners, if it has any. */
   next(key: string, value: T): void {
-    this.topics.get(key)?.subject.next(value);
+    const topic = this.topics.get(key);
+    if (!topic) return;
+    for (const subscriber of topic.subscribers) subscriber.next(value);
   }
 
   /** Completes the key's listeners and forgets the key. */
@@ -61,7 +69,7 @@ export class ListenedTopics<T> {
     const topic = this.topics.get(key);
     if (!topic) return;
     this.topics.delete(key);
-    topic.subject.complete();
+    for (const subscriber of topic.subscribers) subscriber.complete();
     this.hooks.closed?.(key);
   }
 

@@ -28,4 +28,44 @@ describe('ListenedTopics', () => {
     expect(calls).toEqual(['opened a', 'closed a', 'opened c', 'closed c']);
     expect(topics.listeners()).toBe(0);
   });
+
+  it('passes a value to the listeners there were when it came, not to one added or removed meanwhile', () => {
+    const topics = new ListenedTopics<number>();
+    const seen: string[] = [];
+    const others: Partial<Record<'late' | 'second', { unsubscribe(): void }>> = {};
+    const first = topics.listen('a').subscribe((n) => {
+      seen.push(`first ${n}`);
+      // While 1 is passed on: one more listener, and the next one gone.
+      if (n === 1) {
+        others.late = topics.listen('a').subscribe((m) => seen.push(`late ${m}`));
+        others.second?.unsubscribe();
+      }
+    });
+    others.second = topics.listen('a').subscribe((n) => seen.push(`second ${n}`));
+    topics.next('a', 1);
+    topics.next('a', 2);
+    expect(seen).toEqual(['first 1', 'first 2', 'late 2']);
+    expect(topics.listeners('a')).toBe(2);
+    first.unsubscribe();
+    others.late?.unsubscribe();
+    expect(topics.has('a')).toBe(false);
+  });
+
+  it('completes every listener of a key once, and a new listener of it starts afresh', () => {
+    const topics = new ListenedTopics<number>();
+    const log: string[] = [];
+    const listen = (name: string) =>
+      topics
+        .listen('a')
+        .subscribe({ next: (n) => log.push(`${name} ${n}`), complete: () => log.push(`${name} done`) });
+    listen('x');
+    listen('y');
+    topics.complete('a');
+    topics.complete('a');
+    topics.next('a', 1);
+    listen('z');
+    topics.next('a', 2);
+    expect(log).toEqual(['x done', 'y done', 'z 2']);
+    expect(topics.listeners('a')).toBe(1);
+  });
 });
