@@ -2,7 +2,8 @@ import { TributaryError } from '../errors.ts';
 import type { Commit } from './commit.ts';
 import { envelope } from './envelope.ts';
 import type { Session } from '../sessions/session.ts';
-import type { SessionStore, WriteBatch } from '../store/session-store.ts';
+import type { SessionStore, UnnumberedEvent, WriteBatch } from '../store/session-store.ts';
+import type { EventDraft } from './event.ts';
 import { applyPatch, meetsExpectation } from '../store/batch.ts';
 import { copyData } from '../store/copy.ts';
 import { nowIso } from '../uuid.ts';
@@ -15,6 +16,12 @@ export class BuildFailure {
 
 /** The sessions patch functions see, by id (null: not found); {@link buildBatches} advances them. */
 export type SessionsForPatches = Map<string, Session | null>;
+
+/**
+ * No session read: what commits without a patch function need. Shared, never written to:
+ * {@link buildBatches} advances only the sessions it was given.
+ */
+export const NO_SESSIONS: SessionsForPatches = new Map();
 
 /**
  * Builds the store batches of commits written together, in order: envelopes (see `envelope`), one
@@ -36,17 +43,22 @@ export function buildBatches(
 ): (WriteBatch | BuildFailure)[] {
   // One timestamp per write: its commits are stored at the same moment.
   const ts = isoNow();
-  return changes.map((change) => {
+  // Loops rather than `map`s here and in `toBatch`: this runs once per commit and per event.
+  const built = new Array<WriteBatch | BuildFailure>(changes.length);
+  const read = sessions.size > 0;
+  for (let i = 0; i < changes.length; i += 1) {
+    const change = changes[i] as Commit;
     const id = change.session_id;
-    const current = sessions.get(id);
+    const current = read ? sessions.get(id) : undefined;
     try {
       const batch = toBatch(change, ts, current);
       if (current !== undefined) sessions.set(id, advance(current, batch));
-      return batch;
+      built[i] = batch;
     } catch (error) {
-      return new BuildFailure(error);
+      built[i] = new BuildFailure(error);
     }
-  });
+  }
+  return built;
 }
 
 /**
@@ -67,7 +79,7 @@ export function readForPatches(
   let ids: Set<string> | undefined;
   for (const { session_id, patch } of changes)
     if (typeof patch === 'function') (ids ??= new Set()).add(session_id);
-  if (!ids) return new Map();
+  if (!ids) return NO_SESSIONS;
   const wanted = ids;
   return (async () => {
     const sessions: SessionsForPatches = new Map();
@@ -93,10 +105,11 @@ function toBatch(change: Commit, ts: string, current: Session | null | undefined
   const { session_id, trace_id, patch } = change;
   change.check?.();
   // Field by field rather than a rest spread: this runs once per commit, and spreads are slow.
-  const batch: WriteBatch = {
-    session_id,
-    events: (change.events ?? []).map((draft) => envelope(session_id, trace_id, draft, ts)),
-  };
+  const drafts = change.events ?? [];
+  const events = new Array<UnnumberedEvent>(drafts.length);
+  for (let i = 0; i < drafts.length; i += 1)
+    events[i] = envelope(session_id, trace_id, drafts[i] as EventDraft, ts);
+  const batch: WriteBatch = { session_id, events };
   // Every string stored is well-formed (see `wellFormed`): what a store reads back is what was sent live.
   if (change.expect) batch.expect = change.expect;
   if (change.create) batch.create = wellFormed(change.create);

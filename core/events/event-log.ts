@@ -1,4 +1,4 @@
-import { BuildFailure, buildBatches, readForPatches, type SessionsForPatches } from './build-batches.ts';
+import { BuildFailure, buildBatches, NO_SESSIONS, readForPatches } from './build-batches.ts';
 import type { Commit } from './commit.ts';
 import type { SessionEvent } from './event.ts';
 import type { EventHub } from './event-hub.ts';
@@ -19,9 +19,6 @@ interface Waiting {
  * spends in one synchronous SQLite transaction (a 500-event one takes a few ms).
  */
 export const MAX_GROUP = 500;
-
-/** The sessions a commit without a patch function needs read: none (`buildBatches` adds none to it). */
-const NO_SESSIONS: SessionsForPatches = new Map();
 
 /**
  * The only writer of events. It builds envelopes (`envelope.ts`: uuid, ISO `ts`, trace id, redacted
@@ -128,28 +125,39 @@ export class EventLog {
       for (const waiting of group) waiting.reject(error);
       return;
     }
-    let pending: { waiting: Waiting; batch: WriteBatch }[] = [];
+    // The commits whose batch was built and those batches, index for index: in the usual case, where
+    // every batch was built, the group and `built` themselves (no pair nor array per commit).
+    let pending: readonly Waiting[] = group;
+    let batches = built as WriteBatch[];
     try {
-      group.forEach((waiting, i) => {
-        const batch = built[i] ?? new BuildFailure(new Error('batch missing'));
-        if (batch instanceof BuildFailure) waiting.reject(batch.error);
-        else pending.push({ waiting, batch });
-      });
+      if (built.some((batch) => batch instanceof BuildFailure) || built.length !== group.length) {
+        const ok: Waiting[] = [];
+        batches = [];
+        group.forEach((waiting, i) => {
+          const batch = built[i] ?? new BuildFailure(new Error('batch missing'));
+          if (batch instanceof BuildFailure) waiting.reject(batch.error);
+          else {
+            ok.push(waiting);
+            batches.push(batch);
+          }
+        });
+        pending = ok;
+      }
       if (pending.length === 0) return;
       let written: SessionEvent[][];
       try {
-        written = await this.shared.write(pending.map((p) => p.batch));
+        written = await this.shared.write(batches);
       } catch (error) {
         // A store that is down fails every commit alike; otherwise find the bad batch by writing alone.
         if (pending.length === 1 || isStoreFailure(error)) throw error;
         const alone = pending;
         pending = [];
-        for (const { waiting } of alone) await this.writeAlone(waiting);
+        for (const waiting of alone) await this.writeAlone(waiting);
         return;
       }
       const done = pending;
       pending = [];
-      done.forEach(({ waiting }, i) => {
+      done.forEach((waiting, i) => {
         try {
           waiting.resolve(this.publish(written[i] ?? []));
         } catch (error) {
@@ -157,7 +165,7 @@ export class EventLog {
         }
       });
     } catch (error) {
-      for (const { waiting } of pending) waiting.reject(error);
+      for (const waiting of pending) waiting.reject(error);
     }
   }
 

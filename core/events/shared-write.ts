@@ -53,14 +53,20 @@ export class SharedWrite {
     this.batches = 0;
     if (jobs.length === 0) return;
     let written: SessionEvent[][] | undefined;
+    // One job (a session's burst alone in its turn, the usual case): its batches as they are.
+    const only = jobs.length === 1 ? jobs[0] : undefined;
     try {
-      written = await this.store.writeMany(jobs.flatMap((job) => job.batches));
+      written = await this.store.writeMany(only ? only.batches : jobs.flatMap((job) => job.batches));
     } catch (error) {
       // The store itself failed: every job alike. One job alone: its own failure.
       if (jobs.length === 1 || isStoreFailure(error)) {
         for (const job of jobs) job.reject(error);
         return;
       }
+    }
+    if (written && only) {
+      only.resolve(written);
+      return;
     }
     if (written) {
       let at = 0;

@@ -92,6 +92,16 @@ describe('SharedWrite', () => {
     expect(store.calls).toHaveLength(1);
   });
 
+  it('gives a lone caller the events of each of its batches, in order', async () => {
+    const store = new RecordingStore();
+    const shared = new SharedWrite(store, 500);
+    const batches = [create(2), create(1), create(3)];
+    const written = await shared.write(batches);
+    expect(store.calls).toEqual([batches.map((batch) => batch.session_id)]);
+    expect(seqsOf(written)).toEqual([[1, 2], [1], [1, 2, 3]]);
+    expect(written.map((events) => events[0]?.session_id)).toEqual(batches.map((batch) => batch.session_id));
+  });
+
   it('goes out at once when maxBatches are waiting, the rest in the next call', async () => {
     const store = new RecordingStore();
     const shared = new SharedWrite(store, 3);
