@@ -17,6 +17,7 @@ export {
   createInstrumentations,
   fetchTracedBy,
   redactedUrlAttributes,
+  untracedRequest,
   URL_REDACTED,
 } from './instrumentations.ts';
 export { observeRuntime, prometheusHandler } from './metrics.ts';

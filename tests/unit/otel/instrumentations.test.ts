@@ -4,6 +4,7 @@ import {
   createInstrumentations,
   fetchTracedBy,
   redactedUrlAttributes,
+  untracedRequest,
 } from '../../../otel/index.ts';
 
 describe('carriesTraceContext (undici requests that already carry a traceparent)', () => {
@@ -50,6 +51,16 @@ describe('createInstrumentations', () => {
       ignoreRequestHook: carriesTraceContext,
       startSpanHook: redactedUrlAttributes,
     });
+  });
+
+  it('gives no server span to health checks, the metrics scrape and event streams, and one to the rest', () => {
+    const untraced = (url: string) => untracedRequest({ url });
+    for (const url of ['/healthz', '/readyz?x=1', '/metrics', '/v1/sessions/abc/events/stream?after=3'])
+      expect(untraced(url)).toBe(true);
+    for (const url of ['/v1/runs', '/v1/sessions/abc/events', '/v1/sessions/abc/events/stream/x', '/'])
+      expect(untraced(url)).toBe(false);
+    const http = instrumentations.find((i) => i.instrumentationName.endsWith('-http'));
+    expect(http?.getConfig()).toMatchObject({ ignoreIncomingRequestHook: untracedRequest });
   });
 
   it('tells the telemetry that fetch is traced while the undici instrumentation is enabled', () => {
