@@ -14,6 +14,7 @@ import { closedLoop, openLoop, type RunTiming, type Target } from './run-cost/cl
 import { startOtlpSink, type OtlpSink } from './run-cost/otlp-sink.ts';
 import { RUN_COST_FLOW, RUN_COST_PLUGINS_MODULE, STEPS_PER_RUN } from './run-cost/plugins.ts';
 import { startGateway, type GatewayProcess } from './scale/gateway-process.ts';
+import type { LoopDelay } from './scale/loop-delay.ts';
 import { cpuSeconds } from './scale/process-cpu.ts';
 import { startStub, STUB_DELAY_MS, type Stub } from './scale/stub-server.ts';
 
@@ -62,12 +63,17 @@ interface CaseResult {
   windowCpuMsPerRun?: number;
   /** Traced cases: spans the sink received per timed run. */
   spansPerRun?: number;
+  /** Untraced cases: the server's event-loop delay over the timed runs (closed loop) and the open loop. */
+  loopDelay?: LoopDelay;
+  openLoopDelay?: LoopDelay;
 }
 
 const CPU_TARGET = { op: '<', limit: 2, on: 'ratio' } as const;
 const TAIL_TARGET = { op: '<', limit: 3, on: 'ratio' } as const;
 /** Tracing on costs at most 15% of the runs per CPU second. */
 const TRACING_TARGET = { op: '>=', limit: 0.85, on: 'ratio' } as const;
+/** No recurring synchronous stretch on the event loop (a store commit, its disk work) over a few ms. */
+const LOOP_DELAY_TARGET = { op: '<', limit: 5, on: 'value' } as const;
 
 const notes: string[] = [
   `workload: ${STEPS_PER_RUN} steps per run, each one tool call that reports one progress event and makes one HTTP request to a stub in the bench process that answers after ${STUB_DELAY_MS} ms; each run in a new session`,
@@ -76,6 +82,7 @@ const notes: string[] = [
   `each case: ${SETTINGS.warmup} warm-up runs, then ${SETTINGS.runs} timed runs with ${SETTINGS.concurrency} in flight (closed loop: runs/s, latencies, CPU), then (untraced cases only) ${SETTINGS.openRuns} runs submitted at ${SETTINGS.openRate} runs/s whatever is still running (open loop: the tail-latency row); bare first, then memory, then sqlite, each server process up only for its case (memory and sqlite: with its traced twin)`,
   `traced: the same platform process started as \`npm start\` starts it (--import ./otel/register.ts) with OTEL_EXPORTER_OTLP_ENDPOINT set to a sink in the bench process (OTLP/HTTP protobuf, every other OTEL_* setting at its default: always sampled, BatchSpanProcessor, the http, undici, koa, socket.io and pino instrumentations); the sink reads each export request, counts its spans and answers 200. The untraced memory and sqlite processes are started with the same --import and no endpoint (register.ts then loads nothing)`,
   `memory and sqlite: the untraced and the traced process of the store are up together; after both warmed up and the sink has been quiet for ${BSP_SCHEDULE_DELAY_MS / 1000 + 1} s, the ${SETTINGS.runs} timed runs of each come in ${SETTINGS.rounds} rounds, the two processes taking turns (ABBA), then the sink is waited on until quiet again (the traced process's last partial batch exported). For the tracing rows, CPU per run of both processes is taken over that whole window (the idle turns included, where the traced process exports what it buffered) ÷ ${SETTINGS.runs}, and runs per CPU second = 1000 ÷ that; the CPU per run of the rows against bare, runs/s and latencies are over each process's own rounds`,
+  'event-loop delay: the untraced servers (and bare) are started with bench/scale/loop-delay.ts preloaded, which samples their event loop at 1 ms resolution (monitorEventLoopDelay); its longest delay is the longest synchronous stretch (a store commit with its disk work, a GC pause), over the timed closed-loop runs and over the open loop; target: its p99 under 5 ms for SQLite at the open-loop rate',
   'submit → first event: from just before the POST to the first SSE frame of the run (the session.created frame not counted); → terminal: to its run.completed frame. CPU per run: utime+stime from /proc/<pid>/stat of the server process only over the timed runs ÷ runs (client and stub are the bench process, not counted)',
 ];
 
@@ -96,6 +103,8 @@ async function startBare(stub: Stub): Promise<Started> {
   const node = await startGateway(
     { RUN_COST_STUB_URL: stub.url, SQLITE_PATH: nextSqlitePath() },
     'bench/run-cost/bare-server.ts',
+    [],
+    { loopDelay: true },
   );
   return { node, target: { kind: 'bare', url: node.url } };
 }
@@ -116,18 +125,28 @@ async function startPlatform(store: Store, stub: Stub, otlpEndpoint?: string): P
     },
     'platform/main.ts',
     ['--import', './otel/register.ts'],
+    // The untraced process's event loop is watched (the traced one's is not compared with anything).
+    { loopDelay: !otlpEndpoint },
   );
   return { node, target: { kind: 'platform', url: node.url, flow: RUN_COST_FLOW } };
 }
 
 /** The open-loop part of a case: CPU per run and the runs' timings at SETTINGS.openRate. */
-async function openPart(started: Started): Promise<{ open: RunTiming[]; openCpuMsPerRun: number }> {
+async function openPart(started: Started): Promise<OpenPart> {
+  await started.node.loopDelay(); // a new window
   const openCpuBefore = cpuSeconds(started.node.pid);
   const open = await openLoop(started.target, SETTINGS.openRuns, SETTINGS.openRate);
   return {
     open,
     openCpuMsPerRun: ((cpuSeconds(started.node.pid) - openCpuBefore) * 1000) / SETTINGS.openRuns,
+    openLoopDelay: await started.node.loopDelay(),
   };
+}
+
+interface OpenPart {
+  open: RunTiming[];
+  openCpuMsPerRun: number;
+  openLoopDelay: LoopDelay;
 }
 
 function resultOf(
@@ -135,7 +154,7 @@ function resultOf(
   cpuMsPerRun: number,
   seconds: number,
   others: readonly RunTiming[],
-  open: { open: RunTiming[]; openCpuMsPerRun: number } | null,
+  open: OpenPart | null,
 ): CaseResult {
   const all = [...timed, ...others, ...(open?.open ?? [])];
   return {
@@ -150,6 +169,7 @@ function resultOf(
     openCpuMsPerRun: open?.openCpuMsPerRun ?? Number.NaN,
     eventsPerRun: timed.reduce((sum, t) => sum + t.events, 0) / timed.length,
     unfinished: all.filter((t) => !t.completed).length,
+    ...(open ? { openLoopDelay: open.openLoopDelay } : {}),
   };
 }
 
@@ -182,6 +202,7 @@ async function measurePair(
     await sink.quiet(BSP_SCHEDULE_DELAY_MS + 1_000);
     const spansBefore = sink.spans();
     const byScopeBefore = new Map(sink.spansByScope());
+    await plain.node.loopDelay(); // a new window
     const cpuBefore = sides.map((side) => cpuSeconds(side.node.pid));
     const timed: RunTiming[][] = [[], []];
     const seconds = [0, 0];
@@ -201,6 +222,7 @@ async function measurePair(
         seconds[i]! += (performance.now() - begun) / 1000;
       }
     }
+    const loopDelay = await plain.node.loopDelay();
     progress(`${store}: waiting for the traced process's last export`);
     await sink.quiet(BSP_SCHEDULE_DELAY_MS + 1_000);
     const windowCpuMs = sides.map(
@@ -222,6 +244,7 @@ async function measurePair(
       plain: {
         ...resultOf(timed[0]!, cpuMs[0]!, seconds[0]!, warm[0]!, open),
         windowCpuMsPerRun: windowCpuMs[0]!,
+        loopDelay,
       },
       traced: {
         ...resultOf(timed[1]!, cpuMs[1]!, seconds[1]!, warm[1]!, null),
@@ -240,14 +263,16 @@ async function measureBare(stub: Stub, progress: (m: string) => void): Promise<C
   try {
     const warm = await closedLoop(target, SETTINGS.warmup, SETTINGS.concurrency);
     progress(`bare: ${SETTINGS.runs} timed runs`);
+    await node.loopDelay(); // a new window
     const cpuBefore = cpuSeconds(node.pid);
     const started = performance.now();
     const timed = await closedLoop(target, SETTINGS.runs, SETTINGS.concurrency);
     const seconds = (performance.now() - started) / 1000;
     const cpuMsPerRun = ((cpuSeconds(node.pid) - cpuBefore) * 1000) / SETTINGS.runs;
+    const loopDelay = await node.loopDelay();
     progress(`bare: ${SETTINGS.openRuns} runs at ${SETTINGS.openRate} runs/s`);
     const open = await openPart({ node, target });
-    return resultOf(timed, cpuMsPerRun, seconds, warm, open);
+    return { ...resultOf(timed, cpuMsPerRun, seconds, warm, open), loopDelay };
   } finally {
     await node.stop();
   }
@@ -263,7 +288,11 @@ function describe(name: CaseName, r: CaseResult): string {
     : `open loop at ${SETTINGS.openRate} runs/s: CPU ${fmt(r.openCpuMsPerRun)} ms/run, terminal p50/p99 ${fmt(r.openTerminalP50)}/${fmt(r.openTerminalP99)} ms; `;
   const window =
     r.windowCpuMsPerRun === undefined ? '' : ` (${fmt(r.windowCpuMsPerRun)} over the alternating window)`;
-  return `${name}: ${fmt(r.eventsPerRun)} events per run streamed; closed loop ${fmt(r.runsPerSecond)} runs/s, CPU ${fmt(r.cpuMsPerRun)} ms/run${window}, first event p50/p99 ${fmt(r.firstP50)}/${fmt(r.firstP99)} ms, terminal p50/p99 ${fmt(r.terminalP50)}/${fmt(r.terminalP99)} ms; ${open}${health}`;
+  const delay = (d: LoopDelay | undefined, where: string) =>
+    d
+      ? `; event-loop delay ${where} p50/p99/max ${fmt(d.p50)}/${fmt(d.p99)}/${fmt(d.max)} ms (${d.over5} samples over 5 ms, ${d.over20} over 20)`
+      : '';
+  return `${name}: ${fmt(r.eventsPerRun)} events per run streamed; closed loop ${fmt(r.runsPerSecond)} runs/s, CPU ${fmt(r.cpuMsPerRun)} ms/run${window}, first event p50/p99 ${fmt(r.firstP50)}/${fmt(r.firstP99)} ms, terminal p50/p99 ${fmt(r.terminalP50)}/${fmt(r.terminalP99)} ms; ${open}${health}${delay(r.loopDelay, 'closed loop')}${delay(r.openLoopDelay, 'open loop')}`;
 }
 
 /** Traced against untraced, same store, same bench run: runs per CPU second (the target) and latency. */
@@ -381,6 +410,7 @@ const runCost: BenchModule = {
           baseline: bare.openTerminalP50,
           target: null,
         },
+        ...loopDelayRows(sqlite, memory, bare),
       ];
     } finally {
       await Promise.all([stub.close(), sink.close()]);
@@ -389,6 +419,47 @@ const runCost: BenchModule = {
 };
 
 export default runCost;
+
+/**
+ * The event-loop delay each server saw (1 ms sampling). Target: at the open-loop rate, where the tail
+ * target is, the SQLite store's p99 under 5 ms (a stall that recurs); the longest single delay (which
+ * a GC pause or the OS descheduling the process on a busy machine also makes) against bare's, and the
+ * closed loop, for information.
+ */
+function loopDelayRows(sqlite: CaseResult, memory: CaseResult, bare: CaseResult): Row[] {
+  const p99 = (delay: LoopDelay | undefined) => delay?.p99 ?? Number.NaN;
+  const max = (delay: LoopDelay | undefined) => delay?.max ?? Number.NaN;
+  return [
+    {
+      metric: `event-loop delay p99 at ${SETTINGS.openRate} runs/s, sqlite (baseline: bare)`,
+      unit: 'ms',
+      value: p99(sqlite.openLoopDelay),
+      baseline: p99(bare.openLoopDelay),
+      target: LOOP_DELAY_TARGET,
+    },
+    {
+      metric: `longest event-loop delay at ${SETTINGS.openRate} runs/s, sqlite (baseline: bare)`,
+      unit: 'ms',
+      value: max(sqlite.openLoopDelay),
+      baseline: max(bare.openLoopDelay),
+      target: null,
+    },
+    {
+      metric: `longest event-loop delay, ${SETTINGS.concurrency} in flight, sqlite (baseline: bare)`,
+      unit: 'ms',
+      value: max(sqlite.loopDelay),
+      baseline: max(bare.loopDelay),
+      target: null,
+    },
+    {
+      metric: `longest event-loop delay, ${SETTINGS.concurrency} in flight, memory (baseline: bare)`,
+      unit: 'ms',
+      value: max(memory.loopDelay),
+      baseline: max(bare.loopDelay),
+      target: null,
+    },
+  ];
+}
 
 /** The `p`th percentile of one latency of the runs. */
 function at(runs: readonly RunTiming[], key: 'firstEventMs' | 'terminalMs', p: number): number {
