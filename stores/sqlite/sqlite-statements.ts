@@ -33,23 +33,14 @@ const DUE_FORCED = `state IN ('active', 'idle') AND ${NO_RUN} AND ${NOT_EXCLUDED
 const UUID_V7 = `@id_time || '-7' || lower(substr(hex(randomblob(2)), 2) || '-' || substr('89ab', 1 + (random() & 3), 1)
   || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))`;
 
-/** The parameters of the expiry statements: the cut, the excluded ids, the event's fields. */
-export interface ExpiryParams {
+/** The parameters of the expiry statements: the cut, the excluded ids, the event's shared fields. */
+export type ExpiryParams = Omit<EventRow, 'session_id' | 'seq' | 'id' | 'trace_id'> & {
   before: string;
   /** JSON array of session ids. */
   exclude: string;
-  ts: string;
   /** The first 48 bits of the events' UUIDv7s (`ts` in ms) as `xxxxxxxx-xxxx`. */
   id_time: string;
-  run_id: string | null;
-  type: string;
-  step: string | null;
-  tool: string | null;
-  level: string;
-  message: string;
-  /** JSON object. */
-  meta: string;
-}
+};
 
 /** What the expiry's event INSERT returns per session: `[session_id, seq, id, trace_id]`. */
 export type ExpiredValues = [session_id: string, seq: number, id: string, trace_id: string | null];

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { pino } from 'pino';
 import {
   isTributaryError,
+  type Run,
   type Runtime,
   type SessionEvent,
   type ExpireDueQuery,
@@ -48,6 +49,25 @@ async function stateOf(rt: Runtime, sessionId: string) {
 
 async function eventsOf(rt: Runtime, sessionId: string) {
   return rt.store.listEvents(sessionId, { after: 0, limit: 1000 });
+}
+
+/** A run as another process writes it: this process's scheduler knows nothing of it. */
+function foreignRun(sessionId: string, status: 'queued' | 'running'): Run {
+  return {
+    id: `run-${status}`,
+    session_id: sessionId,
+    flow: 'ask',
+    status,
+    multitask: 'enqueue',
+    input: {},
+    result: null,
+    error: null,
+    created_at: new Date(T0).toISOString(),
+    started_at: null,
+    finished_at: null,
+    duration_ms: null,
+    usage: { tokens_in: 0, tokens_out: 0 },
+  };
 }
 
 describe('Sweeper driven by its RxJS timer', () => {
@@ -287,23 +307,7 @@ describe('Sweeper.sweep called directly', () => {
     store.meanwhile = () =>
       rt.store.write({
         session_id: toExpire.id,
-        runs: [
-          {
-            id: 'run-elsewhere',
-            session_id: toExpire.id,
-            flow: 'ask',
-            status: 'queued',
-            multitask: 'enqueue',
-            input: {},
-            result: null,
-            error: null,
-            created_at: new Date(T0).toISOString(),
-            started_at: null,
-            finished_at: null,
-            duration_ms: null,
-            usage: { tokens_in: 0, tokens_out: 0 },
-          },
-        ],
+        runs: [{ ...foreignRun(toExpire.id, 'queued'), id: 'run-elsewhere' }],
       });
     expect(await rt.sweeper.sweep({ force: true })).toEqual({ idled: 0, expired: 1 });
     expect(await stateOf(rt, fresh.id)).toBe('expired');
@@ -317,22 +321,6 @@ describe('Sweeper.sweep called directly', () => {
     const queued = await rt.sessions.create();
     const running = await rt.sessions.create();
     const free = await rt.sessions.create();
-    // As another process writes them: this process's scheduler knows nothing of these runs.
-    const foreignRun = (sessionId: string, status: 'queued' | 'running') => ({
-      id: `run-${status}`,
-      session_id: sessionId,
-      flow: 'ask',
-      status,
-      multitask: 'enqueue' as const,
-      input: {},
-      result: null,
-      error: null,
-      created_at: new Date(T0).toISOString(),
-      started_at: null,
-      finished_at: null,
-      duration_ms: null,
-      usage: { tokens_in: 0, tokens_out: 0 },
-    });
     await rt.store.write({ session_id: queued.id, runs: [foreignRun(queued.id, 'queued')] });
     await rt.store.write({ session_id: running.id, runs: [foreignRun(running.id, 'running')] });
     vi.setSystemTime(T0 + 60_000);
