@@ -186,7 +186,12 @@ export class EventLog {
    * them: published events are shared by every listener, so none may change another's.
    */
   private publish(events: SessionEvent[]): SessionEvent[] {
-    for (const event of events) deepFreeze(event);
+    for (const event of events) {
+      // Every field of an event is a primitive but `meta`: no walk over the other eleven.
+      if (Object.isFrozen(event)) continue;
+      Object.freeze(event);
+      deepFreeze(event.meta);
+    }
     this.hub.publish(events);
     return events;
   }

@@ -197,6 +197,23 @@ describe('EventLog group commit', () => {
     stop();
     await sqlite.close();
   });
+  it("freezes a store's fresh events to the bottom of their meta before anyone sees them", async () => {
+    const sqlite = SqliteStore.open({ path: ':memory:' });
+    const { log, session, published, stop } = await setUp(sqlite);
+    const meta = { list: [{ deep: { n: 1 } }], flat: 'x' };
+    const [event] = await log.commit({
+      session_id: session.id,
+      trace_id: null,
+      events: [{ type: 'step', meta }],
+    });
+    expect(published.at(-1)).toBe(event);
+    const inner = event?.meta.list as { deep: object }[];
+    for (const value of [event, event?.meta, inner, inner[0], inner[0]?.deep])
+      expect(Object.isFrozen(value)).toBe(true);
+    stop();
+    await sqlite.close();
+  });
+
   it("writes different sessions' commits of one turn in one writeMany; a refused batch fails only its own", async () => {
     const store = new CountingStore();
     const log = new EventLog(store, new EventHub(store, 1000));
