@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../../core/uuid.ts';
 import { type Session, type SessionEvent, type WriteBatch } from '../../core/index.ts';
 import { envelope } from '../../core/events/envelope.ts';
 import type { EventDraft } from '../../core/events/event.ts';
@@ -15,14 +15,14 @@ export function stepEvent(sessionId: string, runId: string | null, n: number, se
   return { ...envelope(sessionId, null, stepDraft(runId, n), nowIso()), seq };
 }
 
-/** A session record as `Sessions.create` builds it (no user, no trace), with every time set to `at`. */
+/** A session record as `Sessions.create` builds it (its id a `newId()`, no user, no trace), with every time set to `at`. */
 export function sessionRecord(
   at: string,
   state: Session['state'] = 'active',
   expiresAt: string | null = null,
 ): Session {
   return {
-    id: randomUUID(),
+    id: newId(),
     user_id: null,
     agent_id: null,
     team_id: null,
