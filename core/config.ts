@@ -2,6 +2,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { TributaryError } from './errors.ts';
 import { redactUrl } from './redact-url.ts';
+import { WEBHOOK_SECRET_PATTERN, webhookKey } from './webhooks/webhook-signature.ts';
 
 const Int = (minimum: number, maximum: number, defaultValue: number, description: string) =>
   Type.Integer({ minimum, maximum, default: defaultValue, description });
@@ -141,10 +142,35 @@ export const ConfigSchema = Type.Object({
       hint: 'requests per window, like 100/min, 10/s or 5000/hour (s, sec, second, min, minute, h, hour)',
     }),
   ),
+  WEBHOOK_SECRET: Type.Optional(
+    Type.String({
+      pattern: WEBHOOK_SECRET_PATTERN,
+      description:
+        'Key completion webhooks are signed with (HMAC-SHA256); unset: runs with a webhook are refused',
+      hint: 'whsec_ and a key of 24 bytes or more in base64 (whsec_$(openssl rand -base64 32))',
+    }),
+  ),
+  WEBHOOK_ALLOW_PRIVATE: Type.Union([Type.Literal('true'), Type.Literal('false')], {
+    default: 'false',
+    description: 'Let webhooks reach loopback, private and link-local addresses (local development only)',
+  }),
+  WEBHOOK_TIMEOUT_MS: Int(100, 120_000, 10_000, 'How long one webhook attempt waits for an answer'),
+  WEBHOOK_RETRY_FIRST_MS: Int(
+    10,
+    60_000,
+    1_000,
+    'Wait after a failed webhook attempt; doubled after each (at most a minute)',
+  ),
+  WEBHOOK_RETRY_FOR_MS: Int(
+    0,
+    86_400_000,
+    900_000,
+    'No webhook attempt starts later than this after the first (0: one attempt)',
+  ),
 });
 
 /** Settings whose values never appear in an error message or a log line. */
-const SECRET_SETTINGS = new Set(['API_KEYS', 'CHECKPOINT_KEY', 'INTERNAL_TOKEN']);
+const SECRET_SETTINGS = new Set(['API_KEYS', 'CHECKPOINT_KEY', 'INTERNAL_TOKEN', 'WEBHOOK_SECRET']);
 /** Settings that may carry credentials in their URL: shown without them (see {@link redactUrl}). */
 const URL_SETTINGS = new Set(['REDIS_URL', 'RAG_URL', 'EXAM_URL', 'LLM_URL', 'JAEGER_UI_URL']);
 
@@ -160,6 +186,8 @@ export interface Config extends Omit<
   | 'CORS_ORIGINS'
   | 'METRICS_PROMETHEUS'
   | 'RATE_LIMIT'
+  | 'WEBHOOK_SECRET'
+  | 'WEBHOOK_ALLOW_PRIVATE'
 > {
   CORS_ORIGINS: readonly string[];
   /** API key to user id; empty when the gateway runs open. */
@@ -170,6 +198,9 @@ export interface Config extends Omit<
   METRICS_PROMETHEUS: boolean;
   /** At most `points` counted requests per caller in each window of `seconds`; undefined: no limit. */
   RATE_LIMIT: RateLimit | undefined;
+  /** The HMAC key of completion webhooks (WEBHOOK_SECRET decoded); undefined: webhooks are off. */
+  WEBHOOK_SECRET: Buffer | undefined;
+  WEBHOOK_ALLOW_PRIVATE: boolean;
 }
 
 /** A parsed RATE_LIMIT: `100/min` is `{ points: 100, seconds: 60 }`. */
@@ -251,6 +282,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     CORS_ORIGINS: list(valid.CORS_ORIGINS),
     METRICS_PROMETHEUS: valid.METRICS_PROMETHEUS === 'true',
     RATE_LIMIT: parseRateLimit(valid.RATE_LIMIT),
+    WEBHOOK_SECRET: valid.WEBHOOK_SECRET === undefined ? undefined : webhookKey(valid.WEBHOOK_SECRET),
+    WEBHOOK_ALLOW_PRIVATE: valid.WEBHOOK_ALLOW_PRIVATE === 'true',
   };
 }
 

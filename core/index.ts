@@ -116,3 +116,14 @@ export type { Logger, LogMethod } from './logger.ts';
 
 // Utilities transports share: one task at a time per key (socket commands of a session).
 export { KeyedQueue } from './events/keyed-queue.ts';
+
+// Completion webhooks (docs/webhooks.md): delivery, the address rule and the signature receivers check.
+export { WebhookDeliveries, MAX_WEBHOOK_BACKOFF_MS } from './webhooks/webhook-deliveries.ts';
+export type {
+  WebhookDeliveriesDeps,
+  WebhookDelivery,
+  WebhookSettings,
+} from './webhooks/webhook-deliveries.ts';
+export { isInternalAddress } from './webhooks/webhook-address.ts';
+export { signWebhook, webhookKey } from './webhooks/webhook-signature.ts';
+export { checkWebhookUrl } from './webhooks/webhook-target.ts';

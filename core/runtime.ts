@@ -17,6 +17,7 @@ import { Sessions } from './sessions/sessions.ts';
 import { Sweeper } from './sessions/sweeper.ts';
 import { noopTelemetry, type Telemetry } from './telemetry.ts';
 import { silentLogger, type Logger } from './logger.ts';
+import { WebhookDeliveries } from './webhooks/webhook-deliveries.ts';
 
 /** The settings the core reads; a full {@link Config} fits. */
 export type RuntimeConfig = Pick<
@@ -32,7 +33,18 @@ export type RuntimeConfig = Pick<
   | 'DEFAULT_FLOW'
   | 'CHECKPOINT_KEY'
   | 'RUN_ON_WORKER_LOSS'
->;
+> &
+  // Optional: a config without them (tests, embedders) has webhooks off.
+  Partial<
+    Pick<
+      Config,
+      | 'WEBHOOK_SECRET'
+      | 'WEBHOOK_ALLOW_PRIVATE'
+      | 'WEBHOOK_TIMEOUT_MS'
+      | 'WEBHOOK_RETRY_FIRST_MS'
+      | 'WEBHOOK_RETRY_FOR_MS'
+    >
+  >;
 
 export interface RuntimeOptions {
   config: RuntimeConfig;
@@ -99,6 +111,8 @@ export class Runtime {
   readonly approvals: ApprovalBook;
   readonly sweeper: Sweeper;
   readonly logger: Logger;
+  /** Completion webhooks; undefined when WEBHOOK_SECRET is unset. */
+  readonly webhooks: WebhookDeliveries | undefined;
   private stopped: Promise<void> | null = null;
 
   private constructor(
@@ -138,6 +152,30 @@ export class Runtime {
       policy,
       isRunLive,
     });
+    const secret = config.WEBHOOK_SECRET;
+    this.webhooks =
+      secret &&
+      new WebhookDeliveries({
+        key: secret,
+        allowPrivate: config.WEBHOOK_ALLOW_PRIVATE ?? false,
+        timeoutMs: config.WEBHOOK_TIMEOUT_MS ?? 10_000,
+        retryFirstMs: config.WEBHOOK_RETRY_FIRST_MS ?? 1_000,
+        retryForMs: config.WEBHOOK_RETRY_FOR_MS ?? 900_000,
+        logger: this.logger.child({ component: 'webhooks' }),
+        // Not a run's event (`run_id` null, `meta.run_id`): the run's terminal event stays its last.
+        // Refused in a session that expired meanwhile: `session.expired` stays its last event.
+        record: (sessionId, traceId, draft) =>
+          this.log.commit({
+            session_id: sessionId,
+            trace_id: traceId,
+            events: [{ ...draft, run_id: null }],
+            patch: (current) => {
+              if (current.state === 'expired')
+                throw new TributaryError('INVALID_STATE', `session ${sessionId} has expired`);
+              return {};
+            },
+          }),
+      });
     this.runs = new Runs({
       store,
       log: this.log,
@@ -151,6 +189,7 @@ export class Runtime {
       concurrency: config.CONCURRENCY_LIMIT,
       defaultFlow: config.DEFAULT_FLOW,
       fetch: options.fetch,
+      webhooks: this.webhooks,
       cluster: options.runQueue && {
         queue: options.runQueue,
         onWorkerLoss: config.RUN_ON_WORKER_LOSS ?? 'fail',
@@ -247,6 +286,8 @@ export class Runtime {
     this.stopped ??= (async () => {
       this.sweeper.stop();
       await this.runs.shutdown(this.options.config.SHUTDOWN_TIMEOUT_MS);
+      // After the runs: those that ended while draining still get their first attempt.
+      await this.webhooks?.close();
       await this.log.flush();
       await this.store.close();
     })();

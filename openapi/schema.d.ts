@@ -86,7 +86,9 @@ export interface paths {
          *     `queued` (a `run.queued` event says its position). A session has at most one active run;
          *     `multitask` says what a second one does: `enqueue` (default) waits for the first, `interrupt`
          *     cancels it, `reject` gets 409. Expired and archived sessions refuse runs (409). An incoming W3C
-         *     `traceparent` is linked to the run's span.
+         *     `traceparent` is linked to the run's span. With `webhook`, the run is POSTed, signed, to its URL
+         *     once it ended (see the `Webhook` schema); a URL that is not http(s) or reaches a private address
+         *     is a 400 naming `webhook.url`, and nothing is stored.
          */
         post: operations["createRun"];
         delete?: never;
@@ -782,12 +784,21 @@ export interface components {
          *       "flow": "quiz",
          *       "multitask": "reject"
          *     }
+         * @example {
+         *       "input": {
+         *         "question": "Quiz me on RxJS operators"
+         *       },
+         *       "webhook": {
+         *         "url": "https://hooks.example.com/tributary"
+         *       }
+         *     }
          */
         CreateRunRequest: {
             input: components["schemas"]["RunInput"];
             flow?: components["schemas"]["FlowName"];
             /** @default enqueue */
             multitask?: components["schemas"]["MultitaskStrategy"];
+            webhook?: components["schemas"]["Webhook"];
         };
         /**
          * @example {
@@ -810,6 +821,17 @@ export interface components {
             multitask?: components["schemas"]["MultitaskStrategy"];
             user_id?: components["schemas"]["OwnerId"];
             agent_id?: components["schemas"]["OwnerId"];
+            webhook?: components["schemas"]["Webhook"];
+        };
+        /**
+         * @description Where the run is POSTed once it ended (its terminal event stored): the run and that event's `seq`, signed with HMAC-SHA256 under WEBHOOK_SECRET (Standard Webhooks headers `webhook-id`, `webhook-timestamp`, `webhook-signature`), tried again with exponential backoff on failure. Each attempt is a `webhook.delivery` event of the session. The URL must be http or https and reach a public address (unless WEBHOOK_ALLOW_PRIVATE=true), else 400 naming `webhook.url`; runs with a webhook are refused when WEBHOOK_SECRET is unset. It is not part of the run's record. See docs/webhooks.md.
+         * @example {
+         *       "url": "https://hooks.example.com/tributary"
+         *     }
+         */
+        Webhook: {
+            /** @description An http:// or https:// URL on a public address. */
+            url: string;
         };
         /**
          * @example {
@@ -832,10 +854,10 @@ export interface components {
             };
         };
         /**
-         * @description Every run ends with exactly one of `run.completed`, `run.failed`, `run.cancelled`, its last event.
+         * @description Every run ends with exactly one of `run.completed`, `run.failed`, `run.cancelled`, its last event. `webhook.delivery` (one per attempt at a run's completion webhook) carries `run_id: null` and the run's id in `meta.run_id`.
          * @enum {string}
          */
-        EventType: "session.created" | "session.updated" | "session.expired" | "run.queued" | "run.started" | "step" | "tool.started" | "tool.progress" | "tool.completed" | "tool.failed" | "message" | "progress" | "checkpoint.saved" | "approval.requested" | "approval.resolved" | "run.completed" | "run.failed" | "run.cancelled";
+        EventType: "session.created" | "session.updated" | "session.expired" | "run.queued" | "run.started" | "step" | "tool.started" | "tool.progress" | "tool.completed" | "tool.failed" | "message" | "progress" | "checkpoint.saved" | "approval.requested" | "approval.resolved" | "run.completed" | "run.failed" | "run.cancelled" | "webhook.delivery";
         /** @enum {string} */
         Level: "debug" | "info" | "warn" | "error";
         /**

@@ -18,6 +18,7 @@ export const EVENT_TYPES = [
   'run.completed',
   'run.failed',
   'run.cancelled',
+  'webhook.delivery',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -28,6 +28,8 @@ export interface LiveRun {
   lastWrite: Promise<void>;
   /** Which execution this is: 2 and up when a worker started it again after its worker was lost. */
   attempt: number;
+  /** Where the run is posted once its terminal event is stored (createRun's `webhook`, checked). */
+  webhook: URL | undefined;
 }
 
 /**
@@ -63,6 +65,7 @@ export class LiveRuns {
       traceparent,
       lastWrite: Promise.resolve(),
       attempt: 1,
+      webhook: undefined,
     };
     this.#runs.set(run.id, liveRun);
     return liveRun;

@@ -14,6 +14,7 @@ import { touch, type SessionPolicy } from '../sessions/session-policy.ts';
 import type { SessionStore } from '../store/session-store.ts';
 import type { SpanEnd, Telemetry } from '../telemetry.ts';
 import { newId, nowIso } from '../uuid.ts';
+import type { WebhookDeliveries } from '../webhooks/webhook-deliveries.ts';
 import type { ApprovalBook } from './approvals.ts';
 import { flowRecord } from './flow-events.ts';
 import { InFlightToolCalls } from './in-flight-tool-calls.ts';
@@ -38,6 +39,8 @@ export interface RunExecutorDeps {
   readonly policy: SessionPolicy;
   /** The fetch tools get (wrapped with trace headers and the run's signal). */
   readonly fetch?: typeof fetch;
+  /** Delivers the completion webhook of a run that has one, once its terminal event is stored. */
+  readonly webhooks?: Pick<WebhookDeliveries, 'deliver'>;
 }
 
 /**
@@ -283,10 +286,19 @@ export class RunExecutor {
     // Written through the session's queue, so it lands after every event the run emitted before it ended.
     this.ending.add(liveRun);
     const terminal = this.writeTerminal(liveRun, outcome.event);
-    liveRun.lastWrite = terminal;
-    void terminal.finally(() => {
+    liveRun.lastWrite = terminal.then(() => undefined);
+    void terminal.then((stored) => {
       this.ending.delete(liveRun);
       liveRun.finish();
+      // After the run ended for everyone: its webhook never delays it (see `WebhookDeliveries`).
+      const url = liveRun.webhook;
+      if (url && stored !== null)
+        this.deps.webhooks?.deliver({
+          url,
+          run: { ...run },
+          terminal: stored,
+          traceId: liveRun.session.trace_id,
+        });
     });
   }
 
@@ -294,16 +306,17 @@ export class RunExecutor {
    * Writes the terminal event with the run's final record, trying again while the store is down, so
    * a run never stays `running` for a store that came back. Before each new try it reads the run: a
    * try whose answer was lost with the connection may have been applied, and is not written twice.
-   * Never rejects.
+   * Never rejects. Resolves with the stored terminal event; undefined when a try was applied after
+   * all (its event is not at hand), null when the write was given up.
    */
-  private async writeTerminal(liveRun: LiveRun, event: EventDraft): Promise<void> {
+  private async writeTerminal(liveRun: LiveRun, event: EventDraft): Promise<SessionEvent | undefined | null> {
     const { run } = liveRun;
     const where = { session_id: run.session_id, run_id: run.id, event: event.type };
     for (let attempt = 1, delay: number = TERMINAL_RETRY.firstMs; ; attempt++) {
       try {
-        await this.commit(liveRun, [event], { sessionChange: 'end' });
+        const stored = await this.commit(liveRun, [event], { sessionChange: 'end' });
         if (attempt > 1) this.deps.logger.info({ ...where, attempt }, 'terminal write of run stored');
-        return;
+        return stored.find((written) => written.type === event.type);
       } catch (error) {
         const retry = isTributaryError(error) && error.code === 'STORE_UNAVAILABLE';
         if (!retry || this.stopping.signal.aborted) {
@@ -311,7 +324,7 @@ export class RunExecutor {
             { ...where, err: error, attempt },
             "terminal write of run failed: the run's stored status stays as it was",
           );
-          return;
+          return null;
         }
         if (attempt === 1)
           this.deps.logger.warn(
@@ -326,7 +339,7 @@ export class RunExecutor {
           { ...where, attempt },
           'terminal write of run was applied after all: not written again',
         );
-        return;
+        return undefined;
       }
     }
   }

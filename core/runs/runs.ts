@@ -22,6 +22,7 @@ import type { RunQueue } from '../ports/run-queue.ts';
 import type { RunJobQueue } from '../ports/run-job-queue.ts';
 import { ClusterRuns, type WorkerLossPolicy } from './cluster-runs.ts';
 import { userMessage } from './user-message.ts';
+import type { WebhookDeliveries } from '../webhooks/webhook-deliveries.ts';
 
 export interface CreateRunInput {
   input: Record<string, unknown>;
@@ -30,6 +31,11 @@ export interface CreateRunInput {
   multitask?: MultitaskStrategy;
   /** An incoming W3C `traceparent` the run's span is linked to. */
   traceparent?: string;
+  /**
+   * Where the run is POSTed, signed, once it ended (docs/webhooks.md). Checked before anything is
+   * stored; kept with the run in this process only, never in its record.
+   */
+  webhook?: { url: string };
 }
 
 export interface RunsDeps {
@@ -51,6 +57,8 @@ export interface RunsDeps {
    * worker process takes them. Without it runs execute in this process ({@link RunScheduler}).
    */
   cluster?: { queue: RunJobQueue; onWorkerLoss: WorkerLossPolicy };
+  /** Completion webhooks; without it (WEBHOOK_SECRET unset) a run with a `webhook` is refused. */
+  webhooks?: WebhookDeliveries;
 }
 
 /**
@@ -128,6 +136,7 @@ export class Runs {
     assertJsonDepth(request.input, 'input');
     if (!flow.validateInput(request.input))
       throw validationError('INVALID_ARGUMENT', flow.validateInput.errors, 'input');
+    const webhook = request.webhook && (await this.checkWebhook(request.webhook));
 
     const ts = nowIso();
     const run: Run = {
@@ -156,6 +165,7 @@ export class Runs {
     // From here to submit nothing awaits: the record is queued before any lifecycle write of the run,
     // and no other run can take the session in between, so submit does not refuse.
     const liveRun = this.live.track(run, session, request.traceparent);
+    liveRun.webhook = webhook;
     const created = this.deps.log.commit({
       session_id: sessionId,
       trace_id: session.trace_id,
@@ -176,6 +186,32 @@ export class Runs {
     const stored = liveRun.written;
     await liveRun.lastWrite;
     return { ...(stored ?? run) };
+  }
+
+  /**
+   * Checks a createRun `webhook` (before anything of the run is stored): INVALID_ARGUMENT naming
+   * `webhook.url` for a URL that is not http(s) or reaches a private address, or when webhooks are
+   * off (WEBHOOK_SECRET unset) or runs execute on a cluster queue, where they are not delivered yet.
+   *
+   * @example
+   * ```ts
+   * await runs.checkWebhook({ url: 'https://hooks.example.com/runs' }); // URL
+   * ```
+   */
+  async checkWebhook(webhook: { url: string }): Promise<URL> {
+    if (!this.deps.webhooks)
+      throw new TributaryError(
+        'INVALID_ARGUMENT',
+        'webhook.url: webhooks are off on this server (WEBHOOK_SECRET is unset)',
+        { field: 'webhook.url' },
+      );
+    if (this.cluster)
+      throw new TributaryError(
+        'INVALID_ARGUMENT',
+        'webhook.url: webhooks are not delivered with STORE=redis (runs on a cluster queue) yet',
+        { field: 'webhook.url' },
+      );
+    return this.deps.webhooks.check(webhook);
   }
 
   async get(sessionId: string, runId: string): Promise<Run> {

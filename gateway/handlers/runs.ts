@@ -21,6 +21,8 @@ export function runHandlers(deps: HandlerDeps): RunHandlers {
       access: 'body-session',
       async handle({ session, body, headers, user }) {
         const { session_id: _checked, user_id, agent_id, ...request } = body;
+        // A bad webhook is refused before a new session is made for the run.
+        if (!session && request.webhook) await runs.checkWebhook(request.webhook);
         const sessionId =
           session?.id ??
           (await sessions.create({ user_id: asUser(user, user_id, 'body.user_id'), agent_id })).id;
