@@ -11,6 +11,8 @@ import {
   type Run,
 } from '../../../core/index.ts';
 import type { EventDraft } from '../../../core/events/event.ts';
+import type { RunJobQueue } from '../../../core/ports/run-job-queue.ts';
+import { startRuntime } from '../../fixtures/runtime.ts';
 import { postWebhook, type PostWebhook } from '../../../core/webhooks/post-webhook.ts';
 import { isInternalAddress } from '../../../core/webhooks/webhook-address.ts';
 import { signWebhook, webhookKey } from '../../../core/webhooks/webhook-signature.ts';
@@ -316,6 +318,31 @@ describe('postWebhook', () => {
     } finally {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
+
+describe('Runs with a webhook on a cluster queue', () => {
+  it('are refused naming webhook.url (the worker executing the run would not have it), nothing stored', async () => {
+    // The queue is never reached: the webhook is refused before the run is submitted.
+    const runtime = await startRuntime(
+      { WEBHOOK_SECRET: SECRET },
+      { runQueue: { close: async () => undefined, running: 0 } as unknown as RunJobQueue },
+    );
+    try {
+      const session = await runtime.sessions.create({ user_id: 'ann' });
+      const created = runtime.runs.create(session.id, {
+        input: { question: 'q' },
+        webhook: { url: 'https://hooks.example.com/' },
+      });
+      await expect(created).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        field: 'webhook.url',
+        message: expect.stringMatching(/STORE=redis/) as unknown,
+      });
+      expect(await runtime.runs.list(session.id)).toEqual([]);
+    } finally {
+      await runtime.shutdown();
     }
   });
 });
