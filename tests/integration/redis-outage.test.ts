@@ -59,8 +59,15 @@ describe('Redis outage', () => {
         json: { input: { question: 'held at a gate', gate: held.name } },
       });
       expect(started.status).toBe(202);
+      const runId = (started.body as { id: string }).id;
       await held.reached;
-      return { runId: (started.body as { id: string }).id, open: held.open };
+      // The tool is waiting; what the run emitted before it (its step, tool.started) may still be on
+      // its way to Redis. Stored before the outage, or a run that writes nothing meanwhile would fail.
+      await until(
+        () => allEvents(api, sessionId),
+        (events) => events.some((e) => e.run_id === runId && e.type === 'tool.started'),
+      );
+      return { runId, open: held.open };
     };
     const sessionId = await newSession(api, { user_id: 'ann' });
     const { runId, open } = await heldRun(sessionId);
