@@ -23,6 +23,7 @@ import { isFinished, type Run } from './run.ts';
 import { runOutcome } from './run-outcome.ts';
 import type { QueueReason } from './run-scheduler.ts';
 import type { RunScope } from './run-scope.ts';
+import { pause } from '../pause.ts';
 
 export interface RunExecutorDeps {
   readonly log: EventLog;
@@ -406,20 +407,6 @@ export function queuedEvent(position: number, reason: QueueReason): EventDraft {
         ? 'queued again: its worker shut down before it ended'
         : `queued at position ${position}`;
   return { type: 'run.queued', message, meta: { position, reason } };
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** Whether `b` has the same own fields as `a`, compared with `===` (records are replaced, never mutated). */

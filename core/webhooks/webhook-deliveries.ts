@@ -5,6 +5,7 @@ import { newId, nowIso } from '../uuid.ts';
 import { postWebhook, type PostOutcome, type PostWebhook } from './post-webhook.ts';
 import { signWebhook } from './webhook-signature.ts';
 import { checkWebhookUrl, type HostLookup } from './webhook-target.ts';
+import { pause } from '../pause.ts';
 
 /** The longest wait between two attempts, whatever WEBHOOK_RETRY_FIRST_MS doubles to. */
 export const MAX_WEBHOOK_BACKOFF_MS = 60_000;
@@ -197,18 +198,4 @@ function droppedEvent(url: URL, run: Run, attempts: number): EventDraft {
       next_attempt_ms: null,
     },
   };
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
