@@ -10,6 +10,11 @@ export interface RunJob {
   readonly userId: string;
   /** The W3C `traceparent` of the request that created the run; its span links to it. */
   readonly traceparent?: string;
+  /**
+   * The run's completion webhook URL, checked by the api node that created the run; whichever node
+   * writes the run's terminal event delivers it (docs/webhooks.md, "Clusters").
+   */
+  readonly webhook?: string;
 }
 
 /** Where a submitted run waits: its 1-based place and why it waits. */
@@ -104,10 +109,15 @@ export interface RunJobQueue {
   ): Promise<{ interrupted?: string }>;
   /**
    * Cancels the run wherever it is. Not started yet: it leaves the queue, `ended` writes its terminal
-   * event, and only then does the session's next run move up (`removed`). Executing on some worker:
+   * event (given the job as it was submitted, with its `webhook`, or `job` when the queue no longer
+   * has it), and only then does the session's next run move up (`removed`). Executing on some worker:
    * that worker's signal for it aborts with `reason` (`signalled`).
    */
-  cancel(job: RunJob, reason: string, ended: () => Promise<void>): Promise<'removed' | 'signalled'>;
+  cancel(
+    job: RunJob,
+    reason: string,
+    ended: (submitted: RunJob) => Promise<void>,
+  ): Promise<'removed' | 'signalled'>;
   /**
    * Sends a command to the process executing the run and resolves with its reply; undefined when no
    * process answers within a second (the run is not executing anywhere).

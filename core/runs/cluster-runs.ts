@@ -22,6 +22,7 @@ import type { LiveRun, LiveRuns } from './live-runs.ts';
 import { isFinished, type MultitaskStrategy, type Run } from './run.ts';
 import { queuedEvent, type RunExecutor } from './run-executor.ts';
 import { userMessage } from './user-message.ts';
+import { undeliveredEvent } from '../webhooks/webhook-deliveries.ts';
 
 /** What a worker does with the runs it executes when it is lost or shut down. */
 export type WorkerLossPolicy = 'fail' | 'retry';
@@ -36,6 +37,11 @@ export interface ClusterRunsDeps {
   readonly logger: Logger;
   /** Writes a `progress` event of a run this process executes (`Sessions.recordProgress`). */
   readonly recordProgress: (sessionId: string, draft: ProgressDraft) => Promise<SessionEvent>;
+  /**
+   * Whether this process delivers completion webhooks (WEBHOOK_SECRET set). Without, a run it ends
+   * that has one gets a `webhook.delivery` event with the error instead, and a warning is logged.
+   */
+  readonly webhooks: boolean;
 }
 
 type ProgressDraft = Extract<RunCommand, { kind: 'progress' }>['draft'];
@@ -63,6 +69,9 @@ const WORKER_STOPPING = 'the worker shut down';
  * ```
  */
 export class ClusterRuns implements RunJobHandler {
+  /** Webhooks of runs this process ends but cannot sign (no WEBHOOK_SECRET here). */
+  private readonly unsendable = new WeakMap<LiveRun, URL>();
+
   constructor(
     private readonly deps: ClusterRunsDeps,
     private readonly live: LiveRuns,
@@ -78,9 +87,10 @@ export class ClusterRuns implements RunJobHandler {
     session: Session,
     multitask: MultitaskStrategy,
     traceparent?: string,
+    webhook?: URL,
   ): Promise<void> {
     const { interrupted } = await this.deps.queue.submit(
-      jobOf(run, session, traceparent),
+      { ...jobOf(run, session, traceparent), ...(webhook ? { webhook: webhook.href } : {}) },
       multitask,
       async (admission) => {
         await this.deps.log.commit({
@@ -101,8 +111,8 @@ export class ClusterRuns implements RunJobHandler {
    * (by this process when it never started, by its worker otherwise).
    */
   async cancel(run: Run, session: Session, reason: string): Promise<void> {
-    await this.deps.queue.cancel(jobOf(run, session, undefined), reason, () =>
-      this.end(run, session, { status: 'cancelled', reason }),
+    await this.deps.queue.cancel(jobOf(run, session, undefined), reason, (submitted) =>
+      this.end(submitted, run, session, { status: 'cancelled', reason }),
     );
     await this.terminal(run);
   }
@@ -156,6 +166,7 @@ export class ClusterRuns implements RunJobHandler {
     if (found === 'ended') return found;
     const { run, session } = found;
     const liveRun = this.live.track(run, session, job.traceparent);
+    this.withWebhook(liveRun, job);
     liveRun.attempt = context.attempt;
     if (context.signal.aborted) {
       // Cancelled between the queue handing it over and now: it never starts.
@@ -184,7 +195,7 @@ export class ClusterRuns implements RunJobHandler {
   async lost(job: RunJob, why: string): Promise<void> {
     const found = await this.load(job);
     if (found === 'ended') return;
-    await this.end(found.run, found.session, { status: 'failed', error: interrupted(why) });
+    await this.end(job, found.run, found.session, { status: 'failed', error: interrupted(why) });
   }
 
   /** The run and its session from the store; `ended` when either is gone or the run has ended. */
@@ -204,14 +215,51 @@ export class ClusterRuns implements RunJobHandler {
     }
   }
 
-  /** Writes the terminal event of a run this process holds no live state for. */
-  private end(run: Run, session: Session, end: RunEnd): Promise<void> {
-    return this.finish(this.live.track(run, session, undefined), end).then(() => undefined);
+  /** Writes the terminal event of a run this process holds no live state for (`job` has its webhook). */
+  private end(job: RunJob, run: Run, session: Session, end: RunEnd): Promise<void> {
+    const liveRun = this.live.track(run, session, undefined);
+    this.withWebhook(liveRun, job);
+    return this.finish(liveRun, end).then(() => undefined);
+  }
+
+  /**
+   * Gives the run its job's webhook, delivered by the executor once the terminal event is stored. A
+   * process without WEBHOOK_SECRET cannot sign it: the run still ends, and the session says why no
+   * webhook came (a `webhook.delivery` event with the error) rather than nothing.
+   */
+  private withWebhook(liveRun: LiveRun, job: RunJob): void {
+    if (!job.webhook) return;
+    const url = new URL(job.webhook);
+    if (this.deps.webhooks) {
+      liveRun.webhook = url;
+      return;
+    }
+    this.unsendable.set(liveRun, url);
+  }
+
+  private async undelivered({ run, session }: LiveRun, url: URL): Promise<void> {
+    // Handed back to the queue (or withdrawn): the run has not ended, whoever ends it delivers.
+    if (!isFinished(run.status)) return;
+    const error = 'WEBHOOK_SECRET is unset on the node that ended the run';
+    const where = { session_id: run.session_id, run_id: run.id, url_host: url.host };
+    this.deps.logger.warn(where, `webhook not sent: ${error} (every node needs the same WEBHOOK_SECRET)`);
+    try {
+      // Not a run's event (`run_id` null): the run's terminal event stays its last.
+      await this.deps.log.commit({
+        session_id: run.session_id,
+        trace_id: session.trace_id,
+        events: [{ ...undeliveredEvent(url, run, error), run_id: null }],
+      });
+    } catch (err) {
+      this.deps.logger.warn({ ...where, err }, 'webhook delivery attempt could not be recorded');
+    }
   }
 
   private async finish(liveRun: LiveRun, end: RunEnd): Promise<'ended'> {
     this.executor.ended(liveRun, end);
     await liveRun.done;
+    const unsendable = this.unsendable.get(liveRun);
+    if (unsendable) await this.undelivered(liveRun, unsendable);
     return 'ended';
   }
 

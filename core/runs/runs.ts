@@ -1,3 +1,4 @@
+import type { LlmSettings } from '../llm/language-model.ts';
 import type { Logger } from '../logger.ts';
 import type { ApprovalBook } from './approvals.ts';
 import type { Checkpoints } from '../checkpoints/checkpoints.ts';
@@ -52,6 +53,8 @@ export interface RunsDeps {
   defaultFlow: string;
   /** The fetch tools get (wrapped with trace headers and the run's signal). */
   fetch?: typeof fetch;
+  /** The language model tools get as `ctx.llm`; unset: none. */
+  llm?: LlmSettings;
   /**
    * A queue shared by every process (BullMQ on Redis): runs become its jobs, executed by whichever
    * worker process takes them. Without it runs execute in this process ({@link RunScheduler}).
@@ -96,6 +99,7 @@ export class Runs {
           approvals: deps.approvals,
           logger: deps.logger,
           recordProgress: (sessionId, draft) => deps.sessions.recordProgress(sessionId, draft),
+          webhooks: deps.webhooks !== undefined,
         },
         live,
         executor,
@@ -157,7 +161,7 @@ export class Runs {
     };
     if (this.cluster) {
       if (!this.accepting) throw shuttingDown();
-      await this.cluster.create(run, session, multitask, request.traceparent);
+      await this.cluster.create(run, session, multitask, request.traceparent, webhook);
       return this.get(sessionId, run.id);
     }
     const refusal = this.scheduler.refusal(sessionId, multitask);
@@ -191,7 +195,8 @@ export class Runs {
   /**
    * Checks a createRun `webhook` (before anything of the run is stored): INVALID_ARGUMENT naming
    * `webhook.url` for a URL that is not http(s) or reaches a private address, or when webhooks are
-   * off (WEBHOOK_SECRET unset) or runs execute on a cluster queue, where they are not delivered yet.
+   * off (WEBHOOK_SECRET unset). On a cluster queue the URL travels with the run's job to the node
+   * that ends it.
    *
    * @example
    * ```ts
@@ -203,12 +208,6 @@ export class Runs {
       throw new TributaryError(
         'INVALID_ARGUMENT',
         'webhook.url: webhooks are off on this server (WEBHOOK_SECRET is unset)',
-        { field: 'webhook.url' },
-      );
-    if (this.cluster)
-      throw new TributaryError(
-        'INVALID_ARGUMENT',
-        'webhook.url: webhooks are not delivered with STORE=redis (runs on a cluster queue) yet',
         { field: 'webhook.url' },
       );
     return this.deps.webhooks.check(webhook);

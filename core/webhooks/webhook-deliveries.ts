@@ -199,3 +199,29 @@ function droppedEvent(url: URL, run: Run, attempts: number): EventDraft {
     },
   };
 }
+
+/**
+ * The one `webhook.delivery` event of a delivery never attempted: the process that ended the run
+ * could not send it (a cluster node without WEBHOOK_SECRET).
+ *
+ * @example
+ * ```ts
+ * undeliveredEvent(url, run, 'WEBHOOK_SECRET is unset on the node that ended the run');
+ * ```
+ */
+export function undeliveredEvent(url: URL, run: Run, error: string): EventDraft {
+  return {
+    type: 'webhook.delivery',
+    level: 'error',
+    message: `webhook to ${url.host} not sent: ${error}`,
+    meta: {
+      run_id: run.id,
+      attempt: 0,
+      url_host: url.host,
+      delivered: false,
+      status: null,
+      error,
+      next_attempt_ms: null,
+    },
+  };
+}

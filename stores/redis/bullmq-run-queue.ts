@@ -177,11 +177,18 @@ export class BullmqRunQueue implements RunJobQueue {
     return kind === 'interrupt' ? { interrupted: holder } : {};
   }
 
-  async cancel(job: RunJob, reason: string, ended: () => Promise<void>): Promise<'removed' | 'signalled'> {
+  async cancel(
+    job: RunJob,
+    reason: string,
+    ended: (submitted: RunJob) => Promise<void>,
+  ): Promise<'removed' | 'signalled'> {
     // Seen by the worker that takes the job next, should the job be between queue and worker now.
     await this.answered(
       this.redis.set(this.key('runs:cancel:', job.runId), reason, 'EX', CANCEL_MARKER_SECONDS),
     );
+    // The job as the api node submitted it (its webhook): kept until the run leaves its line.
+    const data = await this.answered(this.redis.hget(this.key('runs:jobs'), job.runId));
+    const submitted = data ? (JSON.parse(data) as RunJob) : job;
     const left = await this.answered(
       this.redis.runLeave(
         this.key('runs:line:', job.sessionId),
@@ -191,7 +198,7 @@ export class BullmqRunQueue implements RunJobQueue {
       ),
     );
     if (left === 'removed') {
-      await ended();
+      await ended(submitted);
       // It never reaches a worker: nothing will read its marker.
       await this.redis.del(this.key('runs:cancel:', job.runId));
       return 'removed';
@@ -199,7 +206,7 @@ export class BullmqRunQueue implements RunJobQueue {
     // At the head: a job waiting for a slot is removed (1), an active one is locked (0).
     if (left === 'head' && (await this.answered(this.queue.remove(job.runId))) === 1) {
       await this.answered(this.redis.srem(this.key('runs:user:', job.userId), job.runId));
-      await ended();
+      await ended(submitted);
       await this.release(job);
       return 'removed';
     }

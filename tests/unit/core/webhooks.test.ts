@@ -11,8 +11,10 @@ import {
   type Run,
 } from '../../../core/index.ts';
 import type { EventDraft } from '../../../core/events/event.ts';
-import type { RunJobQueue } from '../../../core/ports/run-job-queue.ts';
-import { startRuntime } from '../../fixtures/runtime.ts';
+import type { RunAdmission, RunJob, RunJobHandler, RunJobQueue } from '../../../core/ports/run-job-queue.ts';
+import type { MultitaskStrategy } from '../../../core/runs/run.ts';
+import { MemoryStore } from '../../../stores/index.ts';
+import { startRuntime, terminalOf } from '../../fixtures/runtime.ts';
 import { postWebhook, type PostWebhook } from '../../../core/webhooks/post-webhook.ts';
 import { isInternalAddress } from '../../../core/webhooks/webhook-address.ts';
 import { signWebhook, webhookKey } from '../../../core/webhooks/webhook-signature.ts';
@@ -322,25 +324,182 @@ describe('postWebhook', () => {
   });
 });
 
+/**
+ * A cluster queue held by the test: `submit` admits every run and keeps its job as submitted, the
+ * test plays the worker through the handler, and `cancel` removes a run that has not started (the
+ * cancelling process writes its end, given the job as submitted).
+ */
+class HeldQueue implements RunJobQueue {
+  readonly jobs: RunJob[] = [];
+  handler: RunJobHandler | undefined;
+  running = 0;
+  async submit(
+    job: RunJob,
+    _multitask: MultitaskStrategy,
+    write: (admission: RunAdmission) => Promise<void>,
+  ): Promise<{ interrupted?: string }> {
+    await write({ position: 1, reason: 'concurrency_limit' });
+    this.jobs.push(job);
+    return {};
+  }
+  async cancel(
+    job: RunJob,
+    _reason: string,
+    ended: (submitted: RunJob) => Promise<void>,
+  ): Promise<'removed' | 'signalled'> {
+    await ended(this.jobs.find((held) => held.runId === job.runId) ?? job);
+    return 'removed';
+  }
+  async ask(): Promise<undefined> {
+    return undefined;
+  }
+  async holder(): Promise<undefined> {
+    return undefined;
+  }
+  async process(handler: RunJobHandler): Promise<void> {
+    this.handler = handler;
+  }
+  async close(): Promise<void> {}
+}
+
+/** A receiver on loopback answering 204; the bodies it got. */
+async function receiver() {
+  const bodies: { headers: Record<string, unknown>; body: string }[] = [];
+  const server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    request.on('end', () => {
+      bodies.push({ headers: request.headers, body });
+      response.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const close = async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  return { url: `http://127.0.0.1:${port}/hook`, bodies, close };
+}
+
 describe('Runs with a webhook on a cluster queue', () => {
-  it('are refused naming webhook.url (the worker executing the run would not have it), nothing stored', async () => {
-    // The queue is never reached: the webhook is refused before the run is submitted.
-    const runtime = await startRuntime(
-      { WEBHOOK_SECRET: SECRET },
-      { runQueue: { close: async () => undefined, running: 0 } as unknown as RunJobQueue },
-    );
+  async function clusterRuntime(env: Record<string, string>) {
+    const queue = new HeldQueue();
+    const store = new MemoryStore();
+    const runtime = await startRuntime(env, { runQueue: queue, store });
+    await runtime.runs.work();
+    const session = await runtime.sessions.create({ user_id: 'ann' });
+    const deliveries = async () =>
+      (await store.listEvents(session.id, { after: 0, limit: 1000 })).filter(
+        (event) => event.type === 'webhook.delivery',
+      );
+    return { queue, runtime, session, deliveries };
+  }
+  const context = () => ({
+    attempt: 1,
+    signal: new AbortController().signal,
+    stopping: new AbortController().signal,
+  });
+
+  it('carry the checked URL in the job; the worker that ends the run delivers it once, with the terminal seq', async () => {
+    const hook = await receiver();
+    const { queue, runtime, session, deliveries } = await clusterRuntime({
+      WEBHOOK_SECRET: SECRET,
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+    });
     try {
-      const session = await runtime.sessions.create({ user_id: 'ann' });
-      const created = runtime.runs.create(session.id, {
+      const run = await runtime.runs.create(session.id, {
         input: { question: 'q' },
-        webhook: { url: 'https://hooks.example.com/' },
+        flow: 'ask',
+        webhook: { url: hook.url },
       });
-      await expect(created).rejects.toMatchObject({
-        code: 'INVALID_ARGUMENT',
-        field: 'webhook.url',
-        message: expect.stringMatching(/STORE=redis/) as unknown,
+      const job = queue.jobs.find((held) => held.runId === run.id)!;
+      expect(job.webhook).toBe(hook.url);
+      expect(await queue.handler!.execute(job, context())).toBe('ended');
+      await runtime.webhooks!.close();
+      expect(hook.bodies).toHaveLength(1);
+      const terminal = await terminalOf(runtime, session.id, run.id);
+      const body = JSON.parse(hook.bodies[0]!.body) as { type: string; data: { seq: number } };
+      expect(body).toMatchObject({ type: 'run.completed', data: { seq: terminal.seq } });
+      expect(hook.bodies[0]!.headers['webhook-id']).toBe(terminal.id);
+      expect(await deliveries()).toMatchObject([{ meta: { run_id: run.id, delivered: true } }]);
+    } finally {
+      await runtime.shutdown();
+      await hook.close();
+    }
+  });
+
+  it('is delivered by the process that cancels a run that never started', async () => {
+    const hook = await receiver();
+    const { runtime, session, deliveries } = await clusterRuntime({
+      WEBHOOK_SECRET: SECRET,
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+    });
+    try {
+      const run = await runtime.runs.create(session.id, {
+        input: { question: 'q' },
+        flow: 'ask',
+        webhook: { url: hook.url },
       });
-      expect(await runtime.runs.list(session.id)).toEqual([]);
+      await runtime.runs.cancel(session.id, run.id, 'stop');
+      await runtime.webhooks!.close();
+      expect(hook.bodies.map(({ body }) => (JSON.parse(body) as { type: string }).type)).toEqual([
+        'run.cancelled',
+      ]);
+      expect(await deliveries()).toMatchObject([{ meta: { run_id: run.id, delivered: true } }]);
+    } finally {
+      await runtime.shutdown();
+      await hook.close();
+    }
+  });
+
+  it('is delivered by the process that fails the run of a lost worker', async () => {
+    const hook = await receiver();
+    const { queue, runtime, session, deliveries } = await clusterRuntime({
+      WEBHOOK_SECRET: SECRET,
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+    });
+    try {
+      const run = await runtime.runs.create(session.id, {
+        input: { question: 'q' },
+        flow: 'ask',
+        webhook: { url: hook.url },
+      });
+      await queue.handler!.lost(queue.jobs[0]!, 'its worker was lost before the run ended');
+      await runtime.webhooks!.close();
+      const terminal = await terminalOf(runtime, session.id, run.id);
+      expect(terminal.type).toBe('run.failed');
+      expect(hook.bodies.map(({ body }) => JSON.parse(body) as unknown)).toMatchObject([
+        { type: 'run.failed', data: { seq: terminal.seq, run: { error: { code: 'RUN_INTERRUPTED' } } } },
+      ]);
+      expect(await deliveries()).toMatchObject([{ meta: { run_id: run.id, delivered: true } }]);
+    } finally {
+      await runtime.shutdown();
+      await hook.close();
+    }
+  });
+
+  it('on a worker without WEBHOOK_SECRET: the run ends, and a webhook.delivery event says it was not sent', async () => {
+    const { queue, runtime, session, deliveries } = await clusterRuntime({});
+    try {
+      const run = await runtime.runs.create(session.id, { input: { question: 'q' }, flow: 'ask' });
+      const job = { ...queue.jobs[0]!, webhook: 'https://hooks.example.com/runs' };
+      expect(await queue.handler!.execute(job, context())).toBe('ended');
+      expect(await runtime.runs.get(session.id, run.id)).toMatchObject({ status: 'completed' });
+      const [event, ...more] = await deliveries();
+      expect(more).toEqual([]);
+      expect(event).toMatchObject({
+        level: 'error',
+        run_id: null,
+        meta: {
+          run_id: run.id,
+          delivered: false,
+          attempt: 0,
+          error: expect.stringMatching(/WEBHOOK_SECRET/) as unknown,
+        },
+      });
+      // After the run's terminal event.
+      expect(event!.seq).toBeGreaterThan((await terminalOf(runtime, session.id, run.id)).seq);
     } finally {
       await runtime.shutdown();
     }
