@@ -292,8 +292,10 @@ export class RunExecutor {
       this.ending.delete(liveRun);
       liveRun.finish();
       // After the run ended for everyone: its webhook never delays it (see `WebhookDeliveries`).
+      // Not when this end was not the one stored (given up, or another process ended the run first:
+      // that process delivers).
       const url = liveRun.webhook;
-      if (url && stored !== null)
+      if (url && stored !== null && stored !== SKIPPED)
         this.deps.webhooks?.deliver({
           url,
           run: { ...run },
@@ -308,16 +310,20 @@ export class RunExecutor {
    * a run never stays `running` for a store that came back. Before each new try it reads the run: a
    * try whose answer was lost with the connection may have been applied, and is not written twice.
    * Never rejects. Resolves with the stored terminal event; undefined when a try was applied after
-   * all (its event is not at hand), null when the write was given up.
+   * all (its event is not at hand); {@link SKIPPED} when the store skipped it (a shared store that
+   * has the run ended already, by another process); null when the write was given up.
    */
-  private async writeTerminal(liveRun: LiveRun, event: EventDraft): Promise<SessionEvent | undefined | null> {
+  private async writeTerminal(
+    liveRun: LiveRun,
+    event: EventDraft,
+  ): Promise<SessionEvent | typeof SKIPPED | undefined | null> {
     const { run } = liveRun;
     const where = { session_id: run.session_id, run_id: run.id, event: event.type };
     for (let attempt = 1, delay: number = TERMINAL_RETRY.firstMs; ; attempt++) {
       try {
         const stored = await this.commit(liveRun, [event], { sessionChange: 'end' });
         if (attempt > 1) this.deps.logger.info({ ...where, attempt }, 'terminal write of run stored');
-        return stored.find((written) => written.type === event.type);
+        return stored.find((written) => written.type === event.type) ?? SKIPPED;
       } catch (error) {
         const retry = isTributaryError(error) && error.code === 'STORE_UNAVAILABLE';
         if (!retry || this.stopping.signal.aborted) {
@@ -397,6 +403,9 @@ export class RunExecutor {
     );
   }
 }
+
+/** A terminal write the store skipped: the run was stored ended already (see `writeTerminal`). */
+const SKIPPED = 'skipped';
 
 /** The `run.queued` event of a run waiting at `position`. */
 export function queuedEvent(position: number, reason: QueueReason): EventDraft {

@@ -12,7 +12,11 @@ import {
 } from '../../../core/index.ts';
 import type { EventDraft } from '../../../core/events/event.ts';
 import type { RunAdmission, RunJob, RunJobHandler, RunJobQueue } from '../../../core/ports/run-job-queue.ts';
-import type { MultitaskStrategy } from '../../../core/runs/run.ts';
+import { isFinished, type MultitaskStrategy } from '../../../core/runs/run.ts';
+import type { SessionEvent } from '../../../core/events/event.ts';
+import type { WriteBatch } from '../../../core/store/session-store.ts';
+import { fakePlugins } from '../../fixtures/fake-plugins.ts';
+import { gate, gatePlugins } from '../../fixtures/gate-plugins.ts';
 import { MemoryStore } from '../../../stores/index.ts';
 import { startRuntime, terminalOf } from '../../fixtures/runtime.ts';
 import { postWebhook, type PostWebhook } from '../../../core/webhooks/post-webhook.ts';
@@ -502,6 +506,56 @@ describe('Runs with a webhook on a cluster queue', () => {
       expect(event!.seq).toBeGreaterThan((await terminalOf(runtime, session.id, run.id)).seq);
     } finally {
       await runtime.shutdown();
+    }
+  });
+
+  it('is not sent by a worker presumed lost whose late end the store skips: the run was ended elsewhere', async () => {
+    const hook = await receiver();
+    // As the Redis store does: a batch carrying a run it has stored ended is skipped whole.
+    class FinalRunsStore extends MemoryStore {
+      override async writeMany(batches: readonly WriteBatch[]) {
+        const out: SessionEvent[][] = [];
+        for (const batch of batches) {
+          const stored = await Promise.all(
+            (batch.runs ?? []).map((r) => this.getRun(batch.session_id, r.id)),
+          );
+          out.push(
+            stored.some((r) => r && isFinished(r.status)) ? [] : ((await super.writeMany([batch]))[0] ?? []),
+          );
+        }
+        return out;
+      }
+    }
+    const queue = new HeldQueue();
+    const store = new FinalRunsStore();
+    const runtime = await startRuntime(
+      { WEBHOOK_SECRET: SECRET, WEBHOOK_ALLOW_PRIVATE: 'true' },
+      { runQueue: queue, store, plugins: [...fakePlugins, ...gatePlugins] },
+    );
+    try {
+      await runtime.runs.work();
+      const session = await runtime.sessions.create({ user_id: 'ann' });
+      const held = gate(`late-${Date.now()}`);
+      const run = await runtime.runs.create(session.id, {
+        flow: 'gated',
+        input: { question: 'q', gate: held.name },
+        webhook: { url: hook.url },
+      });
+      const executed = queue.handler!.execute(queue.jobs[0]!, context());
+      await held.reached;
+      // Another process took the run over and ended it meanwhile (its webhook is its own to send).
+      const stored = (await store.getRun(session.id, run.id))!;
+      await store.write({
+        session_id: session.id,
+        runs: [{ ...stored, status: 'failed', finished_at: new Date().toISOString() }],
+      });
+      held.open();
+      expect(await executed).toBe('ended');
+      await runtime.webhooks!.close();
+      expect(hook.bodies).toEqual([]);
+    } finally {
+      await runtime.shutdown();
+      await hook.close();
     }
   });
 });
