@@ -98,7 +98,21 @@ export const ConfigSchema = Type.Object({
   }),
   RAG_URL: Url('RAG backend; a demo backend is started when unset'),
   EXAM_URL: Url('Exam generator backend; a demo backend is started when unset'),
-  LLM_URL: Url('OpenAI-compatible chat completions endpoint for the LLM planner'),
+  LLM_URL: Url('OpenAI-compatible chat completions endpoint for the LLM planner and the tools’ ctx.llm'),
+  LLM_MODEL: Type.Optional(
+    Type.String({
+      pattern: '^[\\x21-\\x7e]{1,256}$',
+      description: 'Model the tools’ ctx.llm asks for when a request names none',
+      hint: '1 to 256 printable characters without spaces (llama3.1:8b, gpt-4o-mini)',
+    }),
+  ),
+  LLM_API_KEY: Type.Optional(
+    Type.String({
+      pattern: '^[\\x21-\\x7e]{1,4096}$',
+      description: 'Bearer token sent to LLM_URL; never logged or shown',
+      hint: '1 to 4096 printable characters without spaces',
+    }),
+  ),
   INTERNAL_TOKEN: Type.Optional(Type.String({ minLength: 16, description: 'Token for POST /v1/progress' })),
   API_KEYS: Type.Optional(
     Type.String({
@@ -170,7 +184,13 @@ export const ConfigSchema = Type.Object({
 });
 
 /** Settings whose values never appear in an error message or a log line. */
-const SECRET_SETTINGS = new Set(['API_KEYS', 'CHECKPOINT_KEY', 'INTERNAL_TOKEN', 'WEBHOOK_SECRET']);
+const SECRET_SETTINGS = new Set([
+  'API_KEYS',
+  'CHECKPOINT_KEY',
+  'INTERNAL_TOKEN',
+  'WEBHOOK_SECRET',
+  'LLM_API_KEY',
+]);
 /** Settings that may carry credentials in their URL: shown without them (see {@link redactUrl}). */
 const URL_SETTINGS = new Set(['REDIS_URL', 'RAG_URL', 'EXAM_URL', 'LLM_URL', 'JAEGER_UI_URL']);
 
@@ -255,6 +275,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       field: 'ROLE',
       message: `ROLE: ${JSON.stringify(role)} needs STORE=redis (api and worker processes share sessions and runs through Redis); with STORE=${String(store)} only ROLE=all works`,
     });
+  }
+  for (const name of ['LLM_MODEL', 'LLM_API_KEY']) {
+    // Without an endpoint the model or key would be silently unused: a forgotten LLM_URL, most likely.
+    if (raw[name] !== undefined && raw.LLM_URL === undefined && !problems.some((p) => p.field === name)) {
+      problems.push({
+        field: name,
+        message: `${name}: needs LLM_URL (the chat completions endpoint) to be set`,
+      });
+    }
   }
   const first = problems[0];
   if (first) {
