@@ -16,6 +16,18 @@ export type {
   ToolContext,
   ToolDefinition,
 } from './plugins/plugin.ts';
+// The language model kit tools reach as `ctx.llm` (OpenAI-compatible chat completions, streamed).
+export { languageModel } from './llm/language-model.ts';
+export type {
+  ChatCompletion,
+  ChatMessage,
+  ChatOptions,
+  ChatRequest,
+  ChatUsage,
+  LanguageModel,
+  LanguageModelContext,
+  LlmSettings,
+} from './llm/language-model.ts';
 
 // Runtime: the composition root the platform starts and the transports call.
 export { Runtime } from './runtime.ts';

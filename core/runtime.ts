@@ -43,6 +43,9 @@ export type RuntimeConfig = Pick<
       | 'WEBHOOK_TIMEOUT_MS'
       | 'WEBHOOK_RETRY_FIRST_MS'
       | 'WEBHOOK_RETRY_FOR_MS'
+      | 'LLM_URL'
+      | 'LLM_MODEL'
+      | 'LLM_API_KEY'
     >
   >;
 
@@ -189,6 +192,10 @@ export class Runtime {
       concurrency: config.CONCURRENCY_LIMIT,
       defaultFlow: config.DEFAULT_FLOW,
       fetch: options.fetch,
+      llm:
+        config.LLM_URL === undefined
+          ? undefined
+          : { url: config.LLM_URL, model: config.LLM_MODEL, apiKey: config.LLM_API_KEY },
       webhooks: this.webhooks,
       cluster: options.runQueue && {
         queue: options.runQueue,

@@ -3,6 +3,7 @@ import type { Observable, ObservableInput } from 'rxjs';
 import type { Level } from '../events/event.ts';
 import type { MessageRole } from '../events/message.ts';
 import type { Checkpoint } from '../checkpoints/checkpoint.ts';
+import type { LanguageModel } from '../llm/language-model.ts';
 
 /** A JSON Schema (2020-12) object; TypeBox schemas fit as they are. */
 export type JsonSchema = Record<string, unknown>;
@@ -23,6 +24,11 @@ export interface ToolContext {
   readonly logger: Logger;
   /** `fetch` that carries the trace context of this call and honours `signal`. */
   readonly fetch: typeof fetch;
+  /**
+   * The language model behind `LLM_URL` (OpenAI-compatible chat completions, streamed), bound to this call's
+   * `fetch` and signal: `await ctx.llm.chat({ messages }, { onDelta })`. See docs/plugins.md.
+   */
+  readonly llm: LanguageModel;
 }
 
 /**

@@ -28,6 +28,8 @@ import type { RunScope } from '../runs/run-scope.ts';
 import { validationError } from './schema-validator.ts';
 import type { SpanEnd } from '../telemetry.ts';
 import { tracedFetch } from './traced-fetch.ts';
+import { languageModel } from '../llm/language-model.ts';
+import type { LlmSettings } from '../llm/language-model.ts';
 import { nowIso } from '../uuid.ts';
 
 /** What a tool call needs besides the run it happens in. */
@@ -36,6 +38,8 @@ export interface ToolCallDeps {
   readonly approvals: ApprovalBook;
   /** The `fetch` tools get (wrapped with trace headers and the call's signal); `globalThis.fetch` by default. */
   readonly fetch?: typeof fetch;
+  /** The language model tools get as `ctx.llm`; without it `ctx.llm.configured` is false. */
+  readonly llm?: LlmSettings;
 }
 
 type Emit = (type: EventType, level: Level, message: string, meta: Record<string, unknown>) => void;
@@ -170,17 +174,31 @@ function runAttempt(
     let succeeded = false;
     let failure: TributaryError | undefined;
 
+    // A tool that ignores its signal must not write events for an attempt that is over.
+    const progress: ToolContext['progress'] = (message, meta) => {
+      if (live) emit('tool.progress', 'info', message, redact(meta ?? {}));
+    };
+    const logger = scope.logger.child({ tool: name, attempt });
+    const toolFetch = tracedFetch(scope.telemetry, span, controller.signal, deps.fetch);
+    // Once the model streamed a token, a retry would say it again: no failure of this attempt is retryable.
+    let streamed = false;
     const ctx: ToolContext = {
       signal: controller.signal,
       session_id: scope.session_id,
       run_id: scope.run_id,
       attempt,
-      // A tool that ignores its signal must not write events for an attempt that is over.
-      progress: (message, meta) => {
-        if (live) emit('tool.progress', 'info', message, redact(meta ?? {}));
-      },
-      logger: scope.logger.child({ tool: name, attempt }),
-      fetch: tracedFetch(scope.telemetry, span, controller.signal, deps.fetch),
+      progress,
+      logger,
+      fetch: toolFetch,
+      llm: languageModel(deps.llm, {
+        fetch: toolFetch,
+        signal: controller.signal,
+        logger,
+        progress,
+        onStreamed: () => {
+          streamed = true;
+        },
+      }),
     };
 
     emit('tool.started', 'info', attempt === 1 ? `calling ${name}` : `calling ${name}, attempt ${attempt}`, {
@@ -208,7 +226,7 @@ function runAttempt(
         },
       }),
       map((output) => checkOutput(tool, output)),
-      catchError((error: unknown) => throwError(() => asToolError(error, name))),
+      catchError((error: unknown) => throwError(() => final(asToolError(error, name), streamed))),
       tap({
         next: (output) => {
           succeeded = true;
@@ -322,6 +340,16 @@ function asToolError(error: unknown, name: string): TributaryError {
   return new TributaryError('TOOL_FAILED', `${name} failed: ${errorMessage(error)}`, {
     retryable: isRetryable(error),
     cause: error,
+  });
+}
+
+/** The error as it is, or a copy that is not retryable once tokens were streamed. */
+function final(error: TributaryError, streamed: boolean): TributaryError {
+  if (!streamed || !error.retryable) return error;
+  return new TributaryError(error.code, error.message, {
+    ...(error.field === undefined ? {} : { field: error.field }),
+    ...(error.details === undefined ? {} : { details: error.details }),
+    cause: error.cause ?? error,
   });
 }
 

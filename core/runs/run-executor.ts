@@ -1,3 +1,4 @@
+import type { LlmSettings } from '../llm/language-model.ts';
 import type { Logger } from '../logger.ts';
 import { concat, defer, filter, finalize, ignoreElements, merge, tap, type Observable } from 'rxjs';
 import type { Checkpoints } from '../checkpoints/checkpoints.ts';
@@ -40,6 +41,8 @@ export interface RunExecutorDeps {
   readonly policy: SessionPolicy;
   /** The fetch tools get (wrapped with trace headers and the run's signal). */
   readonly fetch?: typeof fetch;
+  /** The language model tools get as `ctx.llm` (LLM_URL, LLM_MODEL, LLM_API_KEY); unset: none. */
+  readonly llm?: LlmSettings;
   /** Delivers the completion webhook of a run that has one, once its terminal event is stored. */
   readonly webhooks?: Pick<WebhookDeliveries, 'deliver'>;
 }
@@ -239,7 +242,12 @@ export class RunExecutor {
       logger,
       callTool: <O>(name: string, input: unknown) =>
         callTool<O>(
-          { registry: this.deps.registry, approvals: this.deps.approvals, fetch: this.deps.fetch },
+          {
+            registry: this.deps.registry,
+            approvals: this.deps.approvals,
+            fetch: this.deps.fetch,
+            llm: this.deps.llm,
+          },
           scope,
           name,
           input,
