@@ -248,12 +248,18 @@ async function readStream(response: Response, read: StreamRead): Promise<ChatCom
       if (typeof content === 'string' && content !== '') {
         if (pieces.length === 0) ctx.onStreamed?.();
         pieces.push(content);
-        options.onDelta?.(content);
+        try {
+          options.onDelta?.(content);
+        } catch (error) {
+          // The tool's own failure, not the stream's: it reaches the tool as it was thrown.
+          throw new FromDelta(error);
+        }
       }
       if (typeof choice?.finish_reason === 'string') finish = choice.finish_reason;
     }
   } catch (error) {
     if (ctx.signal.aborted) throw ctx.signal.reason;
+    if (error instanceof FromDelta) throw error.thrown;
     if (error instanceof TributaryError) throw error;
     const streamed = pieces.join('').length;
     throw llmError(
@@ -279,6 +285,11 @@ async function readStream(response: Response, read: StreamRead): Promise<ChatCom
     );
   }
   return { text, finish_reason: finish, model, ...(usage === undefined ? {} : { usage }) };
+}
+
+/** Carries what `onDelta` threw past the stream's own error handling. */
+class FromDelta {
+  constructor(readonly thrown: unknown) {}
 }
 
 function readUsage(value: unknown): ChatUsage | undefined {

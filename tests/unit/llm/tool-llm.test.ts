@@ -212,6 +212,31 @@ describe('ctx.llm', () => {
     expect(error.message).toContain('upstream overloaded');
   });
 
+  it('lets an error thrown by onDelta reach the tool as it was thrown', async () => {
+    fake.replies.push(streamed(['a', 'b']));
+    const t = loggedScope();
+    const tool = shoutTool({
+      output: { type: 'object' },
+      execute: async (_input, ctx) =>
+        ctx.llm.chat(
+          { messages: [{ role: 'user', content: 'hi' }] },
+          {
+            onDelta: () => {
+              throw new Error('the screen is gone');
+            },
+          },
+        ),
+    });
+    const llm: LlmSettings = { url: fake.url, model: 'fake-model', apiKey: KEY };
+    const error = await lastValueFrom(
+      callTool({ ...toolDeps(tool), llm }, t.scope, 'shout', { text: 'hi' }),
+    ).then(
+      () => expect.fail('the call succeeded'),
+      (e: unknown) => e as TributaryError,
+    );
+    expect(error.message).toBe('shout failed: the screen is gone');
+  });
+
   it('fails on malformed SSE', async () => {
     fake.replies.push((res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
