@@ -102,9 +102,7 @@ interface Started {
 async function startBare(stub: Stub): Promise<Started> {
   const node = await startGateway(
     { RUN_COST_STUB_URL: stub.url, SQLITE_PATH: nextSqlitePath() },
-    'bench/run-cost/bare-server.ts',
-    [],
-    { loopDelay: true },
+    { script: 'bench/run-cost/bare-server.ts', loopDelay: true },
   );
   return { node, target: { kind: 'bare', url: node.url } };
 }
@@ -123,10 +121,11 @@ async function startPlatform(store: Store, stub: Stub, otlpEndpoint?: string): P
       CONCURRENCY_LIMIT: String(SETTINGS.concurrency),
       ...(otlpEndpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint } : {}),
     },
-    'platform/main.ts',
-    ['--import', './otel/register.ts'],
-    // The untraced process's event loop is watched (the traced one's is not compared with anything).
-    { loopDelay: !otlpEndpoint },
+    {
+      nodeArgs: ['--import', './otel/register.ts'],
+      // The untraced process's event loop is watched (the traced one's is not compared with anything).
+      loopDelay: !otlpEndpoint,
+    },
   );
   return { node, target: { kind: 'platform', url: node.url, flow: RUN_COST_FLOW } };
 }

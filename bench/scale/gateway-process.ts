@@ -74,9 +74,11 @@ async function waitReady(url: string, child: ChildProcess, output: () => string)
  */
 export async function startGateway(
   env: Record<string, string>,
-  script = 'platform/main.ts',
-  nodeArgs: readonly string[] = [],
-  { loopDelay = false }: { loopDelay?: boolean } = {},
+  {
+    script = 'platform/main.ts',
+    nodeArgs = [],
+    loopDelay = false,
+  }: { script?: string; nodeArgs?: readonly string[]; loopDelay?: boolean } = {},
 ): Promise<GatewayProcess> {
   const port = await freePort();
   const delayFile = loopDelay ? join(mkdtempSync(join(tmpdir(), 'loop-delay-')), 'delay.json') : undefined;
