@@ -1,51 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  TributaryError,
-  type MultitaskStrategy,
-  type Runtime,
-  type RunAdmission,
-  type RunCommand,
-  type RunCommandReply,
-  type RunJob,
-  type RunJobHandler,
-  type RunJobQueue,
-  type SessionEvent,
-} from '../../../core/index.ts';
+import { TributaryError, type Runtime, type SessionEvent } from '../../../core/index.ts';
 import { MemoryStore } from '../../../stores/index.ts';
+import { HeldQueue } from '../../fixtures/held-queue.ts';
 import { startRuntime } from '../../fixtures/runtime.ts';
-
-/**
- * The cluster queue port held by the test: `submit` admits every run at position 1 and keeps its job;
- * the test plays the worker by calling the handler itself. Core's side (ClusterRuns) runs for real.
- */
-class HeldQueue implements RunJobQueue {
-  readonly jobs: RunJob[] = [];
-  handler: RunJobHandler | undefined;
-  running = 0;
-
-  async submit(
-    job: RunJob,
-    _multitask: MultitaskStrategy,
-    write: (admission: RunAdmission) => Promise<void>,
-  ): Promise<{ interrupted?: string }> {
-    await write({ position: 1, reason: 'concurrency_limit' });
-    this.jobs.push(job);
-    return {};
-  }
-  async cancel(): Promise<'removed' | 'signalled'> {
-    return 'signalled';
-  }
-  async ask(runId: string, command: RunCommand): Promise<RunCommandReply | undefined> {
-    return this.handler?.answer(runId, command);
-  }
-  async holder(): Promise<string | undefined> {
-    return this.jobs[0]?.runId;
-  }
-  async process(handler: RunJobHandler): Promise<void> {
-    this.handler = handler;
-  }
-  async close(): Promise<void> {}
-}
 
 /** A memory store whose reads fail with STORE_UNAVAILABLE the next `failures` times. */
 class FlakyStore extends MemoryStore {

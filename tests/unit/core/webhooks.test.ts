@@ -11,13 +11,13 @@ import {
   type Run,
 } from '../../../core/index.ts';
 import type { EventDraft } from '../../../core/events/event.ts';
-import type { RunAdmission, RunJob, RunJobHandler, RunJobQueue } from '../../../core/ports/run-job-queue.ts';
-import { isFinished, type MultitaskStrategy } from '../../../core/runs/run.ts';
+import { isFinished } from '../../../core/runs/run.ts';
 import type { SessionEvent } from '../../../core/events/event.ts';
 import type { WriteBatch } from '../../../core/store/session-store.ts';
 import { fakePlugins } from '../../fixtures/fake-plugins.ts';
 import { gate, gatePlugins } from '../../fixtures/gate-plugins.ts';
 import { MemoryStore } from '../../../stores/index.ts';
+import { HeldQueue } from '../../fixtures/held-queue.ts';
 import { startRuntime, terminalOf } from '../../fixtures/runtime.ts';
 import { postWebhook, type PostWebhook } from '../../../core/webhooks/post-webhook.ts';
 import { isInternalAddress } from '../../../core/webhooks/webhook-address.ts';
@@ -328,44 +328,6 @@ describe('postWebhook', () => {
   });
 });
 
-/**
- * A cluster queue held by the test: `submit` admits every run and keeps its job as submitted, the
- * test plays the worker through the handler, and `cancel` removes a run that has not started (the
- * cancelling process writes its end, given the job as submitted).
- */
-class HeldQueue implements RunJobQueue {
-  readonly jobs: RunJob[] = [];
-  handler: RunJobHandler | undefined;
-  running = 0;
-  async submit(
-    job: RunJob,
-    _multitask: MultitaskStrategy,
-    write: (admission: RunAdmission) => Promise<void>,
-  ): Promise<{ interrupted?: string }> {
-    await write({ position: 1, reason: 'concurrency_limit' });
-    this.jobs.push(job);
-    return {};
-  }
-  async cancel(
-    job: RunJob,
-    _reason: string,
-    ended: (submitted: RunJob) => Promise<void>,
-  ): Promise<'removed' | 'signalled'> {
-    await ended(this.jobs.find((held) => held.runId === job.runId) ?? job);
-    return 'removed';
-  }
-  async ask(): Promise<undefined> {
-    return undefined;
-  }
-  async holder(): Promise<undefined> {
-    return undefined;
-  }
-  async process(handler: RunJobHandler): Promise<void> {
-    this.handler = handler;
-  }
-  async close(): Promise<void> {}
-}
-
 /** A receiver on loopback answering 204; the bodies it got. */
 async function receiver() {
   const bodies: { headers: Record<string, unknown>; body: string }[] = [];
@@ -388,7 +350,7 @@ async function receiver() {
 
 describe('Runs with a webhook on a cluster queue', () => {
   async function clusterRuntime(env: Record<string, string>) {
-    const queue = new HeldQueue();
+    const queue = new HeldQueue('removed');
     const store = new MemoryStore();
     const runtime = await startRuntime(env, { runQueue: queue, store });
     await runtime.runs.work();
@@ -526,7 +488,7 @@ describe('Runs with a webhook on a cluster queue', () => {
         return out;
       }
     }
-    const queue = new HeldQueue();
+    const queue = new HeldQueue('removed');
     const store = new FinalRunsStore();
     const runtime = await startRuntime(
       { WEBHOOK_SECRET: SECRET, WEBHOOK_ALLOW_PRIVATE: 'true' },
