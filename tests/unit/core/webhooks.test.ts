@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { TributaryError } from '../../../core/index.ts';
 import {
   isTributaryError,
@@ -361,6 +361,24 @@ describe('Runs with a webhook on a cluster queue', () => {
       );
     return { queue, runtime, session, deliveries };
   }
+  /** Ended after each test, in reverse: the runtime, then its receiver. */
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  /** A receiver, a runtime that signs for it, and a run of `ask` created with its webhook there. */
+  async function hookedRun() {
+    const hook = await receiver();
+    cleanups.push(hook.close);
+    const cluster = await clusterRuntime({ WEBHOOK_SECRET: SECRET, WEBHOOK_ALLOW_PRIVATE: 'true' });
+    cleanups.push(() => cluster.runtime.shutdown());
+    const run = await cluster.runtime.runs.create(cluster.session.id, {
+      input: { question: 'q' },
+      flow: 'ask',
+      webhook: { url: hook.url },
+    });
+    return { ...cluster, hook, run };
+  }
   const context = () => ({
     attempt: 1,
     signal: new AbortController().signal,
@@ -368,81 +386,39 @@ describe('Runs with a webhook on a cluster queue', () => {
   });
 
   it('carry the checked URL in the job; the worker that ends the run delivers it once, with the terminal seq', async () => {
-    const hook = await receiver();
-    const { queue, runtime, session, deliveries } = await clusterRuntime({
-      WEBHOOK_SECRET: SECRET,
-      WEBHOOK_ALLOW_PRIVATE: 'true',
-    });
-    try {
-      const run = await runtime.runs.create(session.id, {
-        input: { question: 'q' },
-        flow: 'ask',
-        webhook: { url: hook.url },
-      });
-      const job = queue.jobs.find((held) => held.runId === run.id)!;
-      expect(job.webhook).toBe(hook.url);
-      expect(await queue.handler!.execute(job, context())).toBe('ended');
-      await runtime.webhooks!.close();
-      expect(hook.bodies).toHaveLength(1);
-      const terminal = await terminalOf(runtime, session.id, run.id);
-      const body = JSON.parse(hook.bodies[0]!.body) as { type: string; data: { seq: number } };
-      expect(body).toMatchObject({ type: 'run.completed', data: { seq: terminal.seq } });
-      expect(hook.bodies[0]!.headers['webhook-id']).toBe(terminal.id);
-      expect(await deliveries()).toMatchObject([{ meta: { run_id: run.id, delivered: true } }]);
-    } finally {
-      await runtime.shutdown();
-      await hook.close();
-    }
+    const { queue, runtime, session, deliveries, hook, run } = await hookedRun();
+    const job = queue.jobs.find((held) => held.runId === run.id)!;
+    expect(job.webhook).toBe(hook.url);
+    expect(await queue.handler!.execute(job, context())).toBe('ended');
+    await runtime.webhooks!.close();
+    expect(hook.bodies).toHaveLength(1);
+    const terminal = await terminalOf(runtime, session.id, run.id);
+    const body = JSON.parse(hook.bodies[0]!.body) as { type: string; data: { seq: number } };
+    expect(body).toMatchObject({ type: 'run.completed', data: { seq: terminal.seq } });
+    expect(hook.bodies[0]!.headers['webhook-id']).toBe(terminal.id);
+    expect(await deliveries()).toMatchObject([{ meta: { run_id: run.id, delivered: true } }]);
   });
 
   it('is delivered by the process that cancels a run that never started', async () => {
-    const hook = await receiver();
-    const { runtime, session, deliveries } = await clusterRuntime({
-      WEBHOOK_SECRET: SECRET,
-      WEBHOOK_ALLOW_PRIVATE: 'true',
-    });
-    try {
-      const run = await runtime.runs.create(session.id, {
-        input: { question: 'q' },
-        flow: 'ask',
-        webhook: { url: hook.url },
-      });
-      await runtime.runs.cancel(session.id, run.id, 'stop');
-      await runtime.webhooks!.close();
-      expect(hook.bodies.map(({ body }) => (JSON.parse(body) as { type: string }).type)).toEqual([
-        'run.cancelled',
-      ]);
-      expect(await deliveries()).toMatchObject([{ meta: { run_id: run.id, delivered: true } }]);
-    } finally {
-      await runtime.shutdown();
-      await hook.close();
-    }
+    const { runtime, session, deliveries, hook, run } = await hookedRun();
+    await runtime.runs.cancel(session.id, run.id, 'stop');
+    await runtime.webhooks!.close();
+    expect(hook.bodies.map(({ body }) => (JSON.parse(body) as { type: string }).type)).toEqual([
+      'run.cancelled',
+    ]);
+    expect(await deliveries()).toMatchObject([{ meta: { run_id: run.id, delivered: true } }]);
   });
 
   it('is delivered by the process that fails the run of a lost worker', async () => {
-    const hook = await receiver();
-    const { queue, runtime, session, deliveries } = await clusterRuntime({
-      WEBHOOK_SECRET: SECRET,
-      WEBHOOK_ALLOW_PRIVATE: 'true',
-    });
-    try {
-      const run = await runtime.runs.create(session.id, {
-        input: { question: 'q' },
-        flow: 'ask',
-        webhook: { url: hook.url },
-      });
-      await queue.handler!.lost(queue.jobs[0]!, 'its worker was lost before the run ended');
-      await runtime.webhooks!.close();
-      const terminal = await terminalOf(runtime, session.id, run.id);
-      expect(terminal.type).toBe('run.failed');
-      expect(hook.bodies.map(({ body }) => JSON.parse(body) as unknown)).toMatchObject([
-        { type: 'run.failed', data: { seq: terminal.seq, run: { error: { code: 'RUN_INTERRUPTED' } } } },
-      ]);
-      expect(await deliveries()).toMatchObject([{ meta: { run_id: run.id, delivered: true } }]);
-    } finally {
-      await runtime.shutdown();
-      await hook.close();
-    }
+    const { queue, runtime, session, deliveries, hook, run } = await hookedRun();
+    await queue.handler!.lost(queue.jobs[0]!, 'its worker was lost before the run ended');
+    await runtime.webhooks!.close();
+    const terminal = await terminalOf(runtime, session.id, run.id);
+    expect(terminal.type).toBe('run.failed');
+    expect(hook.bodies.map(({ body }) => JSON.parse(body) as unknown)).toMatchObject([
+      { type: 'run.failed', data: { seq: terminal.seq, run: { error: { code: 'RUN_INTERRUPTED' } } } },
+    ]);
+    expect(await deliveries()).toMatchObject([{ meta: { run_id: run.id, delivered: true } }]);
   });
 
   it('on a worker without WEBHOOK_SECRET: the run ends, and a webhook.delivery event says it was not sent', async () => {
