@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { StoredCheckpoint } from '../../core/checkpoints/checkpoint.ts';
 import { TributaryError } from '../../core/errors.ts';
+import { newIds } from '../../core/uuid.ts';
 import type { SessionEvent } from '../../core/events/event.ts';
 import { numbered } from '../../core/events/envelope.ts';
 import type { Message } from '../../core/events/message.ts';
@@ -33,7 +34,6 @@ import {
 import { copyData, deepFreeze, flat } from '../../core/store/copy.ts';
 import { compareNewestFirst, decodeCursor, encodeCursor, isAfterCursor } from '../../core/store/cursor.ts';
 import { filterStates, matchesFilter } from '../../core/store/session-filter.ts';
-import { randomUuids } from './random-uuids.ts';
 
 /** A record plus a store-wide insertion number, the tiebreak when timestamps are equal. */
 interface Ordered<T> {
@@ -173,7 +173,8 @@ export class MemoryStore implements SessionStore {
     // frozen copy for all of them (stored events are immutable, so sharing it is safe). Each event
     // is a literal, not a spread of the template: 100,000 spreads took ≈75 ms, the literals ≈20.
     const { ts, run_id, type, step, tool, level, message, meta } = copyEvent(query.event);
-    const ids = randomUuids(due.length);
+    // Made in bulk, as flat strings the store keeps as they are (see `newIds`).
+    const ids = newIds(due.length);
     const written: SessionEvent[] = [];
     due.forEach((record, i) => {
       const { session } = record;

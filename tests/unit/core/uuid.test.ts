@@ -60,6 +60,9 @@ describe('newIds', () => {
     expect(ids).toHaveLength(2000);
     for (const id of ids) expect(id).toMatch(UUID_V7);
     expect(new Set(ids).size).toBe(2000);
+    // Every variant nibble and every hex digit elsewhere turns up: the bits are not stuck.
+    expect(new Set(ids.map((id) => id[19])).size).toBe(4);
+    expect(new Set(ids.join('').replace(/-/g, '')).size).toBe(16);
   });
 
   it('makes none for a count of 0', () => {
