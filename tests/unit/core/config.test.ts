@@ -2,21 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { isTributaryError, loadConfig, unknownSettings, type TributaryError } from '../../../core/index.ts';
+import { configError } from '../../fixtures/config-error.ts';
+import { loadConfig, unknownSettings } from '../../../core/index.ts';
 import { DEFAULT_REDIS_PREFIX } from '../../../stores/redis/redis-store.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-
-/** The CONFIG_INVALID error `env` gives, failing the test when it loads. */
-function configError(env: Record<string, string>): TributaryError {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (isTributaryError(error, 'CONFIG_INVALID')) return error;
-    throw error;
-  }
-  throw new Error(`expected CONFIG_INVALID for ${JSON.stringify(env)}`);
-}
 
 describe('loadConfig defaults', () => {
   it('gives every default with an empty environment', () => {

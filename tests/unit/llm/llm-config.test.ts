@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isTributaryError, loadConfig, type TributaryError } from '../../../core/index.ts';
-
-function configError(env: Record<string, string>): TributaryError {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (isTributaryError(error, 'CONFIG_INVALID')) return error;
-    throw error;
-  }
-  throw new Error(`expected CONFIG_INVALID for ${JSON.stringify(env)}`);
-}
+import { configError } from '../../fixtures/config-error.ts';
+import { loadConfig } from '../../../core/index.ts';
 
 const URL = 'http://127.0.0.1:8000/v1/chat/completions';
 
