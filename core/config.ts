@@ -113,6 +113,11 @@ export const ConfigSchema = Type.Object({
       hint: '1 to 4096 printable characters without spaces',
     }),
   ),
+  LLM_RECORD_CONTENT: Type.Union([Type.Literal('true'), Type.Literal('false')], {
+    default: 'false',
+    description:
+      'Record prompts and completions on the model call spans (gen_ai.input.messages, gen_ai.output.messages), redacted',
+  }),
   INTERNAL_TOKEN: Type.Optional(Type.String({ minLength: 16, description: 'Token for POST /v1/progress' })),
   API_KEYS: Type.Optional(
     Type.String({
@@ -208,6 +213,7 @@ export interface Config extends Omit<
   | 'RATE_LIMIT'
   | 'WEBHOOK_SECRET'
   | 'WEBHOOK_ALLOW_PRIVATE'
+  | 'LLM_RECORD_CONTENT'
 > {
   CORS_ORIGINS: readonly string[];
   /** API key to user id; empty when the gateway runs open. */
@@ -221,6 +227,7 @@ export interface Config extends Omit<
   /** The HMAC key of completion webhooks (WEBHOOK_SECRET decoded); undefined: webhooks are off. */
   WEBHOOK_SECRET: Buffer | undefined;
   WEBHOOK_ALLOW_PRIVATE: boolean;
+  LLM_RECORD_CONTENT: boolean;
 }
 
 /** A parsed RATE_LIMIT: `100/min` is `{ points: 100, seconds: 60 }`. */
@@ -313,6 +320,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     RATE_LIMIT: parseRateLimit(valid.RATE_LIMIT),
     WEBHOOK_SECRET: valid.WEBHOOK_SECRET === undefined ? undefined : webhookKey(valid.WEBHOOK_SECRET),
     WEBHOOK_ALLOW_PRIVATE: valid.WEBHOOK_ALLOW_PRIVATE === 'true',
+    LLM_RECORD_CONTENT: valid.LLM_RECORD_CONTENT === 'true',
   };
 }
 

@@ -46,6 +46,7 @@ export type RuntimeConfig = Pick<
       | 'LLM_URL'
       | 'LLM_MODEL'
       | 'LLM_API_KEY'
+      | 'LLM_RECORD_CONTENT'
     >
   >;
 
@@ -195,7 +196,12 @@ export class Runtime {
       llm:
         config.LLM_URL === undefined
           ? undefined
-          : { url: config.LLM_URL, model: config.LLM_MODEL, apiKey: config.LLM_API_KEY },
+          : {
+              url: config.LLM_URL,
+              model: config.LLM_MODEL,
+              apiKey: config.LLM_API_KEY,
+              recordContent: config.LLM_RECORD_CONTENT,
+            },
       webhooks: this.webhooks,
       cluster: options.runQueue && {
         queue: options.runQueue,

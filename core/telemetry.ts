@@ -4,9 +4,9 @@
  * One trace per session: `startSession` opens it, every run's span is a child of it,
  * every step and tool call a child of its run.
  */
-export type SpanKind = 'session' | 'run' | 'step' | 'tool' | 'queue';
+export type SpanKind = 'session' | 'run' | 'step' | 'tool' | 'queue' | 'llm';
 
-export type SpanAttributes = Record<string, string | number | boolean | undefined>;
+export type SpanAttributes = Record<string, string | number | boolean | string[] | undefined>;
 
 export interface SpanEnd {
   status: 'ok' | 'error' | 'cancelled';
@@ -42,11 +42,12 @@ export interface Telemetry {
   startRun(session: SessionTrace, name: string, attributes: SpanAttributes, link?: string): Span;
   /**
    * Starts a child of a run: a `step`, a `tool` call (under the open step), or the run's `queue` wait
-   * (which began before the run's span, at `startTime` in epoch ms).
+   * (which began before the run's span, at `startTime` in epoch ms); or an `llm` call, a child of the
+   * tool span given as `parent`, named `name` as it is (the GenAI conventions' `chat <model>`).
    */
   startChild(
     parent: Span,
-    kind: 'step' | 'tool' | 'queue',
+    kind: 'step' | 'tool' | 'queue' | 'llm',
     name: string,
     attributes: SpanAttributes,
     startTime?: number,

@@ -854,10 +854,10 @@ export interface components {
             };
         };
         /**
-         * @description Every run ends with exactly one of `run.completed`, `run.failed`, `run.cancelled`, its last event. `webhook.delivery` (one per attempt at a run's completion webhook) carries `run_id: null` and the run's id in `meta.run_id`.
+         * @description Every run ends with exactly one of `run.completed`, `run.failed`, `run.cancelled`, its last event. `webhook.delivery` (one per attempt at a run's completion webhook) carries `run_id: null` and the run's id in `meta.run_id`. `message.delta` is a piece of a model's answer streamed by a tool (`meta.message_id`, `meta.text`, `meta.role`), written at most once per 50 ms or per 200 characters; the `message` with the same `meta.message_id` follows with the whole text (the deltas' texts joined), and with `meta.incomplete: true` and `meta.reason` (`cancelled`, `timeout`, `failed`) when the answer was cut short. See docs/streaming.md.
          * @enum {string}
          */
-        EventType: "session.created" | "session.updated" | "session.expired" | "run.queued" | "run.started" | "step" | "tool.started" | "tool.progress" | "tool.completed" | "tool.failed" | "message" | "progress" | "checkpoint.saved" | "approval.requested" | "approval.resolved" | "run.completed" | "run.failed" | "run.cancelled" | "webhook.delivery";
+        EventType: "session.created" | "session.updated" | "session.expired" | "run.queued" | "run.started" | "step" | "tool.started" | "tool.progress" | "tool.completed" | "tool.failed" | "message" | "message.delta" | "progress" | "checkpoint.saved" | "approval.requested" | "approval.resolved" | "run.completed" | "run.failed" | "run.cancelled" | "webhook.delivery";
         /** @enum {string} */
         Level: "debug" | "info" | "warn" | "error";
         /**

@@ -149,8 +149,8 @@ class OtelSpan implements Span {
  *   returns its trace id and W3C `traceparent`, which the session stores.
  * - `startRun` starts `run <flow>` as a child of that stored context, so every run of a session is in
  *   its trace; an incoming `traceparent` (the caller's) becomes a span link.
- * - `startChild` starts `step <name>` under the run, and `tool <name>` under the run's open step (or
- *   the run when no step is open).
+ * - `startChild` starts `step <name>` under the run, `tool <name>` under the run's open step (or
+ *   the run when no step is open), and an `llm` call as a CLIENT span `<name>` under its tool span.
  * - `withSpan` makes a span active (AsyncLocalStorage), so instrumented HTTP and pino inside see it.
  * - `tracesFetch` is what `options.fetchTraced` says now.
  *
@@ -223,9 +223,16 @@ export function createOtelTelemetry(options: OtelTelemetryOptions = {}): Telemet
       const run = parent instanceof OtelSpan ? parent : null;
       const under = kind === 'tool' ? (run?.openStep ?? run) : run;
       const parentContext = under ? under.context : ROOT_CONTEXT;
+      // A model call is a client span named by the GenAI conventions (`chat <model>`).
+      const llm = kind === 'llm';
       const span = tracer.startSpan(
-        `${kind} ${name}`,
-        { kind: SpanKind.INTERNAL, attributes: attributesOf(attributes), root: under === null, startTime },
+        llm ? name : `${kind} ${name}`,
+        {
+          kind: llm ? SpanKind.CLIENT : SpanKind.INTERNAL,
+          attributes: attributesOf(attributes),
+          root: under === null,
+          startTime,
+        },
         parentContext,
       );
       const child = new OtelSpan(span, kind, propagator, kind === 'step' ? run : null);

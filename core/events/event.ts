@@ -11,6 +11,7 @@ export const EVENT_TYPES = [
   'tool.completed',
   'tool.failed',
   'message',
+  'message.delta',
   'progress',
   'checkpoint.saved',
   'approval.requested',

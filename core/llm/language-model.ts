@@ -1,5 +1,9 @@
 import type { Logger } from '../logger.ts';
-import { errorMessage, TributaryError } from '../errors.ts';
+import { errorMessage, isTributaryError, TributaryError } from '../errors.ts';
+import type { Span, SpanAttributes } from '../telemetry.ts';
+import { newId } from '../uuid.ts';
+import { MessageStream, type IncompleteReason, type MessageSink } from './message-stream.ts';
+import { requestAttributes, responseAttributes } from './genai-attributes.ts';
 import { pause } from '../pause.ts';
 import { redactUrl } from '../redact-url.ts';
 import { REDACTED } from '../events/redact.ts';
@@ -20,6 +24,11 @@ export interface LlmSettings {
   readonly maxRetryAfterMs?: number;
   /** Wait before a retry when the server gives no `Retry-After`; doubled each time. Default 500. */
   readonly retryDelayMs?: number;
+  /**
+   * Record prompts and completions on the model call's span (`LLM_RECORD_CONTENT`), redacted. Default
+   * false: spans then carry the model, finish reason and token counts only.
+   */
+  readonly recordContent?: boolean;
 }
 
 export interface ChatMessage {
@@ -56,6 +65,13 @@ export interface ChatCompletion {
 export interface ChatOptions {
   /** Called with each piece of text as it streams in, in order; the pieces join into `text`. */
   onDelta?(text: string): void;
+  /**
+   * Streams the answer to the session's clients as it comes: `message.delta` events (coalesced, see
+   * {@link MessageStream}), then one assistant `message` with the whole text, stored like any message.
+   * Cut short (cancel, timeout, a failed stream), the text so far is the message, with
+   * `meta.incomplete: true`. The tool then returns the text without emitting it again.
+   */
+  stream?: boolean;
 }
 
 /** The language model as a tool sees it (`ctx.llm`). */
@@ -79,6 +95,15 @@ export interface LanguageModelContext {
   progress(message: string, meta?: Record<string, unknown>): void;
   /** Told once the first token came: from then on nothing may retry the call (it would repeat tokens). */
   onStreamed?(): void;
+  /** Where `stream: true` writes; without it a streamed answer reaches `onDelta` only. */
+  readonly messages?: MessageSink;
+  /** Told the tokens of each call the server counted, to add them to the run's and the session's usage. */
+  onUsage?(usage: ChatUsage, model: string): void;
+  /**
+   * Opens the span of one model call under the tool's span, with a `fetch` whose requests are its
+   * children. Absent: no span, and requests go through `fetch`.
+   */
+  span?(name: string, attributes: SpanAttributes): { readonly span: Span; readonly fetch: typeof fetch };
 }
 
 /** Statuses worth another try: rate limited, or the server failed before it said anything. */
@@ -113,6 +138,7 @@ export function languageModel(settings: LlmSettings | undefined, ctx: LanguageMo
   return { configured: true, chat: (request, options) => chat(settings, ctx, request, options ?? {}) };
 }
 
+/** One model call: its span, its streamed message and its usage around {@link complete}. */
 async function chat(
   settings: LlmSettings,
   ctx: LanguageModelContext,
@@ -125,6 +151,68 @@ async function chat(
       setting: 'LLM_MODEL',
     });
   }
+  const traced = ctx.span?.(`chat ${model}`, requestAttributes(settings, request, model));
+  const stream = options.stream && ctx.messages ? new MessageStream(newId(), ctx.messages) : undefined;
+  // Synchronously on abort: a cancel's `run.cancelled` is queued right after, and the text so far goes first.
+  const abandon = (): void => stream?.abandon(incompleteReason(ctx.signal.reason));
+  ctx.signal.addEventListener('abort', abandon, { once: true });
+  const onDelta =
+    stream === undefined
+      ? options.onDelta
+      : (text: string) => {
+          stream.push(text);
+          options.onDelta?.(text);
+        };
+  try {
+    const completion = await complete(
+      settings,
+      traced === undefined ? ctx : { ...ctx, fetch: traced.fetch },
+      request,
+      model,
+      onDelta,
+    );
+    const { usage } = completion;
+    stream?.complete({
+      model: completion.model,
+      finish_reason: completion.finish_reason,
+      ...(usage === undefined
+        ? {}
+        : { usage: { tokens_in: usage.input_tokens, tokens_out: usage.output_tokens } }),
+    });
+    if (usage !== undefined) ctx.onUsage?.(usage, completion.model);
+    traced?.span.setAttributes(responseAttributes(settings, completion));
+    traced?.span.end({ status: 'ok' });
+    return completion;
+  } catch (error) {
+    const aborted = ctx.signal.aborted;
+    if (aborted) abandon();
+    else stream?.abandon('failed');
+    traced?.span.end(
+      aborted && isTributaryError(ctx.signal.reason, 'RUN_CANCELLED')
+        ? { status: 'cancelled', error: ctx.signal.reason }
+        : { status: 'error', error },
+    );
+    throw error;
+  } finally {
+    ctx.signal.removeEventListener('abort', abandon);
+  }
+}
+
+/** What an abort reason makes of a streamed message cut short. */
+function incompleteReason(reason: unknown): IncompleteReason {
+  if (isTributaryError(reason, 'RUN_CANCELLED')) return 'cancelled';
+  if (isTributaryError(reason, 'TOOL_TIMEOUT')) return 'timeout';
+  return 'failed';
+}
+
+/** Sends the request (trying again while that is safe) and reads the answer's stream to its end. */
+async function complete(
+  settings: LlmSettings,
+  ctx: LanguageModelContext,
+  request: ChatRequest,
+  model: string,
+  onDelta: ((text: string) => void) | undefined,
+): Promise<ChatCompletion> {
   const where = redactUrl(settings.url);
   const scrub = scrubber(settings.apiKey);
   const retries = settings.retries ?? 2;
@@ -153,7 +241,7 @@ async function chat(
       await retryAfter(ctx, settings, attempt, `connection failed: ${reason}`, undefined);
       continue;
     }
-    if (response.ok) return await readStream(response, { ctx, model, where, scrub, options });
+    if (response.ok) return await readStream(response, { ctx, model, where, scrub, onDelta });
 
     const snippet = await bodySnippet(response, scrub);
     const said = `HTTP ${response.status} from ${where}${snippet === '' ? '' : `: ${snippet}`}`;
@@ -195,12 +283,12 @@ interface StreamRead {
   model: string;
   where: string;
   scrub: (text: string) => string;
-  options: ChatOptions;
+  onDelta: ((text: string) => void) | undefined;
 }
 
 /** Reads the SSE stream to its end; any failure here is final (tokens may already be out). */
 async function readStream(response: Response, read: StreamRead): Promise<ChatCompletion> {
-  const { ctx, where, scrub, options } = read;
+  const { ctx, where, scrub, onDelta } = read;
   const type = response.headers.get('content-type') ?? '';
   if (!type.startsWith('text/event-stream') || response.body === null) {
     await response.body?.cancel();
@@ -249,7 +337,7 @@ async function readStream(response: Response, read: StreamRead): Promise<ChatCom
         if (pieces.length === 0) ctx.onStreamed?.();
         pieces.push(content);
         try {
-          options.onDelta?.(content);
+          onDelta?.(content);
         } catch (error) {
           // The tool's own failure, not the stream's: it reaches the tool as it was thrown.
           throw new FromDelta(error);

@@ -30,6 +30,7 @@ import type { SpanEnd } from '../telemetry.ts';
 import { tracedFetch } from './traced-fetch.ts';
 import { languageModel } from '../llm/language-model.ts';
 import type { LlmSettings } from '../llm/language-model.ts';
+import type { MessageSink } from '../llm/message-stream.ts';
 import { nowIso } from '../uuid.ts';
 
 /** What a tool call needs besides the run it happens in. */
@@ -71,7 +72,7 @@ export function callTool<O>(
     const emit: Emit = (type, level, message, meta) =>
       scope.emit({ type, run_id: scope.run_id, tool: name, level, message, meta });
     // Shared by the attempts and the final report; `startedAt` restarts once approval is given.
-    const tally = { attempt: 0, startedAt: Date.now() };
+    const tally: Tally = { attempt: 0, startedAt: Date.now(), usage: null };
 
     const work$ = defer(() => {
       const tool = deps.registry.tool(name);
@@ -84,8 +85,7 @@ export function callTool<O>(
           tally.startedAt = Date.now();
           const attempt$ = defer(() => {
             tally.attempt += 1;
-            const { attempt, startedAt } = tally;
-            return runAttempt({ deps, scope, tool, emit, attempt, startedAt }, approvedInput);
+            return runAttempt({ deps, scope, tool, emit, attempt: tally.attempt, tally }, approvedInput);
           });
           return attempt$.pipe(retryRetryable(tool, scope, emit));
         }),
@@ -102,6 +102,7 @@ export function callTool<O>(
           code: failure.code,
           attempt: tally.attempt,
           duration_ms: Date.now() - tally.startedAt,
+          ...spent(tally),
         });
         return throwError(() => failure);
       }),
@@ -138,18 +139,33 @@ function retryRetryable(
   });
 }
 
+/** What the attempts of one call add up to, for its `tool.completed` or `tool.failed`. */
+interface Tally {
+  attempt: number;
+  /** Restarts once approval is given. */
+  startedAt: number;
+  /** Tokens the model counted over every attempt; null while the call used no model. */
+  usage: { tokens_in: number; tokens_out: number; model: string } | null;
+}
+
 interface Attempt {
   deps: ToolCallDeps;
   scope: RunScope;
   tool: RegisteredTool;
   emit: Emit;
   attempt: number;
-  startedAt: number;
+  tally: Tally;
+}
+
+/** `usage` (with the model) for a call's closing event meta, when it used the model. */
+function spent({ usage }: Tally): { usage?: { tokens_in: number; tokens_out: number }; model?: string } {
+  if (usage === null) return {};
+  return { usage: { tokens_in: usage.tokens_in, tokens_out: usage.tokens_out }, model: usage.model };
 }
 
 /** One try: its own span, signal and timeout. Its signal aborts on timeout, cancel and unsubscribe. */
 function runAttempt(
-  { deps, scope, tool, emit, attempt, startedAt }: Attempt,
+  { deps, scope, tool, emit, attempt, tally }: Attempt,
   input: unknown,
 ): Observable<unknown> {
   return defer(() => {
@@ -182,6 +198,26 @@ function runAttempt(
     const toolFetch = tracedFetch(scope.telemetry, span, controller.signal, deps.fetch);
     // Once the model streamed a token, a retry would say it again: no failure of this attempt is retryable.
     let streamed = false;
+    const messages: MessageSink = {
+      delta: (id, text) => {
+        if (live) emit('message.delta', 'info', text, deltaMeta(id, text));
+      },
+      close: (id, pending, content, meta) =>
+        scope.storeMessage(
+          pending === ''
+            ? []
+            : [
+                {
+                  type: 'message.delta',
+                  run_id: scope.run_id,
+                  tool: name,
+                  message: pending,
+                  meta: deltaMeta(id, pending),
+                },
+              ],
+          { id, role: 'assistant', content, tool: name, meta },
+        ),
+    };
     const ctx: ToolContext = {
       signal: controller.signal,
       session_id: scope.session_id,
@@ -197,6 +233,20 @@ function runAttempt(
         progress,
         onStreamed: () => {
           streamed = true;
+        },
+        messages,
+        onUsage: ({ input_tokens, output_tokens }, model) => {
+          const before = tally.usage ?? { tokens_in: 0, tokens_out: 0 };
+          tally.usage = {
+            tokens_in: before.tokens_in + input_tokens,
+            tokens_out: before.tokens_out + output_tokens,
+            model,
+          };
+          scope.addUsage({ tokens_in: input_tokens, tokens_out: output_tokens });
+        },
+        span: (callName, attributes) => {
+          const call = scope.telemetry.startChild(span, 'llm', callName, attributes);
+          return { span: call, fetch: tracedFetch(scope.telemetry, call, controller.signal, deps.fetch) };
         },
       }),
     };
@@ -232,8 +282,9 @@ function runAttempt(
           succeeded = true;
           emit('tool.completed', 'info', `${name} done`, {
             attempt,
-            duration_ms: Date.now() - startedAt,
+            duration_ms: Date.now() - tally.startedAt,
             output: redact(output),
+            ...spent(tally),
           });
           endSpan({ status: 'ok' });
         },
@@ -341,6 +392,11 @@ function asToolError(error: unknown, name: string): TributaryError {
     retryable: isRetryable(error),
     cause: error,
   });
+}
+
+/** A `message.delta`'s meta: which message it is a piece of, and the piece. */
+function deltaMeta(messageId: string, text: string): Record<string, unknown> {
+  return { message_id: messageId, text, role: 'assistant' };
 }
 
 /** The error as it is, or a copy that is not retryable once tokens were streamed. */

@@ -1,6 +1,6 @@
 import { Subject } from 'rxjs';
 import { TributaryError } from '../errors.ts';
-import type { Session } from '../sessions/session.ts';
+import type { Session, Usage } from '../sessions/session.ts';
 import type { Span } from '../telemetry.ts';
 import type { InFlightToolCalls } from './in-flight-tool-calls.ts';
 import type { Run } from './run.ts';
@@ -30,6 +30,8 @@ export interface LiveRun {
   attempt: number;
   /** Where the run is posted once its terminal event is stored (createRun's `webhook`, checked). */
   webhook: URL | undefined;
+  /** Tokens added to the run's usage that its session's usage has not taken yet (the next write does). */
+  unsavedUsage: Usage | null;
 }
 
 /**
@@ -66,6 +68,7 @@ export class LiveRuns {
       lastWrite: Promise.resolve(),
       attempt: 1,
       webhook: undefined,
+      unsavedUsage: null,
     };
     this.#runs.set(run.id, liveRun);
     return liveRun;

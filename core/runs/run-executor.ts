@@ -12,6 +12,7 @@ import type { FlowContext, FlowEmission } from '../plugins/plugin.ts';
 import type { PluginRegistry } from '../plugins/plugin-registry.ts';
 import { callTool } from '../plugins/tool-call.ts';
 import { touch, type SessionPolicy } from '../sessions/session-policy.ts';
+import { plusUsage, type Session } from '../sessions/session.ts';
 import type { SessionStore } from '../store/session-store.ts';
 import type { SpanEnd, Telemetry } from '../telemetry.ts';
 import { newId, nowIso } from '../uuid.ts';
@@ -123,9 +124,13 @@ export class RunExecutor {
     const check = () => {
       if (liveRun.withdrawn) throw withdrawnError(run.id);
     };
+    // Tokens counted since the last write go to the session with this one (taken now: a later write
+    // must not add them again).
+    const usage = liveRun.unsavedUsage;
+    liveRun.unsavedUsage = null;
     // Most writes (a step's events) change nothing on the session: without a patch function the
     // log need not read the session first, a store round trip fewer per write.
-    const changesSession = extra.sessionChange !== undefined || extra.data !== undefined;
+    const changesSession = extra.sessionChange !== undefined || extra.data !== undefined || usage !== null;
     // The run's record goes with a write only when it changed since the last one (most events leave
     // it as it was: writing it again was a row update per event). On a shared store it goes with
     // every write: there a batch carrying a run another process has ended is skipped whole, which
@@ -141,14 +146,8 @@ export class RunExecutor {
       patch: !changesSession
         ? undefined
         : (current) => {
-            if (extra.sessionChange === 'start')
-              return touch(this.deps.policy, current, { active_run_id: run.id });
-            if (extra.sessionChange === 'end') {
-              return touch(this.deps.policy, current, {
-                active_run_id: current.active_run_id === run.id ? null : current.active_run_id,
-              });
-            }
-            return extra.data ? { data: { ...current.data, ...extra.data }, updated_at: nowIso() } : {};
+            const change = this.sessionPatch(run, current, extra);
+            return usage === null ? change : { ...change, usage: plusUsage(current.usage, usage) };
           },
       // A run started again after its worker was lost says which execution each event belongs to.
       events: events.map((draft) =>
@@ -157,6 +156,17 @@ export class RunExecutor {
           : { run_id: run.id, ...draft },
       ),
     });
+  }
+
+  /** What a write changes on the session besides usage: the active run, the last activity, data. */
+  private sessionPatch(run: Run, current: Session, extra: WriteExtra): Partial<Session> {
+    if (extra.sessionChange === 'start') return touch(this.deps.policy, current, { active_run_id: run.id });
+    if (extra.sessionChange === 'end') {
+      return touch(this.deps.policy, current, {
+        active_run_id: current.active_run_id === run.id ? null : current.active_run_id,
+      });
+    }
+    return extra.data ? { data: { ...current.data, ...extra.data }, updated_at: nowIso() } : {};
   }
 
   queued(liveRun: LiveRun, position: number, reason: QueueReason): void {
@@ -233,6 +243,25 @@ export class RunExecutor {
         if (!liveRun.ended && !signal.aborted) void this.write(liveRun, [draft]);
       },
       toolStarted: (tool, attempt) => toolCalls.start(tool, attempt),
+      storeMessage: (before, message) => {
+        if (liveRun.ended) return;
+        const record = flowRecord(
+          {
+            type: 'message',
+            role: message.role,
+            content: message.content,
+            tool: message.tool,
+            meta: message.meta,
+          },
+          { session_id: run.session_id, run_id: run.id, stamp: () => ({ id: message.id, ts: nowIso() }) },
+        );
+        void this.write(liveRun, [...before, ...record.events], { messages: record.messages });
+      },
+      addUsage: (usage) => {
+        if (liveRun.ended) return;
+        run.usage = plusUsage(run.usage, usage);
+        liveRun.unsavedUsage = plusUsage(liveRun.unsavedUsage ?? { tokens_in: 0, tokens_out: 0 }, usage);
+      },
     };
     const context: FlowContext = {
       signal,

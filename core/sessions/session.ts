@@ -6,6 +6,11 @@ export interface Usage {
   tokens_out: number;
 }
 
+/** The tokens of both, as a new object (records are replaced, never mutated). */
+export function plusUsage(a: Usage, b: Usage): Usage {
+  return { tokens_in: a.tokens_in + b.tokens_in, tokens_out: a.tokens_out + b.tokens_out };
+}
+
 /**
  * A session: the unit that owns runs, events, messages and checkpoints, and one trace.
  *

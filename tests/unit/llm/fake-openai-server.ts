@@ -84,12 +84,32 @@ export function usageChunk(input: number, output: number): string {
 export function streamed(pieces: readonly string[], usage: [number, number] = [7, pieces.length]): Reply {
   return (res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream' });
-    for (const piece of pieces) res.write(chunk(piece));
-    res.write(chunk(null, 'stop'));
-    res.end(`${usageChunk(...usage)}data: [DONE]\n\n`);
+    finish(res, pieces, usage);
   };
+}
+
+/** The rest of a stream whose head is written: the pieces, `stop`, usage and `[DONE]`. */
+function finish(res: ServerResponse, pieces: readonly string[], usage: [number, number]): void {
+  for (const piece of pieces) res.write(chunk(piece));
+  res.write(chunk(null, 'stop'));
+  res.end(`${usageChunk(...usage)}data: [DONE]\n\n`);
 }
 
 export function status(code: number, body: string, headers: Record<string, string> = {}): Reply {
   return (res) => res.writeHead(code, { 'content-type': 'application/json', ...headers }).end(body);
+}
+
+/** A stream held open after its first pieces until `release()` sends the rest: a client can join mid-answer. */
+export function heldStream(
+  first: readonly string[],
+  rest: readonly string[],
+  usage: [number, number] = [7, first.length + rest.length],
+): { reply: Reply; release(): void } {
+  let release = (): void => {};
+  const reply: Reply = (res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    for (const piece of first) res.write(chunk(piece));
+    release = () => finish(res, rest, usage);
+  };
+  return { reply, release: () => release() };
 }

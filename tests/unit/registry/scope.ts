@@ -4,13 +4,14 @@ import type { EventDraft, EventType } from '../../../core/events/event.ts';
 import { defineTool } from '../../../core/plugins/plugin.ts';
 import type { ToolDefinition } from '../../../core/plugins/plugin.ts';
 import { PluginRegistry } from '../../../core/plugins/plugin-registry.ts';
-import type { RunScope } from '../../../core/runs/run-scope.ts';
+import type { RunScope, ToolMessage } from '../../../core/runs/run-scope.ts';
+import type { Usage } from '../../../core/sessions/session.ts';
 import type { Span, SpanAttributes, SpanEnd, Telemetry } from '../../../core/telemetry.ts';
 import type { ToolCallDeps } from '../../../core/plugins/tool-call.ts';
 
 /** A span as the recording telemetry saw it: how it started and every `end` call (there must be exactly one). */
 export interface RecordedSpan {
-  kind: 'step' | 'tool' | 'queue';
+  kind: 'step' | 'tool' | 'queue' | 'llm';
   name: string;
   attributes: SpanAttributes;
   traceparent: string;
@@ -24,7 +25,9 @@ export function recordingTelemetry(): { telemetry: Telemetry; spans: RecordedSpa
   const span = (spanId: string, record?: RecordedSpan): Span => ({
     traceId,
     spanId,
-    setAttributes: () => {},
+    setAttributes: (attributes) => {
+      if (record) Object.assign(record.attributes, attributes);
+    },
     addEvent: () => {},
     end: (end) => record?.ends.push(end),
     inject: (headers) => {
@@ -39,7 +42,7 @@ export function recordingTelemetry(): { telemetry: Telemetry; spans: RecordedSpa
       const record: RecordedSpan = {
         kind,
         name,
-        attributes,
+        attributes: { ...attributes },
         traceparent: `00-${traceId}-${spanId}-01`,
         ends: [],
       };
@@ -60,6 +63,10 @@ export interface TestScope {
   controller: AbortController;
   /** The tool attempts running now, as the scope was told (`toolStarted`). */
   inFlight: Array<{ tool: string; attempt: number }>;
+  /** The messages stored (`storeMessage`), in order; their events are in `events` too. */
+  messages: ToolMessage[];
+  /** What `addUsage` was told, in order. */
+  usage: Usage[];
   /** The emitted event types, in order. */
   types(): EventType[];
   /** The emitted events of one type. */
@@ -70,6 +77,8 @@ export interface TestScope {
 export function testScope(): TestScope {
   const events: EventDraft[] = [];
   const inFlight: Array<{ tool: string; attempt: number }> = [];
+  const messages: ToolMessage[] = [];
+  const usage: Usage[] = [];
   const controller = new AbortController();
   const { telemetry, spans } = recordingTelemetry();
   const scope: RunScope = {
@@ -87,6 +96,19 @@ export function testScope(): TestScope {
       inFlight.push(call);
       return () => inFlight.splice(inFlight.indexOf(call), 1);
     },
+    storeMessage: (before, message) => {
+      messages.push(message);
+      events.push(...before, {
+        type: 'message',
+        run_id: 'r1',
+        tool: message.tool,
+        message: message.content,
+        meta: { ...message.meta, role: message.role, message_id: message.id },
+      });
+    },
+    addUsage: (tokens) => {
+      usage.push(tokens);
+    },
   };
   return {
     scope,
@@ -94,6 +116,8 @@ export function testScope(): TestScope {
     spans,
     controller,
     inFlight,
+    messages,
+    usage,
     types: () => events.map((e) => e.type),
     ofType: (type) => events.filter((e) => e.type === type),
   };
