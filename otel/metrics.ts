@@ -25,6 +25,15 @@ const durationMs = (event: SessionEvent): number | null => {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null;
 };
 
+/** A tool call's `meta.usage` (tokens its model calls counted), when it is well formed. */
+const usageOf = (event: SessionEvent): { tokens_in: number; tokens_out: number } | null => {
+  const usage = event.meta.usage as { tokens_in?: unknown; tokens_out?: unknown } | undefined;
+  if (typeof usage?.tokens_in !== 'number' || typeof usage.tokens_out !== 'number') return null;
+  return usage.tokens_in >= 0 && usage.tokens_out >= 0
+    ? { tokens_in: usage.tokens_in, tokens_out: usage.tokens_out }
+    : null;
+};
+
 /**
  * Reports the runtime through OpenTelemetry instruments on `meter`:
  *
@@ -38,6 +47,7 @@ const durationMs = (event: SessionEvent): number | null => {
  * | `tributary.tool.duration` | histogram (s) | `tool`, `status` (`ok`/`error`) | `tool.completed` / `tool.failed` |
  * | `tributary.tool.errors` | counter | `tool`, `error.type` (the error code) | `tool.failed` |
  * | `tributary.events.emitted` | counter | `type` | every published event |
+ * | `tributary.llm.tokens` | counter | `tool`, `gen_ai.request.model`, `gen_ai.token.type` (`input`/`output`) | `meta.usage` of `tool.completed` / `tool.failed` |
  *
  * Run, tool and event figures come from the runtime's event feed (`events.all$()`), so the core
  * has no metric calls of its own.
@@ -100,6 +110,11 @@ export function observeRuntime(runtime: ObservedRuntime, meter: Meter): RuntimeM
     unit: '{event}',
   });
 
+  const tokens: Counter = meter.createCounter('tributary.llm.tokens', {
+    description: 'Tokens language models counted for tool calls, by tool, model and type (input, output)',
+    unit: '{token}',
+  });
+
   // The flow of each run that started here, for the terminal event (which does not name it).
   const flows = new Map<string, string>();
   const record = (event: SessionEvent): void => {
@@ -126,6 +141,13 @@ export function observeRuntime(runtime: ObservedRuntime, meter: Meter): RuntimeM
       if (!ok) {
         const code = typeof event.meta.code === 'string' ? event.meta.code : 'TOOL_FAILED';
         toolErrors.add(1, { tool, 'error.type': code });
+      }
+      const usage = usageOf(event);
+      if (usage) {
+        const model = typeof event.meta.model === 'string' ? event.meta.model : 'unknown';
+        const attributes = { tool, 'gen_ai.request.model': model };
+        tokens.add(usage.tokens_in, { ...attributes, 'gen_ai.token.type': 'input' });
+        tokens.add(usage.tokens_out, { ...attributes, 'gen_ai.token.type': 'output' });
       }
     }
   };

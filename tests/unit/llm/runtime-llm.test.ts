@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defineFlow, defineTool, type FlowEmission, type Runtime } from '../../../core/index.ts';
 import { useTool } from '../../../plugins/flow-kit.ts';
+import { askStreamed, chatStreamed } from '../../fixtures/llm-plugins.ts';
 import { startRuntime, terminalOf } from '../../fixtures/runtime.ts';
 import { fakeOpenAi, heldStream, status, streamed } from './fake-openai-server.ts';
 import type { FakeOpenAi } from './fake-openai-server.ts';
@@ -20,34 +21,6 @@ const ask = defineTool<{ question: string }, { text: string }>({
   async execute({ question }, ctx) {
     const { text } = await ctx.llm.chat({ messages: [{ role: 'user', content: question }] });
     return { text };
-  },
-});
-
-/** Streams the model's answer to the session (`stream: true`): the tool stores the message itself. */
-const askStreamed = defineTool<{ question: string }, { text: string }>({
-  name: 'ask_streamed',
-  version: '1.0.0',
-  description: 'Asks the language model, streaming its answer',
-  input: { type: 'object', properties: { question: { type: 'string' } }, required: ['question'] },
-  output: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] },
-  async execute({ question }, ctx) {
-    const { text } = await ctx.llm.chat(
-      { messages: [{ role: 'user', content: question }] },
-      { stream: true },
-    );
-    return { text };
-  },
-});
-
-const chatStreamed = defineFlow<{ question: string }>({
-  name: 'chat_streamed',
-  version: '1.0.0',
-  description: 'Answers with the model, streamed',
-  tools: ['ask_streamed'],
-  input: { type: 'object', properties: { question: { type: 'string' } }, required: ['question'] },
-  async *execute(input, ctx): AsyncGenerator<FlowEmission> {
-    const { text } = yield* useTool<{ text: string }>(ctx, 'ask_streamed', input, 'ask the model');
-    yield { type: 'result', result: { text } };
   },
 });
 

@@ -8,7 +8,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../../core/index.ts';
 import { metricsRoute } from '../../../gateway/http/metrics-route.ts';
 import { instrumentPlatform, observeRuntime, prometheusHandler } from '../../../otel/index.ts';
+import { askStreamed, chatStreamed } from '../../fixtures/llm-plugins.ts';
 import { eventWhere, startRuntime, terminalOf } from '../../fixtures/runtime.ts';
+import { fakeOpenAi, streamed } from '../llm/fake-openai-server.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -116,6 +118,32 @@ describe('observeRuntime + prometheusHandler', () => {
     expect(got.has('tributary_sessions_active')).toBe(false);
     expect((await fetch(`${base}/other`)).status).toBe(404);
     expect((await fetch(`${base}/metrics`, { method: 'POST' })).status).toBe(404);
+  });
+});
+
+describe('tokens of language model calls', () => {
+  it('count by tool, model and type from the calls that used a model', async () => {
+    const fake = await fakeOpenAi();
+    cleanups.push(() => fake.close());
+    fake.replies.push(streamed(['one'], [12, 1]), streamed(['two'], [30, 2]));
+    const runtime = await startRuntime(
+      { LLM_URL: fake.url, LLM_MODEL: 'fake-model' },
+      { plugins: [askStreamed, chatStreamed] },
+    );
+    cleanups.push(() => runtime.shutdown());
+    const exporter = new PrometheusExporter({ preventServerStart: true });
+    const provider = new MeterProvider({ readers: [exporter] });
+    cleanups.push(() => provider.shutdown());
+    const observed = observeRuntime(runtime, provider.getMeter('test'));
+    cleanups.push(() => observed.stop());
+    const base = await serve(metricsRoute(prometheusHandler(exporter)));
+    const session = await runtime.sessions.create();
+    await runToEnd(runtime, session.id, { question: 'a' }, 'chat_streamed');
+    await runToEnd(runtime, session.id, { question: 'b' }, 'chat_streamed');
+    const got = await scrape(base);
+    const labels = 'tool="ask_streamed",gen_ai_request_model="fake-model"';
+    expect(got.get(`tributary_llm_tokens_total{${labels},gen_ai_token_type="input"}`)).toBe(42);
+    expect(got.get(`tributary_llm_tokens_total{${labels},gen_ai_token_type="output"}`)).toBe(3);
   });
 });
 
