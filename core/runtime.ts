@@ -12,6 +12,7 @@ import { PluginRegistry } from './plugins/plugin-registry.ts';
 import type { RunStatus } from './runs/run.ts';
 import { Runs } from './runs/runs.ts';
 import type { SessionPolicy } from './sessions/session-policy.ts';
+import type { Usage } from './sessions/session.ts';
 import type { SessionStore, StatsQuery } from './store/session-store.ts';
 import { Sessions } from './sessions/sessions.ts';
 import { Sweeper } from './sessions/sweeper.ts';
@@ -86,6 +87,8 @@ export interface Stats {
   runs_by_status: Record<RunStatus, number>;
   queue_depth: number;
   running_runs: number;
+  /** Tokens spent by the sessions counted, summed from their `usage` (deleted sessions no longer count). */
+  usage: Usage;
 }
 
 /**
@@ -288,6 +291,7 @@ export class Runtime {
       runs_by_status: stats.runs_by_status,
       queue_depth: live.queued,
       running_runs: live.running,
+      usage: stats.usage,
     };
   }
 

@@ -1268,7 +1268,11 @@ export interface components {
          *         "cancelled": 6
          *       },
          *       "queue_depth": 2,
-         *       "running_runs": 3
+         *       "running_runs": 3,
+         *       "usage": {
+         *         "tokens_in": 48210,
+         *         "tokens_out": 17932
+         *       }
          *     }
          */
         Stats: {
@@ -1292,6 +1296,14 @@ export interface components {
             /** @description Runs waiting for a slot. */
             queue_depth: number;
             running_runs: number;
+            /**
+             * @description Tokens spent by LLM calls in the sessions counted (the caller's, or every user's), summed from each session's `usage`. Expired and archived sessions still count; deleted ones no longer do.
+             * @example {
+             *       "tokens_in": 48210,
+             *       "tokens_out": 17932
+             *     }
+             */
+            usage: components["schemas"]["Usage"];
         };
         /**
          * @example {

@@ -84,6 +84,8 @@ export function bareSqlite(path: string, session: Session, events: readonly Sess
           metadata: JSON.stringify(metadata),
           data: '{}',
           usage: JSON.stringify(created.usage),
+          tokens_in: 0,
+          tokens_out: 0,
         },
         ts,
       );

@@ -2,7 +2,7 @@ import type { StoredCheckpoint } from '../checkpoints/checkpoint.ts';
 import type { SessionEvent } from '../events/event.ts';
 import type { Message } from '../events/message.ts';
 import type { Run, RunStatus } from '../runs/run.ts';
-import type { Page, Session, SessionFilter, SessionPatch, SessionState } from '../sessions/session.ts';
+import type { Page, Session, SessionFilter, SessionPatch, SessionState, Usage } from '../sessions/session.ts';
 
 /** An event before the store numbers it: everything but `seq`. */
 export type UnnumberedEvent = Omit<SessionEvent, 'seq'>;
@@ -113,6 +113,11 @@ export interface StoreStats {
   /** Mean of `last_active_at - created_at` over the sessions counted, in seconds. */
   avg_session_duration_s: number;
   runs_by_status: Record<RunStatus, number>;
+  /**
+   * The sum of `usage` over the sessions counted, each count taken as `countedUsage` reads it.
+   * Expired and archived sessions count (their tokens were spent); deleted ones are gone.
+   */
+  usage: Usage;
 }
 
 export interface EventBounds {
@@ -184,7 +189,10 @@ export interface SessionStore {
   /** Deletes one checkpoint (or all of the session's when `checkpointId` is omitted); returns how many. */
   deleteCheckpoints(sessionId: string, checkpointId?: string): Promise<number>;
 
-  /** Sessions by state, their mean duration and their runs by status: of every session, or one user's. */
+  /**
+   * Sessions by state, their mean duration, their runs by status and their token usage summed: of
+   * every session, or one user's.
+   */
   stats(query?: StatsQuery): Promise<StoreStats>;
   /** Resolves when the store answers; rejects with STORE_UNAVAILABLE otherwise. */
   ping(): Promise<void>;

@@ -32,6 +32,7 @@ import {
   sessionNotFound,
 } from '../../core/store/batch.ts';
 import { copyData, deepFreeze, flat } from '../../core/store/copy.ts';
+import { countedUsage } from '../../core/store/counted-usage.ts';
 import { compareNewestFirst, decodeCursor, encodeCursor, isAfterCursor } from '../../core/store/cursor.ts';
 import { filterStates, matchesFilter } from '../../core/store/session-filter.ts';
 
@@ -277,9 +278,13 @@ export class MemoryStore implements SessionStore {
     const runs_by_status = countBy<RunStatus>(RUN_STATUSES);
     let totalSeconds = 0;
     let timed = 0;
+    const usage = { tokens_in: 0, tokens_out: 0 };
     for (const { session, runs } of this.records.values()) {
       if (query.user_id !== undefined && session.user_id !== query.user_id) continue;
       sessions_by_state[session.state] += 1;
+      const counted = countedUsage(session.usage);
+      usage.tokens_in += counted.tokens_in;
+      usage.tokens_out += counted.tokens_out;
       for (const { value } of runs?.values() ?? []) runs_by_status[value.status] += 1;
       const seconds = (Date.parse(session.last_active_at) - Date.parse(session.created_at)) / 1000;
       if (Number.isFinite(seconds)) {
@@ -291,6 +296,7 @@ export class MemoryStore implements SessionStore {
       sessions_by_state,
       avg_session_duration_s: timed === 0 ? 0 : totalSeconds / timed,
       runs_by_status,
+      usage,
     };
   }
 

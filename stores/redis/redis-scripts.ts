@@ -7,8 +7,10 @@
  * Key layout under the prefix P (see RedisStore for why):
  *   P s:<id>               hash: one field per Session field, JSON-encoded; `last_seq` a plain
  *                          integer; `_ca_ms` / `_la_ms` (created_at / last_active_at in epoch ms,
- *                          written by the store for the duration stats); `_open`: how many of its
- *                          runs are queued or running (absent: none)
+ *                          written by the store for the duration stats); `_tin` / `_tout` (its
+ *                          usage's token counts as plain integers, written by the store with
+ *                          `usage` for the token stats); `_open`: how many of its runs are queued
+ *                          or running (absent: none)
  *   P ev:<id>              stream: the event log, entry id `<seq>-0`, field `e` = event JSON
  *   P runs:<id>            hash: run id -> `<order>|<status>|<run JSON>`
  *   P msgs:<id>            hash: message id -> `<order>|<message JSON>`
@@ -20,13 +22,26 @@
  *   P order                global counter: insertion order of runs, messages and checkpoints
  *   P stats:dur_sum|dur_n  global counters: sum of session durations (ms) and how many are timed
  *                          (both deleted when that count falls to 0)
+ *   P stats:tokens_in|tokens_out  global counters: `_tin` / `_tout` summed over every session (each
+ *                          deleted when it falls to 0, so an emptied store keeps none)
  *   P live:<id>            pub/sub channel (no key): each committed batch's events as
  *                          `<node>|<first seq>|[<event JSON>,…]`, and `<node>|close` (RedisEventBus)
  * Empty sorted sets and hashes vanish by themselves, so a deleted session leaves no index key.
  */
 
+/** Lua shared by the scripts that read token counts (`_tin`, `_tout`). */
+const COUNTS = `
+-- A count as the store writes it (a safe integer); anything else, a damaged field, counts as 0,
+-- the same in every script, so the totals stay the sum of what each session counts.
+local function count(raw)
+  local n = tonumber(raw)
+  if n and n == math.floor(n) and math.abs(n) <= 9007199254740991 then return n end
+  return 0
+end
+`;
+
 /** Lua shared by the scripts that maintain the session indexes. */
-const INDEXING = `
+const INDEXING = `${COUNTS}
 local P = ARGV[1]
 local SEP = '\\0'
 local EQ = { 'user_id', 'agent_id', 'team_id', 'workflow_id' }
@@ -91,6 +106,20 @@ local function index(sid, f, sign)
     if redis.call('INCRBY', P .. 'stats:dur_n', sign) <= 0 then
       -- Nothing timed is left: drop both, so an emptied store keeps no stale counters.
       redis.call('DEL', P .. 'stats:dur_sum', P .. 'stats:dur_n')
+    end
+  end
+end
+
+-- Adds (sign 1) or removes (sign -1) a session's token counts (_tin, _tout) in the global totals.
+-- Not part of index(): a usage patch changes no index, so it moves only these two counters.
+local TOKENS = { _tin = 'stats:tokens_in', _tout = 'stats:tokens_out' }
+local function tally(sid, sign)
+  local counts = redis.call('HMGET', P .. 's:' .. sid, '_tin', '_tout')
+  for i, field in ipairs({ '_tin', '_tout' }) do
+    local n = count(counts[i])
+    if n ~= 0 then
+      local key = P .. TOKENS[field]
+      if redis.call('INCRBY', key, string.format('%d', sign * n)) == 0 then redis.call('DEL', key) end
     end
   end
 end
@@ -205,14 +234,21 @@ for _, b in ipairs(batches) do
   if b.create then
     redis.call('HSET', sk, 'last_seq', 0, unpack(b.create))
     index(sid, indexed(sid), 1)
+    tally(sid, 1)
     before = 0
   else
     if #b.patch > 0 then
-      local moves = false
-      for i = 1, #b.patch, 2 do if REINDEX[b.patch[i]] then moves = true end end
+      local moves, counts = false, false
+      for i = 1, #b.patch, 2 do
+        if REINDEX[b.patch[i]] then moves = true end
+        if TOKENS[b.patch[i]] then counts = true end
+      end
       if moves then index(sid, indexed(sid), -1) end
+      -- The totals move by the difference between the old counts and the new.
+      if counts then tally(sid, -1) end
       redis.call('HSET', sk, unpack(b.patch))
       if moves then index(sid, indexed(sid), 1) end
+      if counts then tally(sid, 1) end
     end
     before = tonumber(redis.call('HGET', sk, 'last_seq'))
   end
@@ -253,6 +289,7 @@ for i = 2, #ARGV do
   -- A session whose record is damaged or foreign is left as it is (reading it says STORE_CORRUPT).
   if redis.call('EXISTS', P .. 's:' .. sid) == 1 and readable(sid) and typed(P .. 'runs:' .. sid, 'hash') then
     index(sid, indexed(sid), -1)
+    tally(sid, -1)
     local runs = redis.call('HGETALL', P .. 'runs:' .. sid)
     for j = 1, #runs, 2 do
       local status = string.match(runs[j + 1], '^%d+|([^|]*)|')
@@ -343,27 +380,30 @@ return out
 `;
 
 /**
- * One user's stats, walking only that user's index (ARGV[2]: the user id). Returns three arrays:
- * the state (JSON) of each session, `[sum of durations in ms, how many were timed]`, and the
- * status of each of their runs; the store counts them.
+ * One user's stats, walking only that user's index (ARGV[2]: the user id). Returns four arrays:
+ * the state (JSON) of each session, `[sum of durations in ms, how many were timed]`, the status of
+ * each of their runs, and `[sum of _tin, sum of _tout]`; the store counts them.
  */
-export const USER_STATS_SCRIPT = `
+export const USER_STATS_SCRIPT = `${COUNTS}
 local P = ARGV[1]
 local members = redis.call('ZRANGEBYLEX', P .. 'idx:user_id:' .. ARGV[2], '-', '+')
 local states, statuses = {}, {}
-local sum, n = 0, 0
+local sum, n, tin, tout = 0, 0, 0, 0
 for _, m in ipairs(members) do
   local sid = string.sub(m, string.find(m, '\\0', 1, true) + 1)
-  local f = redis.pcall('HMGET', P .. 's:' .. sid, 'state', '_ca_ms', '_la_ms')
+  local f = redis.pcall('HMGET', P .. 's:' .. sid, 'state', '_ca_ms', '_la_ms', '_tin', '_tout')
   if f.err then f = {} end
   states[#states + 1] = f[1] or 'null'
   local ca, la = tonumber(f[2]), tonumber(f[3])
   if ca and la then sum = sum + (la - ca); n = n + 1 end
+  tin = tin + count(f[4])
+  tout = tout + count(f[5])
   local runs = redis.pcall('HVALS', P .. 'runs:' .. sid)
   if runs.err then runs = {} end
   for _, v in ipairs(runs) do
     statuses[#statuses + 1] = string.match(v, '^%d+|([^|]*)|')
   end
 end
-return { states, { tostring(sum), n }, statuses }
+-- %d: tostring would print a large sum in exponent form.
+return { states, { tostring(sum), n }, statuses, { string.format('%d', tin), string.format('%d', tout) } }
 `;

@@ -20,6 +20,7 @@ import {
   sessionAlreadyExists,
   sessionNotFound,
 } from '../../core/store/batch.ts';
+import { countedUsage } from '../../core/store/counted-usage.ts';
 import { decodeCursor, encodeCursor } from '../../core/store/cursor.ts';
 import { EQUALITY_FILTERS, filterStates } from '../../core/store/session-filter.ts';
 import type {
@@ -73,7 +74,10 @@ interface ScriptCommands {
     limit: number,
   ): Promise<string[][] | number>;
   tributarySweep(prefix: string, index: 'active' | 'idle', max: string): Promise<string[]>;
-  tributaryUserStats(prefix: string, userId: string): Promise<[string[], [string, number], string[]]>;
+  tributaryUserStats(
+    prefix: string,
+    userId: string,
+  ): Promise<[string[], [string, number], string[], [string, string]]>;
 }
 
 type ScriptedRedis = Redis & ScriptCommands;
@@ -432,20 +436,29 @@ export class RedisStore implements SessionStore {
       const sessions_by_state = countBy<SessionState>(SESSION_STATES);
       const runs_by_status = countBy<RunStatus>(RUN_STATUSES);
       if (query.user_id !== undefined) {
-        const [states, [sum, timed], statuses] = await r.tributaryUserStats(this.prefix, query.user_id);
+        const [states, [sum, timed], statuses, [tokensIn, tokensOut]] = await r.tributaryUserStats(
+          this.prefix,
+          query.user_id,
+        );
         for (const raw of states) {
           // A damaged state is counted nowhere, as the other stats (index sizes) leave it out too.
           const state = parseQuietly(raw) as SessionState;
           if (typeof state === 'string' && state in sessions_by_state) sessions_by_state[state] += 1;
         }
         for (const status of statuses) if (status in runs_by_status) runs_by_status[status as RunStatus] += 1;
-        return { sessions_by_state, avg_session_duration_s: average(Number(sum), timed), runs_by_status };
+        return {
+          sessions_by_state,
+          avg_session_duration_s: average(Number(sum), timed),
+          runs_by_status,
+          usage: { tokens_in: Number(tokensIn), tokens_out: Number(tokensOut) },
+        };
       }
       // One MULTI: every count from the same moment.
       const multi = r.multi();
       for (const state of SESSION_STATES) multi.zcard(this.key('idx', 'state', state));
       for (const status of RUN_STATUSES) multi.zcard(this.key('runstatus', status));
       multi.get(this.key('stats', 'dur_sum')).get(this.key('stats', 'dur_n'));
+      multi.get(this.key('stats', 'tokens_in')).get(this.key('stats', 'tokens_out'));
       const replies = ((await multi.exec()) ?? []).map(([error, value]) => {
         if (error) throw error;
         return value;
@@ -454,8 +467,13 @@ export class RedisStore implements SessionStore {
       RUN_STATUSES.forEach(
         (status, i) => (runs_by_status[status] = Number(replies[SESSION_STATES.length + i])),
       );
-      const [sum, timed] = replies.slice(-2).map((v) => Number(v ?? 0));
-      return { sessions_by_state, avg_session_duration_s: average(sum ?? 0, timed ?? 0), runs_by_status };
+      const [sum = 0, timed = 0, tokensIn = 0, tokensOut = 0] = replies.slice(-4).map((v) => Number(v ?? 0));
+      return {
+        sessions_by_state,
+        avg_session_duration_s: average(sum, timed),
+        runs_by_status,
+        usage: { tokens_in: tokensIn, tokens_out: tokensOut },
+      };
     });
   }
 
@@ -588,10 +606,12 @@ function toScriptBatch(batch: WriteBatch): ScriptBatch {
       msOf(session.created_at),
       '_la_ms',
       msOf(session.last_active_at),
+      ...tokenFields(session.usage),
     ];
   } else {
     for (const key of patchedKeys(patch)) out.patch.push(key, encodeField(key, patch[key]));
     if (patch.last_active_at !== undefined) out.patch.push('_la_ms', msOf(patch.last_active_at));
+    if (patch.usage !== undefined) out.patch.push(...tokenFields(patch.usage));
   }
   return out;
 }
@@ -616,6 +636,12 @@ function encodeField(field: SessionField, value: unknown): string {
   if (field === 'usage') return JSON.stringify({ tokens_in: 0, tokens_out: 0 });
   if (field === 'run_count') return '0';
   return 'null';
+}
+
+/** `usage`'s counts as the token stats read them (`_tin`, `_tout`: plain integers, see `countedUsage`). */
+function tokenFields(usage: Session['usage'] | null | undefined): string[] {
+  const { tokens_in, tokens_out } = countedUsage(usage);
+  return ['_tin', String(tokens_in), '_tout', String(tokens_out)];
 }
 
 /** Epoch ms for the duration stats; `x` (which Lua's tonumber refuses) when the text is no date. */

@@ -129,6 +129,28 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sessions_by_workflow ON sessions (workflow_id, created_at, id) WHERE workflow_id IS NOT NULL;
     `,
   },
+  {
+    // The stats' token totals: SUM over integer columns the store writes along with `usage` (its
+    // counts as `countedUsage` takes them: non-negative safe integers, 0 otherwise). Summing
+    // json_extract(usage, …) instead made the stats query of 200,000 sessions 2.7 times slower
+    // (126 ms against 47). Adding a NOT NULL DEFAULT column does not rewrite the table; the backfill
+    // rewrites only the rows with tokens. CASE, not AND: json_type refuses text that is no JSON.
+    name: 'sessions carry their token counts as integer columns',
+    sql: `
+      ALTER TABLE sessions ADD COLUMN tokens_in  INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE sessions ADD COLUMN tokens_out INTEGER NOT NULL DEFAULT 0;
+      UPDATE sessions SET
+        tokens_in = CASE WHEN json_type(usage, '$.tokens_in') = 'integer'
+            AND json_extract(usage, '$.tokens_in') BETWEEN 0 AND 9007199254740991
+          THEN json_extract(usage, '$.tokens_in') ELSE 0 END,
+        tokens_out = CASE WHEN json_type(usage, '$.tokens_out') = 'integer'
+            AND json_extract(usage, '$.tokens_out') BETWEEN 0 AND 9007199254740991
+          THEN json_extract(usage, '$.tokens_out') ELSE 0 END
+      WHERE CASE WHEN json_valid(usage)
+        THEN json_extract(usage, '$.tokens_in') > 0 OR json_extract(usage, '$.tokens_out') > 0
+        ELSE 0 END;
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -6,13 +6,19 @@ import type { Message } from '../../core/events/message.ts';
 import type { MultitaskStrategy, Run, RunError, RunStatus } from '../../core/runs/run.ts';
 import type { Session, SessionPatch, SessionState } from '../../core/sessions/session.ts';
 import type { PatchKey } from '../../core/store/batch.ts';
+import { countedUsage } from '../../core/store/counted-usage.ts';
 
-/** A session as its row stores it: the JSON columns as text, the state unchecked. */
+/**
+ * A session as its row stores it: the JSON columns as text, the state unchecked, and `usage`'s
+ * counts again as integers for the stats' sums (`tokens_in`, `tokens_out`: always written with it).
+ */
 export type SessionRow = Omit<Session, 'state' | 'metadata' | 'data' | 'usage'> & {
   state: string;
   metadata: string;
   data: string;
   usage: string;
+  tokens_in: number;
+  tokens_out: number;
 };
 
 export function sessionFromRow(row: SessionRow): Session {
@@ -60,12 +66,18 @@ export function sessionToRow(s: Session): SessionRow {
     active_run_id: s.active_run_id ?? null,
     run_count: s.run_count ?? 0,
     usage: JSON.stringify(s.usage ?? { tokens_in: 0, tokens_out: 0 }),
+    ...countedUsage(s.usage),
   };
 }
 
+/** The columns a patch of `keys` SETs: each key's own, and the token counts with `usage`. */
+export function patchColumns(keys: readonly PatchKey[]): string[] {
+  return keys.flatMap((key) => (key === 'usage' ? [key, 'tokens_in', 'tokens_out'] : [key]));
+}
+
 /**
- * The parameters of a patch UPDATE: the columns for the given keys, converted as `sessionToRow`
- * converts them, the session `id`, and `added`, what last_seq grows by.
+ * The parameters of a patch UPDATE: the columns for the given keys ({@link patchColumns}), converted
+ * as `sessionToRow` converts them, the session `id`, and `added`, what last_seq grows by.
  */
 export function patchToRow(
   id: string,
@@ -77,8 +89,10 @@ export function patchToRow(
   for (const key of keys) {
     const value = patch[key];
     if (key === 'metadata' || key === 'data') row[key] = JSON.stringify(value ?? {});
-    else if (key === 'usage') row[key] = JSON.stringify(value ?? { tokens_in: 0, tokens_out: 0 });
-    else if (key === 'run_count') row[key] = value ?? 0;
+    else if (key === 'usage') {
+      row[key] = JSON.stringify(value ?? { tokens_in: 0, tokens_out: 0 });
+      Object.assign(row, countedUsage(patch.usage));
+    } else if (key === 'run_count') row[key] = value ?? 0;
     else row[key] = value ?? null;
   }
   return row;

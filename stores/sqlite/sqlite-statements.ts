@@ -73,6 +73,17 @@ interface KeyCount {
   n: number;
 }
 
+/** The stats' aggregates over a set of sessions: mean duration (null for none) and token sums. */
+export interface SessionTotals {
+  avg: number | null;
+  tokens_in: number;
+  tokens_out: number;
+}
+
+/** TOTAL, not SUM: 0 (not NULL) over no rows; exact below 2^53, as each count is (`countedUsage`). */
+const SESSION_TOTALS = `AVG(unixepoch(last_active_at, 'subsec') - unixepoch(created_at, 'subsec')) AS avg,
+  TOTAL(tokens_in) AS tokens_in, TOTAL(tokens_out) AS tokens_out`;
+
 /**
  * Every fixed statement the store runs, prepared once per connection.
  * (Session listing has optional filters, so its statements are built and cached by `SqliteStore`.)
@@ -87,10 +98,10 @@ export function prepareStatements(db: Database.Database) {
     insertSession: db.prepare<SessionRow>(`
       INSERT INTO sessions (id, user_id, agent_id, team_id, workflow_id, name, state, metadata, data,
         created_at, updated_at, last_active_at, expires_at, trace_id, trace_parent, last_seq,
-        active_run_id, run_count, usage)
+        active_run_id, run_count, usage, tokens_in, tokens_out)
       VALUES (@id, @user_id, @agent_id, @team_id, @workflow_id, @name, @state, @metadata, @data,
         @created_at, @updated_at, @last_active_at, @expires_at, @trace_id, @trace_parent, @last_seq,
-        @active_run_id, @run_count, @usage)
+        @active_run_id, @run_count, @usage, @tokens_in, @tokens_out)
       ON CONFLICT (id) DO NOTHING`),
     // The last_seq a write's event-only batches moved, once at its end. (Patch UPDATEs SET only the
     // columns they change; the store builds those per column set.)
@@ -192,17 +203,16 @@ export function prepareStatements(db: Database.Database) {
       'SELECT state AS key, COUNT(*) AS n FROM sessions GROUP BY state',
     ),
     // unixepoch(…, 'subsec') keeps milliseconds; sessions with unparsable times are left out (NULL).
-    avgSessionDuration: db.prepare<[], { avg: number | null }>(`
-      SELECT AVG(unixepoch(last_active_at, 'subsec') - unixepoch(created_at, 'subsec')) AS avg
-      FROM sessions`),
+    // The token sums ride on the same pass over the sessions.
+    sessionTotals: db.prepare<[], SessionTotals>(`SELECT ${SESSION_TOTALS} FROM sessions`),
     runsByStatus: db.prepare<[], KeyCount>('SELECT status AS key, COUNT(*) AS n FROM runs GROUP BY status'),
     // One user's (`GET /v1/stats` with API keys): through sessions_by_user, and runs by their primary key.
     userSessionsByState: db.prepare<[string], KeyCount>(
       'SELECT state AS key, COUNT(*) AS n FROM sessions WHERE user_id = ? GROUP BY state',
     ),
-    userAvgSessionDuration: db.prepare<[string], { avg: number | null }>(`
-      SELECT AVG(unixepoch(last_active_at, 'subsec') - unixepoch(created_at, 'subsec')) AS avg
-      FROM sessions WHERE user_id = ?`),
+    userSessionTotals: db.prepare<[string], SessionTotals>(
+      `SELECT ${SESSION_TOTALS} FROM sessions WHERE user_id = ?`,
+    ),
     userRunsByStatus: db.prepare<[string], KeyCount>(`
       SELECT runs.status AS key, COUNT(*) AS n
       FROM sessions JOIN runs ON runs.session_id = sessions.id

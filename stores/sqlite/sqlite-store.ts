@@ -40,6 +40,7 @@ import {
   eventFromValues,
   eventToRow,
   messageToRow,
+  patchColumns,
   patchToRow,
   runFromRow,
   runToRow,
@@ -284,19 +285,21 @@ export class SqliteStore implements SessionStore {
 
   stats(query: StatsQuery = {}): Promise<StoreStats> {
     const user = query.user_id;
-    return this.withDb((s) =>
-      user === undefined
-        ? {
-            sessions_by_state: countsFor(SESSION_STATES, s.sessionsByState.all()),
-            avg_session_duration_s: s.avgSessionDuration.get()?.avg ?? 0,
-            runs_by_status: countsFor(RUN_STATUSES, s.runsByStatus.all()),
-          }
-        : {
-            sessions_by_state: countsFor(SESSION_STATES, s.userSessionsByState.all(user)),
-            avg_session_duration_s: s.userAvgSessionDuration.get(user)?.avg ?? 0,
-            runs_by_status: countsFor(RUN_STATUSES, s.userRunsByStatus.all(user)),
-          },
-    );
+    return this.withDb((s) => {
+      const totals = user === undefined ? s.sessionTotals.get() : s.userSessionTotals.get(user);
+      return {
+        sessions_by_state: countsFor(
+          SESSION_STATES,
+          user === undefined ? s.sessionsByState.all() : s.userSessionsByState.all(user),
+        ),
+        avg_session_duration_s: totals?.avg ?? 0,
+        runs_by_status: countsFor(
+          RUN_STATUSES,
+          user === undefined ? s.runsByStatus.all() : s.userRunsByStatus.all(user),
+        ),
+        usage: { tokens_in: totals?.tokens_in ?? 0, tokens_out: totals?.tokens_out ?? 0 },
+      };
+    });
   }
 
   ping(): Promise<void> {
@@ -386,7 +389,9 @@ export class SqliteStore implements SessionStore {
     const key = keys.join(',');
     let statement = this.patchStatements.get(key);
     if (!statement) {
-      const sets = keys.map((column) => `${column} = @${column}`).join(', ');
+      const sets = patchColumns(keys)
+        .map((column) => `${column} = @${column}`)
+        .join(', ');
       statement = this.db.prepare<[Record<string, unknown>], { last_seq: number }>(
         `UPDATE sessions SET ${sets}, last_seq = last_seq + @added WHERE id = @id RETURNING last_seq`,
       );

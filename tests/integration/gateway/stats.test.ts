@@ -62,6 +62,8 @@ describe('GET /v1/stats with API keys: scoped to the caller, totals for an opera
       runs_by_status: runs({ queued: 1, running: 1, completed: 1, failed: 1 }),
       queue_depth: 1,
       running_runs: 1,
+      // The test flow calls no model.
+      usage: { tokens_in: 0, tokens_out: 0 },
     });
     const { data: bobStats } = await bob().GET('/v1/stats');
     expect(bobStats).toMatchObject({
@@ -91,6 +93,47 @@ describe('GET /v1/stats with API keys: scoped to the caller, totals for an opera
         params: { path: { session_id: annSecond, run_id: id } },
       });
     }
+  });
+
+  it("sums the sessions' tokens: the caller's own, every user's for the operator; deleted ones leave", async () => {
+    const operator = () =>
+      bob().GET('/v1/stats', {
+        params: { query: { scope: 'all' }, header: { 'X-Internal-Token': INTERNAL_TOKEN } },
+      });
+    const usages = async () => ({
+      ann: (await ann().GET('/v1/stats')).data!.usage,
+      bob: (await bob().GET('/v1/stats')).data!.usage,
+      all: (await operator()).data!.usage,
+    });
+    const plus = (u: { tokens_in: number; tokens_out: number }, tokens_in: number, tokens_out: number) => ({
+      tokens_in: u.tokens_in + tokens_in,
+      tokens_out: u.tokens_out + tokens_out,
+    });
+    const before = await usages();
+    const annSession = await newSession(ann());
+    const bobSession = await newSession(bob());
+    // Models add tokens to a session's usage through the store; this writes them there directly.
+    const { store } = gw().platform.runtime;
+    await store.write({ session_id: annSession, patch: { usage: { tokens_in: 120, tokens_out: 45 } } });
+    await store.write({ session_id: bobSession, patch: { usage: { tokens_in: 7, tokens_out: 3 } } });
+    // A later answer raises the same session's usage: it counts once, at its new value.
+    await store.write({ session_id: annSession, patch: { usage: { tokens_in: 200, tokens_out: 60 } } });
+
+    expect(await usages()).toEqual({
+      ann: plus(before.ann, 200, 60),
+      bob: plus(before.bob, 7, 3),
+      all: plus(before.all, 207, 63),
+    });
+
+    const deleted = await ann().DELETE('/v1/sessions/{session_id}', {
+      params: { path: { session_id: annSession } },
+    });
+    expect(deleted.response.status).toBe(204);
+    expect(await usages()).toEqual({
+      ann: before.ann,
+      bob: plus(before.bob, 7, 3),
+      all: plus(before.all, 7, 3),
+    });
   });
 
   it('refuses scope=all to a key without the internal token, or with a wrong one (403)', async () => {

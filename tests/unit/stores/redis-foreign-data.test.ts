@@ -177,6 +177,22 @@ describe('a foreign or damaged value under our prefix', () => {
     expect(await store.listRuns(good.id)).toHaveLength(1);
   });
 
+  it('counts a damaged token count as 0, and writes, deletes and user stats go on', async () => {
+    const { store, prefix } = await open();
+    await seeded(store, { usage: { tokens_in: 5, tokens_out: 1 } });
+    const damaged = await seeded(store, { usage: { tokens_in: 7, tokens_out: 2 } });
+    // What Lua reads as infinite, or not as a number: an INCRBY of either would fail a script half way.
+    const damage = () => admin.hset(`${prefix}s:${damaged.id}`, '_tin', '1e400', '_tout', 'many');
+    await damage();
+    expect((await store.stats({ user_id: 'ann' })).usage).toEqual({ tokens_in: 5, tokens_out: 1 });
+    await store.write({ session_id: damaged.id, patch: { usage: { tokens_in: 9, tokens_out: 4 } } });
+    expect((await store.getSession(damaged.id))?.usage).toEqual({ tokens_in: 9, tokens_out: 4 });
+    expect((await store.stats({ user_id: 'ann' })).usage).toEqual({ tokens_in: 14, tokens_out: 5 });
+    await damage();
+    expect(await store.deleteSessions([damaged.id])).toEqual([damaged.id]);
+    expect((await store.stats({ user_id: 'ann' })).usage).toEqual({ tokens_in: 5, tokens_out: 1 });
+  });
+
   it('leaves a damaged session out of listings, counts by filter, user stats and sweeps (skip and log)', async () => {
     const { store, prefix } = await open();
     const warnings: unknown[] = [];

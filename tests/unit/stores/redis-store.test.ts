@@ -59,6 +59,7 @@ describe('RedisStore keys', () => {
           team_id: 't1',
           workflow_id: 'w1',
           state: i % 2 === 0 ? 'active' : 'idle',
+          usage: { tokens_in: 10 * i, tokens_out: i },
         });
         ids.push(session.id);
         await store.write({
@@ -69,14 +70,20 @@ describe('RedisStore keys', () => {
           checkpoints: [makeCheckpoint(session.id)],
           events: [makeEvent(session.id, { type: 'session.created' }), makeEvent(session.id)],
         });
-        // Moves between indexes must leave nothing behind either.
+        // Moves between indexes, and token counts rising, must leave nothing behind either.
         await store.write({
           session_id: session.id,
           patch: { user_id: 'moved', state: 'archived', active_run_id: null },
           events: [makeEvent(session.id)],
         });
+        await store.write({
+          session_id: session.id,
+          patch: { usage: { tokens_in: 10 * i + 3, tokens_out: i + 1 } },
+        });
       }
-      expect((await keysUnder(prefix)).length).toBeGreaterThan(1);
+      expect(await keysUnder(prefix)).toEqual(
+        expect.arrayContaining([`${prefix}stats:tokens_in`, `${prefix}stats:tokens_out`]),
+      );
       expect(await store.deleteSessions(ids)).toEqual(ids);
       expect(await keysUnder(prefix)).toEqual([`${prefix}order`]);
     } finally {

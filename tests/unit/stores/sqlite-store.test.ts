@@ -87,6 +87,33 @@ describe('SqliteStore', () => {
     expect(await third.countSessions({})).toBe(1);
   });
 
+  it('migrates a version 2 file: the token columns filled from usage, damaged counts as 0', async () => {
+    const path = freshPath();
+    mkdirSync(dirname(path), { recursive: true });
+    const v2 = new Database(path);
+    for (const step of MIGRATIONS.slice(0, 2)) v2.exec(step.sql);
+    v2.pragma('user_version = 2');
+    const insert = v2.prepare<[string, string | null, string]>(`
+      INSERT INTO sessions (id, user_id, state, metadata, data, created_at, updated_at, last_active_at, usage)
+      VALUES (?, ?, 'expired', '{}', '{}', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z',
+        '2026-01-01T00:00:00.000Z', ?)`);
+    insert.run('a', 'ann', '{"tokens_in":40,"tokens_out":2}');
+    insert.run('b', 'ann', '{"tokens_in":0,"tokens_out":0}');
+    insert.run('c', 'bob', '{"tokens_in":9,"tokens_out":1}');
+    // Counted as countedUsage counts them: a fraction, a negative count, text that is no JSON.
+    insert.run('d', 'ann', '{"tokens_in":1.5,"tokens_out":-3}');
+    insert.run('e', null, 'not json');
+    v2.close();
+
+    const store = open(path);
+    expect(pragma(path, 'user_version')).toBe(SCHEMA_VERSION);
+    expect((await store.stats()).usage).toEqual({ tokens_in: 49, tokens_out: 3 });
+    expect((await store.stats({ user_id: 'ann' })).usage).toEqual({ tokens_in: 40, tokens_out: 2 });
+    // And from here on the columns follow usage.
+    await store.write({ session_id: 'c', patch: { usage: { tokens_in: 10, tokens_out: 5 } } });
+    expect((await store.stats({ user_id: 'bob' })).usage).toEqual({ tokens_in: 10, tokens_out: 5 });
+  });
+
   it('migrates a version 1 file: its data kept, the sweep reading its index in order', async () => {
     const path = freshPath();
     mkdirSync(dirname(path), { recursive: true });

@@ -1104,6 +1104,7 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
           sessions_by_state: { active: 0, idle: 0, archived: 0, expired: 0 },
           avg_session_duration_s: 0,
           runs_by_status: { queued: 0, running: 0, completed: 0, failed: 0, cancelled: 0 },
+          usage: { tokens_in: 0, tokens_out: 0 },
         });
       });
 
@@ -1167,6 +1168,7 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
           sessions_by_state: { active: 0, idle: 0, archived: 0, expired: 0 },
           avg_session_duration_s: 0,
           runs_by_status: runs({}),
+          usage: { tokens_in: 0, tokens_out: 0 },
         });
 
         // No user asked for: every session, those without a user too.
@@ -1174,6 +1176,77 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         expect(all.sessions_by_state).toEqual({ active: 2, idle: 1, archived: 0, expired: 1 });
         expect(all.runs_by_status).toEqual(runs({ running: 1, completed: 2, failed: 1, cancelled: 1 }));
         expect(await store.stats({})).toEqual(all);
+      });
+
+      const tokens = (tokens_in: number, tokens_out: number) => ({ tokens_in, tokens_out });
+      const usageOf = async (user_id?: string) =>
+        (await store.stats(user_id === undefined ? {} : { user_id })).usage;
+
+      it('sums usage over every session, whatever its state, and over one user’s', async () => {
+        await seedSession({ user_id: 'ann', usage: tokens(100, 20) });
+        await seedSession({ user_id: 'ann', state: 'archived', usage: tokens(5, 1) });
+        await seedSession({ user_id: 'bob', state: 'expired', usage: tokens(30, 7) });
+        await seedSession({ state: 'idle', usage: tokens(2, 0) });
+        await seedSession({ user_id: 'bob' }); // no tokens yet
+
+        expect(await usageOf()).toEqual(tokens(137, 28));
+        expect(await usageOf('ann')).toEqual(tokens(105, 21));
+        expect(await usageOf('bob')).toEqual(tokens(30, 7));
+        expect(await usageOf('carol')).toEqual(tokens(0, 0));
+      });
+
+      it('counts a session’s usage once as it rises across writes, and where its user is now', async () => {
+        const ann = await seedSession({ user_id: 'ann', usage: tokens(10, 5) });
+        await seedSession({ user_id: 'bob', usage: tokens(1, 1) });
+        await store.write({ session_id: ann.id, patch: { usage: tokens(25, 12) } });
+        // Two raises in one call: the last one is what the session has.
+        await store.writeMany([
+          { session_id: ann.id, patch: { usage: tokens(40, 15) }, events: [makeEvent(ann.id)] },
+          {
+            session_id: ann.id,
+            patch: { usage: tokens(60, 18), state: 'idle' },
+            events: [makeEvent(ann.id)],
+          },
+        ]);
+        // Writes that leave usage alone leave the sums alone.
+        await store.write({
+          session_id: ann.id,
+          patch: { state: 'active', name: 'n' },
+          events: [makeEvent(ann.id)],
+        });
+        await store.write({ session_id: ann.id, runs: [makeRun(ann.id, { usage: tokens(99, 99) })] });
+        expect(await usageOf()).toEqual(tokens(61, 19));
+        expect(await usageOf('ann')).toEqual(tokens(60, 18));
+
+        // The session moves to bob, and its tokens with it.
+        await store.write({ session_id: ann.id, patch: { user_id: 'bob' } });
+        expect(await usageOf('ann')).toEqual(tokens(0, 0));
+        expect(await usageOf('bob')).toEqual(tokens(61, 19));
+        expect(await usageOf()).toEqual(tokens(61, 19));
+      });
+
+      it('keeps an expired session’s usage, and drops a deleted one’s', async () => {
+        const first = await seedSession({ user_id: 'ann', state: 'idle', usage: tokens(50, 10) });
+        const second = await seedSession({ user_id: 'ann', usage: tokens(7, 3) });
+        const expired = await store.expireDue({
+          expireBefore: isoAt(10_000),
+          force: true,
+          exclude: [second.id],
+          event: makeEvent('', { type: 'session.expired', step: null, meta: { reason: 'ttl' } }),
+        });
+        expect(expired.map((e) => e.session_id)).toEqual([first.id]);
+        expect(await usageOf()).toEqual(tokens(57, 13));
+        expect(await usageOf('ann')).toEqual(tokens(57, 13));
+
+        expect(await store.deleteSessions([first.id])).toEqual([first.id]);
+        expect(await usageOf()).toEqual(tokens(7, 3));
+        expect(await usageOf('ann')).toEqual(tokens(7, 3));
+        // Deleting what is gone already changes nothing.
+        expect(await store.deleteSessions([first.id])).toEqual([]);
+        expect(await usageOf()).toEqual(tokens(7, 3));
+        await store.deleteSessions([second.id]);
+        expect(await usageOf()).toEqual(tokens(0, 0));
+        expect(await usageOf('ann')).toEqual(tokens(0, 0));
       });
     });
 
@@ -1271,7 +1344,7 @@ export function describeDurableStoreConformance(name: string, factory: DurableSt
       const run = makeRun(session.id, { status: 'completed', result: { ok: true } });
       await store.write({
         session_id: session.id,
-        patch: { state: 'idle', run_count: 1 },
+        patch: { state: 'idle', run_count: 1, usage: { tokens_in: 12, tokens_out: 4 } },
         runs: [run],
         messages: [makeMessage(session.id), makeMessage(session.id, { role: 'assistant' })],
         checkpoints: [makeCheckpoint(session.id)],
