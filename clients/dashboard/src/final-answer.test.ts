@@ -21,6 +21,8 @@ describe('finalAnswer', () => {
       seq: events[1]!.seq,
       content: 'Quiz: …',
       failed: false,
+      streaming: false,
+      stopped: null,
       quiz: {
         topic: 'RxJS operators',
         questions: [
@@ -40,6 +42,34 @@ describe('finalAnswer', () => {
     ];
     expect(finalAnswer(events, 'r1')).toMatchObject({ failed: true, quiz: null });
     expect(finalAnswer(events, 'r9')).toBeNull();
+  });
+
+  it('is the streamed answer so far while it comes, then the closing message, cut short when incomplete', () => {
+    const piece = (text: string) =>
+      testEvent(1, 'message.delta', { message: text, meta: { message_id: 'm1', text, role: 'assistant' } });
+    const events = [
+      testEvent(0, 'message', { message: 'an earlier answer', meta: { role: 'assistant' } }),
+      piece('RxJS is '),
+      piece('a library'),
+    ];
+    expect(finalAnswer(events, 'r1')).toMatchObject({
+      seq: events[2]!.seq,
+      content: 'RxJS is a library',
+      streaming: true,
+      stopped: null,
+    });
+    events.push(
+      testEvent(2, 'message', {
+        message: 'RxJS is a library',
+        meta: { message_id: 'm1', role: 'assistant', incomplete: true, reason: 'cancelled' },
+      }),
+    );
+    expect(finalAnswer(events, 'r1')).toMatchObject({
+      seq: events[3]!.seq,
+      content: 'RxJS is a library',
+      streaming: false,
+      stopped: 'run cancelled',
+    });
   });
 
   it('takes nothing on trust from meta.exam', () => {

@@ -1,17 +1,24 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import type { FinalAnswer } from './final-answer.ts';
 
-/** The run's last assistant message: a quiz as numbered questions with lettered choices, else the text. */
+/**
+ * The run's last assistant message: a quiz as numbered questions with lettered choices, else the
+ * text (growing while it streams in, and saying so when it was cut short).
+ */
 export function renderFinalAnswer(answer: FinalAnswer | null): TemplateResult | typeof nothing {
   if (!answer) return nothing;
   const { quiz } = answer;
   return html`<section
-    class="final-answer ${answer.failed ? 'error' : ''}"
+    class="final-answer ${answer.failed ? 'error' : ''} ${answer.stopped ? 'incomplete' : ''}"
     data-testid="final-answer"
     data-seq=${answer.seq}
+    data-streaming=${answer.streaming ? 'true' : nothing}
     aria-labelledby="final-answer-title"
   >
-    <h3 id="final-answer-title">${quiz ? `Quiz${quiz.topic ? `: ${quiz.topic}` : ''}` : 'Answer'}</h3>
+    <h3 id="final-answer-title">
+      ${quiz ? `Quiz${quiz.topic ? `: ${quiz.topic}` : ''}` : 'Answer'}
+      ${answer.streaming ? html`<span class="writing">writing…</span>` : nothing}
+    </h3>
     ${
       quiz
         ? html`<ol class="quiz" data-testid="quiz">
@@ -30,6 +37,11 @@ export function renderFinalAnswer(answer: FinalAnswer | null): TemplateResult | 
             )}
           </ol>`
         : html`<div class="content" data-testid="answer-text">${answer.content}</div>`
+    }
+    ${
+      answer.stopped
+        ? html`<p class="stopped" data-testid="answer-stopped">(stopped: ${answer.stopped})</p>`
+        : nothing
     }
   </section>`;
 }

@@ -1,11 +1,13 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import { formatDuration, formatJson, formatTime } from './format.ts';
+import type { StreamedMessage } from './streamed-message.ts';
 import type { TimelineEntry } from './timeline.ts';
 import type { SessionEvent } from './types.ts';
 
 /**
  * The session's events as an ordered list, one `<li data-seq>` per event: steps with their
- * durations, tool calls with input and result folded, messages, and errors in red.
+ * durations, tool calls with input and result folded, messages, and errors in red. A streamed
+ * message is one `<li data-message-id>` whose text grows, then says if it was cut short.
  */
 export function renderTimeline(entries: readonly TimelineEntry[]): TemplateResult {
   if (entries.length === 0) return html`<p class="muted" data-testid="timeline-empty">No events yet.</p>`;
@@ -14,7 +16,9 @@ export function renderTimeline(entries: readonly TimelineEntry[]): TemplateResul
   </ol>`;
 }
 
-function renderEntry({ event, durationMs, isError }: TimelineEntry): TemplateResult {
+function renderEntry(entry: TimelineEntry): TemplateResult {
+  if (entry.streamed) return renderStreamed(entry, entry.streamed);
+  const { event, durationMs, isError } = entry;
   const classes = ['entry', `type-${event.type.replace('.', '-')}`, isError ? 'error' : ''].join(' ');
   return html`<li
     class=${classes}
@@ -32,6 +36,39 @@ function renderEntry({ event, durationMs, isError }: TimelineEntry): TemplateRes
       ${headline(event)} ${stepDuration(event, durationMs)} ${toolDuration(event)} ${fold(event)}
     </div>
     ${event.type === 'message' && event.meta.exam == null ? html`<div class="content">${event.message}</div>` : nothing}
+  </li>`;
+}
+
+/**
+ * The row of a streamed message: the same `<li>` (it stays at its place in the list, so Lit keeps
+ * the element) while the pieces come and after the closing message replaced them.
+ */
+function renderStreamed({ event, isError }: TimelineEntry, streamed: StreamedMessage): TemplateResult {
+  const state = !streamed.closed ? 'streaming' : streamed.stopped ? 'incomplete' : 'done';
+  const classes = ['entry', 'type-message', state, isError ? 'error' : ''].join(' ');
+  return html`<li
+    class=${classes}
+    data-testid="timeline-entry"
+    data-seq=${event.seq}
+    data-type=${event.type}
+    data-message-id=${streamed.messageId}
+    data-state=${state}
+    data-run-id=${event.run_id ?? nothing}
+    data-session-id=${event.session_id}
+  >
+    <div class="entry-line">
+      <span class="seq">#${event.seq}</span>
+      <time datetime=${event.ts}>${formatTime(event.ts)}</time>
+      <span class="kind">message</span>
+      <strong class="role">${String(event.meta.role ?? 'assistant')}</strong>
+      ${state === 'streaming' ? html`<span class="writing">writing…</span>` : nothing}
+    </div>
+    <div class="content" data-testid="message-text">${streamed.text}</div>
+    ${
+      streamed.stopped
+        ? html`<p class="stopped" data-testid="message-stopped">(stopped: ${streamed.stopped})</p>`
+        : nothing
+    }
   </li>`;
 }
 
