@@ -12,6 +12,7 @@ import {
   withTimeout,
   type SessionSocket,
 } from './session-socket.ts';
+import { messageIdOf } from './streamed-text.ts';
 
 export interface FollowRunOptions {
   run: AcceptedRun;
@@ -78,6 +79,8 @@ export async function followRun(options: FollowRunOptions): Promise<number> {
   }
   let interrupted = false;
   let finalMessage: string | undefined;
+  // Messages whose text the progress already wrote as it streamed: not repeated at the end.
+  const streamed = new Set<string>();
   return new Promise<number>((resolve, reject) => {
     let settled = false;
     let stopFollowing = () => {};
@@ -105,7 +108,10 @@ export async function followRun(options: FollowRunOptions): Promise<number> {
     const onEvent = (event: SessionEvent) => {
       if (event.run_id !== run.id || settled) return;
       progress.event(event);
-      if (event.type === 'message' && event.meta.role === 'assistant') finalMessage = event.message;
+      const id = messageIdOf(event);
+      if (event.type === 'message.delta' && id !== null) streamed.add(id);
+      if (event.type === 'message' && event.meta.role === 'assistant')
+        finalMessage = id !== null && streamed.has(id) ? undefined : event.message;
       if (!isEnd(event)) return;
       progress.finish(event, finalMessage);
       const code =

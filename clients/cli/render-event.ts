@@ -13,9 +13,15 @@ export function firstLine(text: string): string {
   return more > 0 ? `${lines[0]} … (+${more} line${more === 1 ? '' : 's'})` : (lines[0] ?? '');
 }
 
-/** What the event is about: the step, the tool, or the role of a message. */
+/** The columns before an event's message, padded: its type and what it is about. */
+export function eventColumns(type: string, about: string): string {
+  return `${type.padEnd(18)} ${about.padEnd(20)} `;
+}
+
+/** What the event is about: the step, the tool, or the role of a message (or of a piece of one). */
 function subject(event: SessionEvent): string {
-  if (event.type === 'message') return typeof event.meta.role === 'string' ? event.meta.role : '';
+  if (event.type === 'message' || event.type === 'message.delta')
+    return typeof event.meta.role === 'string' ? event.meta.role : '';
   return event.tool ?? event.step ?? '';
 }
 
@@ -34,7 +40,7 @@ export function renderEvent(event: SessionEvent, colors: Colors, options: Render
   // The step's name is its message when the flow gave none: do not say it twice.
   const message = event.message === about ? '' : firstLine(event.message);
   const head = options.withSeq ? `${colors.dim(`#${event.seq} ${event.ts.slice(11, 23)}`)} ` : '';
-  const line = `${event.type.padEnd(18)} ${about.padEnd(20)} ${message}`.trimEnd();
+  const line = `${eventColumns(event.type, about)}${message}`.trimEnd();
   const paint =
     event.level === 'error'
       ? colors.red

@@ -21,7 +21,10 @@ export interface RunProgress {
   note(message: string): void;
   /** Worth telling, not fatal: a dropped connection, a cancel that failed. */
   warn(message: string): void;
-  /** The run's last event (`run.completed|failed|cancelled`) and its final assistant message, if any. */
+  /**
+   * The run's last event (`run.completed|failed|cancelled`) and its final assistant message, if any
+   * and if it did not stream (a streamed one was already written as it came).
+   */
   finish(end: SessionEvent, finalMessage: string | undefined): void;
   /** Stops any spinner without a summary (the follow failed). */
   stop(): void;

@@ -4,6 +4,7 @@ import type { CliIo } from './cli-io.ts';
 import type { Colors } from './colors.ts';
 import { firstLine, renderEvent } from './render-event.ts';
 import { tookText, type AcceptedRun, type RunProgress } from './run-progress.ts';
+import { streamedText } from './streamed-text.ts';
 
 export interface TaskListOptions {
   /** Force the spinner on or off (ora decides from the stream otherwise); tests force it. */
@@ -20,7 +21,8 @@ interface OpenStep {
 /**
  * A followed run as a task list on a terminal: one line per finished step (✔, ✖ in red, ⚠ when
  * cancelled) with its tool calls under it, the step in progress behind an ora spinner naming the
- * tool it is calling, then the final assistant message.
+ * tool it is calling, then the final assistant message. Streamed model text (`message.delta`) is
+ * written as it comes, the spinner stopped meanwhile so it does not draw over the text.
  *
  * @example
  * ```ts
@@ -48,10 +50,23 @@ export function taskListProgress(io: CliIo, colors: Colors, options: TaskListOpt
   };
   let step: OpenStep | undefined;
   let note = '';
+  let spinAfterText = false;
 
   const stepText = () => (step?.label ?? 'starting') + (note ? colors.dim(`  (${note})`) : '');
+  const streamed = streamedText((piece) => io.stdout.write(piece), {
+    opened: () => {
+      spinAfterText ||= spinner.isSpinning;
+      spinner.stop();
+    },
+    closed: () => {
+      if (spinAfterText) spinner.start(stepText());
+      spinAfterText = false;
+    },
+    paint: colors.yellow,
+  });
   /** Writes a finished line above the spinner, which keeps spinning if it was. */
   const persist = (symbol: string, text: string) => {
+    streamed.breakLine();
     const spinning = spinner.isSpinning;
     spinner.stopAndPersist({ symbol, text });
     if (spinning) spinner.start(stepText());
@@ -77,6 +92,7 @@ export function taskListProgress(io: CliIo, colors: Colors, options: TaskListOpt
       spinner.start(run.status === 'queued' ? 'queued' : 'starting');
     },
     event(event: SessionEvent) {
+      if (streamed.take(event)) return;
       switch (event.type) {
         case 'run.queued':
           spinner.text = `queued: ${event.message}`;
@@ -129,6 +145,7 @@ export function taskListProgress(io: CliIo, colors: Colors, options: TaskListOpt
     },
     finish(end, finalMessage) {
       note = '';
+      streamed.breakLine();
       const took = tookText(end);
       if (end.type === 'run.completed') {
         endStep(symbols.ok);
@@ -143,6 +160,7 @@ export function taskListProgress(io: CliIo, colors: Colors, options: TaskListOpt
       if (finalMessage !== undefined) io.stdout.write(`\n${finalMessage}\n`);
     },
     stop() {
+      streamed.breakLine();
       spinner.stop();
     },
   };

@@ -119,4 +119,53 @@ describe('the task list a terminal shows for a followed run', () => {
     expect(lines.at(-1)).toMatch(/^✖ run failed: .*lookup backend refused/);
     expect(terminal.text).toMatch(ansi('{ESC}\\[31mrun failed: '));
   });
+
+  it('streamed model text: written piece by piece with the spinner stopped, once, then "(incomplete: …)"', () => {
+    const run = { id: 'r1', session_id: 's1', flow: 'ask', status: 'running' };
+    let seq = 0;
+    const event = (type: SessionEvent['type'], fields: Partial<SessionEvent> = {}): SessionEvent => ({
+      id: `e${++seq}`,
+      seq,
+      ts: '2026-12-04T10:00:00.000Z',
+      session_id: 's1',
+      run_id: 'r1',
+      type,
+      step: null,
+      tool: 'writer',
+      level: 'info',
+      message: type,
+      meta: {},
+      trace_id: null,
+      ...fields,
+    });
+    const delta = (text: string) =>
+      event('message.delta', { message: text, meta: { message_id: 'm1', text, role: 'assistant' } });
+    const terminal = new FakeTerminal();
+    const io = ioOf(terminal);
+    const progress = taskListProgress(io, createColors(io.stdout, io.env), { isEnabled: true });
+    progress.accepted(run);
+    progress.event(event('step', { step: 'answer', tool: null, message: 'answer' }));
+    progress.event(event('tool.started'));
+    progress.event(delta('RxJS '));
+    const shownAfterFirst = terminal.text.length;
+    expect(terminal.text.endsWith('RxJS ')).toBe(true); // on screen now, not at the end
+    progress.event(delta('is '));
+    progress.event(event('tool.progress', { message: 'still writing' }));
+    progress.event(delta('reactive'));
+    progress.event(
+      event('message', {
+        message: 'RxJS is reactive',
+        meta: { message_id: 'm1', role: 'assistant', incomplete: true, reason: 'cancelled' },
+      }),
+    );
+    // Nothing drew over the paragraph while it was written: the pieces follow each other as they came.
+    expect(terminal.text.slice(shownAfterFirst - 'RxJS '.length)).toMatch(
+      /^RxJS is reactive\n\(incomplete: run cancelled\)\n/,
+    );
+    const end = event('run.cancelled', { tool: null, message: 'run cancelled' });
+    progress.event(end);
+    progress.finish(end, undefined);
+    expect(terminal.text.split('RxJS is reactive')).toHaveLength(2); // once, not again at the end
+    expect(terminal.lines().slice(-2)).toEqual(['⚠ answer  (cancelled)', '⚠ run cancelled']);
+  });
 });
