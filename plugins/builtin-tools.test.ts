@@ -5,10 +5,11 @@ import { builtinTools } from './builtin-tools.ts';
 
 // Each tool's conformance run lives in its own test file (`plugins/<name>/index.test.ts`).
 describe('builtinTools', () => {
-  it('makes the four built-in tools, which register together', () => {
+  it('makes the five built-in tools, which register together', () => {
     const tools = builtinTools({ ragUrl: RAG, examUrl: EXAM });
     const registry = new PluginRegistry().register(tools).validate();
     expect(registry.tools().map((tool) => tool.name)).toEqual([
+      'compose_answer',
       'generate_exam',
       'grade_exam',
       'planner',

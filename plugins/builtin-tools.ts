@@ -1,4 +1,5 @@
 import type { ToolDefinition } from '../core/plugins/plugin.ts';
+import { composeAnswer } from './compose_answer/index.ts';
 import { generateExam } from './generate_exam/index.ts';
 import { gradeExam } from './grade_exam/index.ts';
 import { planner } from './planner/index.ts';
@@ -14,7 +15,8 @@ export interface BuiltinToolsOptions {
 }
 
 /**
- * The four built-in tools, ready to register: `rag_search`, `generate_exam`, `grade_exam` and `planner`.
+ * The five built-in tools, ready to register: `rag_search`, `generate_exam`, `grade_exam`, `planner`
+ * and `compose_answer` (which uses the tools' language model, `LLM_URL`, when there is one).
  * Throws `CONFIG_INVALID` when a URL is not an absolute http(s) URL.
  *
  * @example
@@ -28,5 +30,6 @@ export function builtinTools(options: BuiltinToolsOptions): Array<ToolDefinition
     generateExam({ baseUrl: options.examUrl }),
     gradeExam({ baseUrl: options.examUrl }),
     planner({ llmUrl: options.llmUrl }),
+    composeAnswer(),
   ];
 }

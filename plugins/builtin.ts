@@ -8,7 +8,7 @@ import { quizFlow } from './quiz/index.ts';
 export const builtinFlows = [quizFlow, answerFlow, gradeFlow, autoFlow];
 
 /**
- * Every built-in plugin: the four tools (bound to their backends), the quiz, answer and grade flows, and
+ * Every built-in plugin: the five tools (bound to their backends), the quiz, answer and grade flows, and
  * `auto`, which runs the one the planner's intent names.
  *
  * @example

@@ -1,6 +1,7 @@
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { LEVELS } from '../../core/events/event.ts';
+import type { LlmSettings } from '../../core/llm/language-model.ts';
 import type { ToolDefinition } from '../../core/plugins/plugin.ts';
 import { PluginRegistry } from '../../core/plugins/plugin-registry.ts';
 import { useNock } from '../fixtures/nock-lifecycle.ts';
@@ -36,7 +37,12 @@ export interface ToolFixture {
   arrangeHang?(): HangProbe | void;
   /** Set to false for a tool that reports no `tool.progress` on success; built-in tools all do. */
   reportsProgress?: boolean;
+  /** The language model the tool gets as `ctx.llm` (its endpoint answered by `arrange`); none when left out. */
+  llm?: LlmSettings;
 }
+
+/** What a successful call may emit between `tool.started` and `tool.completed`: progress and a streamed answer. */
+const DURING_A_CALL: ReadonlySet<string> = new Set(['tool.progress', 'message.delta', 'message']);
 
 /** A tool's name, version and description, as every catalogue and span shows them. */
 const SEMVER = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/;
@@ -64,7 +70,7 @@ const POLL = { timeout: 10_000 };
  */
 export function describeToolConformance(tool: ToolDefinition<never, unknown>, fixture: ToolFixture): void {
   const companions = fixture.companions ?? [];
-  const harness = () => toolHarness(tool, companions);
+  const harness = () => toolHarness(tool, companions, fixture.llm);
 
   describe(`tool conformance: ${fixture.label ?? tool.name}`, () => {
     useNock();
@@ -105,7 +111,7 @@ export function describeToolConformance(tool: ToolDefinition<never, unknown>, fi
       const { value, error } = await h.outcome(fixture.validInput);
       expect(error).toBeUndefined();
       expect(h.registry.tool(tool.name).validateOutput(value)).toBe(true);
-      const lifecycle = h.run.types().filter((type) => type !== 'tool.progress');
+      const lifecycle = h.run.types().filter((type) => !DURING_A_CALL.has(type));
       expect(lifecycle).toEqual(['tool.started', 'tool.completed']);
       expect(h.run.types().at(0)).toBe('tool.started');
       expect(h.run.types().at(-1)).toBe('tool.completed');

@@ -2,6 +2,7 @@ import type { Observable } from 'rxjs';
 import { lastValueFrom } from 'rxjs';
 import { ApprovalBook } from '../../core/runs/approvals.ts';
 import { TributaryError } from '../../core/errors.ts';
+import type { LlmSettings } from '../../core/llm/language-model.ts';
 import type { ToolDefinition } from '../../core/plugins/plugin.ts';
 import { PluginRegistry } from '../../core/plugins/plugin-registry.ts';
 import { callTool } from '../../core/plugins/tool-call.ts';
@@ -45,10 +46,11 @@ export interface ToolHarness {
 export function toolHarness(
   tool: ToolDefinition<never, unknown>,
   companions: ReadonlyArray<ToolDefinition<never, unknown>> = [],
+  llm?: LlmSettings,
 ): ToolHarness {
   const registry = new PluginRegistry().register(tool, [...companions]).validate();
   const http = recordingFetch();
-  const deps: ToolCallDeps = { registry, approvals: new ApprovalBook(), fetch: http.fetch };
+  const deps: ToolCallDeps = { registry, approvals: new ApprovalBook(), fetch: http.fetch, llm };
   const run = testScope();
   const call = <O>(input: unknown): Observable<O> => callTool<O>(deps, run.scope, tool.name, input);
   return {

@@ -152,7 +152,7 @@ describe('catalogue and stats', () => {
     const { data, response } = await gw().api.GET('/v1/tools');
     expect(response.status).toBe(200);
     const names = data!.items.map((tool) => tool.name);
-    expect(names).toEqual(['generate_exam', 'grade_exam', 'planner', 'rag_search']);
+    expect(names).toEqual(['compose_answer', 'generate_exam', 'grade_exam', 'planner', 'rag_search']);
     const rag = data!.items.find((tool) => tool.name === 'rag_search')!;
     expect(rag.input).toMatchObject({ type: 'object', required: expect.arrayContaining(['query']) });
     expect(rag.output).toMatchObject({ type: 'object' });

@@ -95,6 +95,11 @@ function finish(res: ServerResponse, pieces: readonly string[], usage: [number, 
   res.end(`${usageChunk(...usage)}data: [DONE]\n\n`);
 }
 
+/** A whole streamed completion as one SSE body, for a nock reply. */
+export function sseBody(pieces: readonly string[], usage: [number, number] = [7, pieces.length]): string {
+  return `${pieces.map((piece) => chunk(piece)).join('')}${chunk(null, 'stop')}${usageChunk(...usage)}data: [DONE]\n\n`;
+}
+
 export function status(code: number, body: string, headers: Record<string, string> = {}): Reply {
   return (res) => res.writeHead(code, { 'content-type': 'application/json', ...headers }).end(body);
 }
