@@ -1,7 +1,7 @@
 import type { Browser, BrowserContext, Locator } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { STREAMING_PLUGINS_MODULE } from '../fixtures/streaming-plugins.ts';
-import { steppedStream } from '../fixtures/stepped-stream.ts';
+import { steppedStream } from '../unit/llm/fake-openai-server.ts';
 import { fakeOpenAi, type FakeOpenAi } from '../unit/llm/fake-openai-server.ts';
 import { launchChromium } from './support/chromium.ts';
 import { DashboardPage } from './support/dashboard-page.ts';

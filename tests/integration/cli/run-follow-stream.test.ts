@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionEvent } from '../../../core/index.ts';
-import { steppedStream } from '../../fixtures/stepped-stream.ts';
+import { steppedStream } from '../../unit/llm/fake-openai-server.ts';
 import { STREAMING_PLUGINS_MODULE } from '../../fixtures/streaming-plugins.ts';
 import { fakeOpenAi, streamed, type FakeOpenAi } from '../../unit/llm/fake-openai-server.ts';
 import { CliProcess, storedEvents, usePlatform } from './cli.ts';

@@ -104,17 +104,34 @@ export function status(code: number, body: string, headers: Record<string, strin
   return (res) => res.writeHead(code, { 'content-type': 'application/json', ...headers }).end(body);
 }
 
-/** A stream held open after its first pieces until `release()` sends the rest: a client can join mid-answer. */
-export function heldStream(
-  first: readonly string[],
-  rest: readonly string[],
-  usage: [number, number] = [7, first.length + rest.length],
-): { reply: Reply; release(): void } {
-  let release = (): void => {};
-  const reply: Reply = (res) => {
-    res.writeHead(200, { 'content-type': 'text/event-stream' });
-    for (const piece of first) res.write(chunk(piece));
-    release = () => finish(res, rest, usage);
+/**
+ * A streamed completion
+ * that sends its first piece, then holds; each `next()` sends one more, the last with the finish and
+ * usage. A test sees each partial answer arrive before it lets the rest out, with no timing involved.
+ *
+ * @example
+ * ```ts
+ * const stream = steppedStream(['Hel', 'lo']);
+ * fake.replies.push(stream.reply);
+ * // … the client shows 'Hel' …
+ * stream.next(); // 'lo', then finish_reason stop
+ * ```
+ */
+export function steppedStream(pieces: readonly string[]): { reply: Reply; next(): void } {
+  let res: ServerResponse | undefined;
+  let sent = 0;
+  const send = () => {
+    if (!res) throw new Error('the model was not asked yet');
+    res.write(chunk(pieces[sent++]!));
+    if (sent === pieces.length) {
+      res.write(chunk(null, 'stop'));
+      res.end(`${usageChunk(5, pieces.length)}data: [DONE]\n\n`);
+    }
   };
-  return { reply, release: () => release() };
+  const reply: Reply = (response) => {
+    response.writeHead(200, { 'content-type': 'text/event-stream' });
+    res = response;
+    send();
+  };
+  return { reply, next: send };
 }

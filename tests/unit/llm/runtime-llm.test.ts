@@ -5,9 +5,9 @@ import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defineFlow, defineTool, type FlowEmission, type Runtime } from '../../../core/index.ts';
 import { useTool } from '../../../plugins/flow-kit.ts';
-import { askStreamed, chatStreamed } from '../../fixtures/llm-plugins.ts';
+import { streamAnswer, streamedAnswer } from '../../fixtures/streaming-plugins.ts';
 import { startRuntime, terminalOf } from '../../fixtures/runtime.ts';
-import { fakeOpenAi, heldStream, status, streamed } from './fake-openai-server.ts';
+import { fakeOpenAi, status, steppedStream, streamed } from './fake-openai-server.ts';
 import type { FakeOpenAi } from './fake-openai-server.ts';
 
 const KEY = 'sk-runtime-key-0123456789';
@@ -50,7 +50,7 @@ beforeEach(async () => {
   });
   runtime = await startRuntime(
     { DEFAULT_FLOW: 'chat', LLM_URL: fake.url, LLM_MODEL: 'fake-model', LLM_API_KEY: KEY },
-    { plugins: [ask, chat, askStreamed, chatStreamed], logger: pino({ level: 'trace' }, sink) },
+    { plugins: [ask, chat, streamAnswer, streamedAnswer], logger: pino({ level: 'trace' }, sink) },
   );
 });
 afterEach(async () => {
@@ -95,10 +95,17 @@ describe('LLM_URL, LLM_MODEL and LLM_API_KEY reach the tools as ctx.llm', () => 
 describe('a streamed answer in a run', () => {
   it('reaches the session as deltas and one stored message; its tokens add up on the run and the session', async () => {
     fake.replies.push(streamed(['Rx', 'JS is a ', 'library.'], [10, 3]), streamed(['Again.'], [5, 1]));
-    const first = await runChat('chat_streamed');
+    const first = await runChat('streamed_answer');
     expect(first.terminal.type).toBe('run.completed');
     const types = first.events.map((e) => e.type).filter((type) => type !== 'message.delta');
-    expect(types).toEqual(['run.started', 'tool.started', 'message', 'tool.completed', 'run.completed']);
+    expect(types).toEqual([
+      'run.started',
+      'step',
+      'tool.started',
+      'message',
+      'tool.completed',
+      'run.completed',
+    ]);
     const deltas = first.events.filter((e) => e.type === 'message.delta');
     const message = first.events.find((e) => e.type === 'message');
     expect(deltas.map((e) => e.meta.text).join('')).toBe('RxJS is a library.');
@@ -111,7 +118,7 @@ describe('a streamed answer in a run', () => {
       }),
     );
 
-    const second = await runChat('chat_streamed', first.session.id);
+    const second = await runChat('streamed_answer', first.session.id);
     expect(second.terminal.type).toBe('run.completed');
     expect((await runtime.runs.get(first.session.id, first.run.id)).usage).toEqual({
       tokens_in: 10,
@@ -125,13 +132,13 @@ describe('a streamed answer in a run', () => {
   });
 
   it('cancelled mid-stream: aborts the request, keeps the text so far as an incomplete message, then run.cancelled', async () => {
-    const held = heldStream(['Half ', 'an answer'], [' that never comes']);
+    const held = steppedStream(['Half an answer', ' that never comes']);
     fake.replies.push(held.reply);
     const session = await runtime.sessions.create();
     const firstDelta = firstValueFrom(
       runtime.events.events$(session.id).pipe(filter((e) => e.type === 'message.delta')),
     );
-    const run = await runtime.runs.create(session.id, { flow: 'chat_streamed', input: { question: 'q' } });
+    const run = await runtime.runs.create(session.id, { flow: 'streamed_answer', input: { question: 'q' } });
     await firstDelta;
     const aborted = once(fake.events, 'aborted');
     const terminal = terminalOf(runtime, session.id, run.id);
@@ -145,6 +152,7 @@ describe('a streamed answer in a run', () => {
     );
     expect(events.map((e) => e.type).filter((type) => type !== 'message.delta')).toEqual([
       'run.started',
+      'step',
       'tool.started',
       'message',
       'run.cancelled',

@@ -7,7 +7,7 @@ import type { LlmSettings } from '../../../core/llm/language-model.ts';
 import { callTool } from '../../../core/plugins/tool-call.ts';
 import { shoutTool, testScope, toolDeps } from '../registry/scope.ts';
 import type { TestScope } from '../registry/scope.ts';
-import { chunk, fakeOpenAi, heldStream, streamed } from './fake-openai-server.ts';
+import { chunk, fakeOpenAi, steppedStream, streamed } from './fake-openai-server.ts';
 import type { FakeOpenAi } from './fake-openai-server.ts';
 
 const KEY = 'sk-stream-0123456789-SECRET';
@@ -107,7 +107,7 @@ describe('ctx.llm.chat with stream: true', () => {
   });
 
   it('cut short by a cancel: aborts the request and keeps the text so far as an incomplete message', async () => {
-    const held = heldStream(['The first ', 'half'], [' and the rest']);
+    const held = steppedStream(['The first half', ' and the rest']);
     fake.replies.push(held.reply);
     const t = testScope();
     const pending = call(t);
@@ -223,7 +223,7 @@ describe('the span of a model call', () => {
   });
 
   it('ends as cancelled when the run is cancelled mid-answer', async () => {
-    const held = heldStream(['never '], ['finished']);
+    const held = steppedStream(['never ', 'finished']);
     fake.replies.push(held.reply);
     const t = testScope();
     const pending = call(t);

@@ -1,7 +1,7 @@
 import { SpanKind } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOtelTelemetry } from '../../../otel/index.ts';
-import { askStreamed, chatStreamed } from '../../fixtures/llm-plugins.ts';
+import { streamAnswer, streamedAnswer } from '../../fixtures/streaming-plugins.ts';
 import { startRuntime, terminalOf } from '../../fixtures/runtime.ts';
 import { fakeOpenAi, streamed } from '../llm/fake-openai-server.ts';
 import { useInMemoryTracing } from './in-memory-tracing.ts';
@@ -19,18 +19,18 @@ describe('a model call, exported through OpenTelemetry', () => {
     fake.replies.push(streamed(['Streams ', 'of events.'], [17, 4]));
     const runtime = await startRuntime(
       { LLM_URL: fake.url, LLM_MODEL: 'fake-model', LLM_API_KEY: 'sk-never-in-a-span-0123' },
-      { plugins: [askStreamed, chatStreamed], telemetry: createOtelTelemetry() },
+      { plugins: [streamAnswer, streamedAnswer], telemetry: createOtelTelemetry() },
     );
     cleanups.push(() => runtime.shutdown());
     const session = await runtime.sessions.create();
     const run = await runtime.runs.create(session.id, {
-      flow: 'chat_streamed',
+      flow: 'streamed_answer',
       input: { question: 'what is rxjs' },
     });
     expect((await terminalOf(runtime, session.id, run.id)).type).toBe('run.completed');
 
     const model = tracing.span('chat fake-model');
-    const tool = tracing.span('tool ask_streamed');
+    const tool = tracing.span('tool stream_answer');
     expect(model.kind).toBe(SpanKind.CLIENT);
     expect(tracing.parentOf(model)).toBe(tool.spanContext().spanId);
     expect(model.attributes).toMatchObject({

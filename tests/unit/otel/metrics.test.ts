@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../../core/index.ts';
 import { metricsRoute } from '../../../gateway/http/metrics-route.ts';
 import { instrumentPlatform, observeRuntime, prometheusHandler } from '../../../otel/index.ts';
-import { askStreamed, chatStreamed } from '../../fixtures/llm-plugins.ts';
+import { streamAnswer, streamedAnswer } from '../../fixtures/streaming-plugins.ts';
 import { eventWhere, startRuntime, terminalOf } from '../../fixtures/runtime.ts';
 import { fakeOpenAi, streamed } from '../llm/fake-openai-server.ts';
 
@@ -128,7 +128,7 @@ describe('tokens of language model calls', () => {
     fake.replies.push(streamed(['one'], [12, 1]), streamed(['two'], [30, 2]));
     const runtime = await startRuntime(
       { LLM_URL: fake.url, LLM_MODEL: 'fake-model' },
-      { plugins: [askStreamed, chatStreamed] },
+      { plugins: [streamAnswer, streamedAnswer] },
     );
     cleanups.push(() => runtime.shutdown());
     const exporter = new PrometheusExporter({ preventServerStart: true });
@@ -138,10 +138,10 @@ describe('tokens of language model calls', () => {
     cleanups.push(() => observed.stop());
     const base = await serve(metricsRoute(prometheusHandler(exporter)));
     const session = await runtime.sessions.create();
-    await runToEnd(runtime, session.id, { question: 'a' }, 'chat_streamed');
-    await runToEnd(runtime, session.id, { question: 'b' }, 'chat_streamed');
+    await runToEnd(runtime, session.id, { question: 'a' }, 'streamed_answer');
+    await runToEnd(runtime, session.id, { question: 'b' }, 'streamed_answer');
     const got = await scrape(base);
-    const labels = 'tool="ask_streamed",gen_ai_request_model="fake-model"';
+    const labels = 'tool="stream_answer",gen_ai_request_model="fake-model"';
     expect(got.get(`tributary_llm_tokens_total{${labels},gen_ai_token_type="input"}`)).toBe(42);
     expect(got.get(`tributary_llm_tokens_total{${labels},gen_ai_token_type="output"}`)).toBe(3);
   });
