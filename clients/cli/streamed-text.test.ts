@@ -1,31 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { SessionEvent } from '../../core/events/event.ts';
 import { createColors } from './colors.ts';
 import type { CliIo } from './cli-io.ts';
 import { lineProgress } from './line-progress.ts';
 import { streamedText } from './streamed-text.ts';
+import { testDelta, testEvent } from './test-events.ts';
 
-let seq = 0;
-function event(type: SessionEvent['type'], fields: Partial<SessionEvent> = {}): SessionEvent {
-  seq += 1;
-  return {
-    id: `e${seq}`,
-    seq,
-    ts: '2026-12-04T10:00:00.000Z',
-    session_id: 's1',
-    run_id: 'r1',
-    type,
-    step: null,
-    tool: 'writer',
-    level: 'info',
-    message: type,
-    meta: {},
-    trace_id: null,
-    ...fields,
-  };
-}
-const delta = (text: string, messageId = 'm1') =>
-  event('message.delta', { message: text, meta: { message_id: messageId, text, role: 'assistant' } });
+const event = testEvent;
+const delta = testDelta;
 const closing = (text: string, meta: Record<string, unknown> = {}) =>
   event('message', { message: text, meta: { message_id: 'm1', role: 'assistant', ...meta } });
 

@@ -6,6 +6,7 @@ import type { CliIo } from '../../../clients/cli/cli-io.ts';
 import { createColors } from '../../../clients/cli/colors.ts';
 import { createRunProgress } from '../../../clients/cli/create-run-progress.ts';
 import { taskListProgress } from '../../../clients/cli/task-list-progress.ts';
+import { testDelta, testEvent } from '../../../clients/cli/test-events.ts';
 import { ansi, ESC, FAKE_PLUGINS, QUIZ_STEPS, runStatus, storedEvents, usePlatform } from './cli.ts';
 
 /** A terminal that keeps what is written to it (ora moves the cursor through these methods). */
@@ -122,24 +123,8 @@ describe('the task list a terminal shows for a followed run', () => {
 
   it('streamed model text: written piece by piece with the spinner stopped, once, then "(incomplete: …)"', () => {
     const run = { id: 'r1', session_id: 's1', flow: 'ask', status: 'running' };
-    let seq = 0;
-    const event = (type: SessionEvent['type'], fields: Partial<SessionEvent> = {}): SessionEvent => ({
-      id: `e${++seq}`,
-      seq,
-      ts: '2026-12-04T10:00:00.000Z',
-      session_id: 's1',
-      run_id: 'r1',
-      type,
-      step: null,
-      tool: 'writer',
-      level: 'info',
-      message: type,
-      meta: {},
-      trace_id: null,
-      ...fields,
-    });
-    const delta = (text: string) =>
-      event('message.delta', { message: text, meta: { message_id: 'm1', text, role: 'assistant' } });
+    const event = testEvent;
+    const delta = testDelta;
     const terminal = new FakeTerminal();
     const io = ioOf(terminal);
     const progress = taskListProgress(io, createColors(io.stdout, io.env), { isEnabled: true });
