@@ -60,6 +60,16 @@ async function scrape(base: string): Promise<Map<string, number>> {
   return samples(await response.text());
 }
 
+/** Observes `runtime` on a meter provider of the test's own and serves its `/metrics`; returns the base URL. */
+async function observedAt(runtime: Runtime): Promise<string> {
+  const exporter = new PrometheusExporter({ preventServerStart: true });
+  const provider = new MeterProvider({ readers: [exporter] });
+  cleanups.push(() => provider.shutdown());
+  const observed = observeRuntime(runtime, provider.getMeter('test'));
+  cleanups.push(() => observed.stop());
+  return serve(metricsRoute(prometheusHandler(exporter)));
+}
+
 async function runToEnd(runtime: Runtime, sessionId: string, input: Record<string, unknown>, flow = 'ask') {
   const run = await runtime.runs.create(sessionId, { input, flow });
   return terminalOf(runtime, sessionId, run.id);
@@ -68,12 +78,7 @@ async function runToEnd(runtime: Runtime, sessionId: string, input: Record<strin
 describe('observeRuntime + prometheusHandler', () => {
   it('reports sessions, runs by outcome, tool calls, events and subscribers at GET /metrics', async () => {
     const runtime = await runtimeForTest();
-    const exporter = new PrometheusExporter({ preventServerStart: true });
-    const provider = new MeterProvider({ readers: [exporter] });
-    cleanups.push(() => provider.shutdown());
-    const observed = observeRuntime(runtime, provider.getMeter('test'));
-    cleanups.push(() => observed.stop());
-    const base = await serve(metricsRoute(prometheusHandler(exporter)));
+    const base = await observedAt(runtime);
 
     const a = await runtime.sessions.create({ user_id: 'ann' });
     const b = await runtime.sessions.create({ user_id: 'bob' });
@@ -131,12 +136,7 @@ describe('tokens of language model calls', () => {
       { plugins: [streamAnswer, streamedAnswer] },
     );
     cleanups.push(() => runtime.shutdown());
-    const exporter = new PrometheusExporter({ preventServerStart: true });
-    const provider = new MeterProvider({ readers: [exporter] });
-    cleanups.push(() => provider.shutdown());
-    const observed = observeRuntime(runtime, provider.getMeter('test'));
-    cleanups.push(() => observed.stop());
-    const base = await serve(metricsRoute(prometheusHandler(exporter)));
+    const base = await observedAt(runtime);
     const session = await runtime.sessions.create();
     await runToEnd(runtime, session.id, { question: 'a' }, 'streamed_answer');
     await runToEnd(runtime, session.id, { question: 'b' }, 'streamed_answer');
