@@ -89,7 +89,6 @@ export async function startPlatform(
       ...builtinPlugins({
         ragUrl: config.RAG_URL ?? demo!.ragUrl,
         examUrl: config.EXAM_URL ?? demo!.examUrl,
-        llmUrl: config.LLM_URL,
       }),
       ...(await loadPlugins(config.PLUGINS)),
     ];

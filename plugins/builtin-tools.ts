@@ -10,18 +10,16 @@ export interface BuiltinToolsOptions {
   ragUrl: string;
   /** Exam backend (`EXAM_URL`), for both generating and grading. */
   examUrl: string;
-  /** OpenAI-compatible chat completions endpoint (`LLM_URL`); the planner uses rules only without it. */
-  llmUrl?: string;
 }
 
 /**
  * The five built-in tools, ready to register: `rag_search`, `generate_exam`, `grade_exam`, `planner`
- * and `compose_answer` (which uses the tools' language model, `LLM_URL`, when there is one).
+ * and `compose_answer` (the last two use the tools' language model, `ctx.llm` from `LLM_URL`, when there is one).
  * Throws `CONFIG_INVALID` when a URL is not an absolute http(s) URL.
  *
  * @example
  * ```ts
- * registry.register(builtinTools({ ragUrl: config.RAG_URL, examUrl: config.EXAM_URL, llmUrl: config.LLM_URL }));
+ * registry.register(builtinTools({ ragUrl: config.RAG_URL, examUrl: config.EXAM_URL }));
  * ```
  */
 export function builtinTools(options: BuiltinToolsOptions): Array<ToolDefinition<never, unknown>> {
@@ -29,7 +27,7 @@ export function builtinTools(options: BuiltinToolsOptions): Array<ToolDefinition
     ragSearch({ baseUrl: options.ragUrl }),
     generateExam({ baseUrl: options.examUrl }),
     gradeExam({ baseUrl: options.examUrl }),
-    planner({ llmUrl: options.llmUrl }),
+    planner(),
     composeAnswer(),
   ];
 }

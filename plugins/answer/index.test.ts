@@ -28,8 +28,16 @@ describe('answer flow with a language model (LLM_URL)', () => {
   const runtime = useFlowRuntime({ LLM_URL: LLM, LLM_MODEL: 'tutor-model' });
   const endpoint = new URL(LLM);
   const model = () => nock(endpoint.origin).post(endpoint.pathname);
+  /** The planner asks the same model first, in JSON mode; registered first, it takes that request. */
+  const plans = () =>
+    nock(endpoint.origin)
+      .post(endpoint.pathname, (body: { response_format?: unknown }) => body.response_format !== undefined)
+      .reply(200, sseBody(['{"intent":"answer","topic":"mergeMap"}'], [30, 8]), {
+        'content-type': 'text/event-stream',
+      });
 
   it('streams the answer the model writes: deltas, then the one assistant message; the run counts its tokens', async () => {
+    plans();
     nock(RAG).post('/search').reply(200, { chunks });
     const pieces = ['mergeMap runs ', 'inner streams ', 'concurrently [rxjs-guide.md#mergemap].'];
     model().reply(200, sseBody(pieces, [120, 9]), { 'content-type': 'text/event-stream' });
@@ -37,6 +45,11 @@ describe('answer flow with a language model (LLM_URL)', () => {
       question: 'What does mergeMap do?',
     });
     expect(steps(events)).toEqual(STEPS);
+    expect(events.find((e) => e.step === 'intent_determined')?.meta).toMatchObject({
+      intent: 'answer',
+      topic: 'mergeMap',
+      source: 'llm',
+    });
     const whole = pieces.join('');
     const assistant = events.filter((e) => e.type === 'message' && e.meta.role === 'assistant');
     expect(assistant.map((e) => e.message)).toEqual([whole]);
@@ -59,10 +72,12 @@ describe('answer flow with a language model (LLM_URL)', () => {
       sources: ['rxjs-guide.md#mergemap', 'rxjs-guide.md#takeuntil'],
       composed_by: 'model',
     });
-    expect(run.usage).toEqual({ tokens_in: 120, tokens_out: 9 });
+    // The planner's tokens and the answer's.
+    expect(run.usage).toEqual({ tokens_in: 150, tokens_out: 17 });
   });
 
   it('a model that fails ends in one tool.failed, the tool_error step and a message the user can read', async () => {
+    plans();
     nock(RAG).post('/search').reply(200, { chunks });
     model().times(3).reply(500, '{"error":"boom"}');
     const { events } = await runFlow(runtime(), 'answer', { question: 'What does mergeMap do?' });

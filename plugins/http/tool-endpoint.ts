@@ -2,7 +2,7 @@ import { TributaryError } from '../../core/errors.ts';
 
 /**
  * The URL of one backend operation: `baseUrl` (which may carry a path prefix) joined with `path`.
- * `option` names the setting in the error (`baseUrl`, `llmUrl`).
+ * `option` names the setting in the error (`baseUrl`).
  * Checked when the tool is made, so a bad `RAG_URL` stops the process at start with `CONFIG_INVALID`,
  * not every run later.
  *

@@ -1,12 +1,8 @@
 import { TributaryError } from '../../core/errors.ts';
+import type { ChatCompletion, LanguageModel } from '../../core/llm/language-model.ts';
 import { INTENTS } from '../contracts.ts';
 import type { Intent } from '../contracts.ts';
-import { postJson } from '../http/index.ts';
-import type { HttpContext } from '../http/index.ts';
 import type { Plan } from './plan-by-rules.ts';
-
-/** The model name sent to the OpenAI-compatible endpoint; a proxy in front of it maps it to a real model. */
-export const PLANNER_MODEL = 'tributary-planner';
 
 const SYSTEM_PROMPT = [
   'You route messages of a study assistant. Reply with one JSON object and nothing else:',
@@ -17,51 +13,64 @@ const SYSTEM_PROMPT = [
   '("Quiz me on RxJS operators" -> "RxJS operators").',
 ].join(' ');
 
-/** The part of an OpenAI chat completion the planner reads. */
-interface ChatCompletion {
-  choices?: Array<{ message?: { content?: unknown } }>;
-}
-
 export interface LlmPlanRequest {
-  /** The full chat completions endpoint, e.g. `http://127.0.0.1:8000/v1/chat/completions`. */
-  url: string;
   question: string;
-  timeoutMs?: number;
-  maxBytes?: number;
+  /** The longest the planner waits for the model, its retries included. */
+  timeoutMs: number;
 }
 
 /**
- * Asks an OpenAI-compatible chat completions endpoint (JSON mode) for the question's intent and topic.
- * Throws on anything short of a well-formed plan: the HTTP kit's errors, a reply without content, content
- * that is not JSON, an unknown intent or an empty topic. A cancelled run rethrows its abort reason.
+ * Asks the tool's language model (`ctx.llm`, JSON mode, not streamed to the session: a plan is no answer)
+ * for the question's intent and topic. Throws on anything short of a well-formed plan: the kit's errors, no
+ * answer within `timeoutMs`, content that is not JSON, an unknown intent or an empty topic. A cancelled run
+ * rethrows its abort reason (the kit's).
  *
  * @example
  * ```ts
- * await planByLlm(ctx, { url: config.LLM_URL, question: 'Quiz me on RxJS' });
+ * await planByLlm(ctx.llm, { question: 'Quiz me on RxJS', timeoutMs: 5000 });
  * // { intent: 'quiz', topic: 'RxJS' }
  * ```
  */
-export async function planByLlm(ctx: HttpContext, request: LlmPlanRequest): Promise<Plan> {
-  const { url, question, timeoutMs, maxBytes } = request;
-  const body = {
-    model: PLANNER_MODEL,
+export async function planByLlm(llm: LanguageModel, request: LlmPlanRequest): Promise<Plan> {
+  const { question, timeoutMs } = request;
+  const asked = llm.chat({
     messages: [
       { role: 'system', content: SYSTEM_PROMPT },
       { role: 'user', content: question },
     ],
     response_format: { type: 'json_object' },
-  };
-  const reply = await postJson<ChatCompletion>(ctx, { tool: 'planner', url, body, timeoutMs, maxBytes });
-  return parsePlan(reply.choices?.[0]?.message?.content);
+  });
+  const { text } = await withinBudget(asked, timeoutMs);
+  return parsePlan(text);
 }
 
-function parsePlan(content: unknown): Plan {
-  if (typeof content !== 'string') throw unusable('the reply has no choices[0].message.content');
+/**
+ * `asked`, or a timeout after `ms`. The kit takes no signal of its own (it uses the tool's), so the planner
+ * can stop waiting but not abort the request: that ends with the tool's attempt or the server's answer.
+ */
+async function withinBudget(asked: Promise<ChatCompletion>, ms: number): Promise<ChatCompletion> {
+  // Lost the race, the call may still fail later: that is no one's to handle any more.
+  asked.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () => reject(new TributaryError('TOOL_TIMEOUT', `the language model did not answer within ${ms} ms`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([asked, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function parsePlan(content: string): Plan {
   let plan: unknown;
   try {
     plan = JSON.parse(content);
   } catch {
-    throw unusable('the reply content is not JSON');
+    throw unusable('the reply is not JSON');
   }
   const { intent, topic } = (typeof plan === 'object' && plan !== null ? plan : {}) as Record<
     string,
