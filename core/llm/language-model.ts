@@ -72,6 +72,12 @@ export interface ChatOptions {
    * `meta.incomplete: true`. The tool then returns the text without emitting it again.
    */
   stream?: boolean;
+  /**
+   * The longest this call may take, retries included: past it the request is aborted and the call fails
+   * with `TOOL_TIMEOUT`, while the tool goes on (a planner falling back to its rules, say). Without it
+   * the call is bounded by the tool's own `timeoutMs` only.
+   */
+  timeoutMs?: number;
 }
 
 /** The language model as a tool sees it (`ctx.llm`). */
@@ -151,11 +157,13 @@ async function chat(
       setting: 'LLM_MODEL',
     });
   }
+  const deadline = options.timeoutMs === undefined ? undefined : callDeadline(options.timeoutMs);
+  const signal = deadline === undefined ? ctx.signal : AbortSignal.any([ctx.signal, deadline.signal]);
   const traced = ctx.span?.(`chat ${model}`, requestAttributes(settings, request, model));
   const stream = options.stream && ctx.messages ? new MessageStream(newId(), ctx.messages) : undefined;
   // Synchronously on abort: a cancel's `run.cancelled` is queued right after, and the text so far goes first.
-  const abandon = (): void => stream?.abandon(incompleteReason(ctx.signal.reason));
-  ctx.signal.addEventListener('abort', abandon, { once: true });
+  const abandon = (): void => stream?.abandon(incompleteReason(signal.reason));
+  signal.addEventListener('abort', abandon, { once: true });
   const onDelta =
     stream === undefined
       ? options.onDelta
@@ -166,7 +174,7 @@ async function chat(
   try {
     const completion = await complete(
       settings,
-      traced === undefined ? ctx : { ...ctx, fetch: traced.fetch },
+      { ...ctx, signal, fetch: traced?.fetch ?? ctx.fetch },
       request,
       model,
       onDelta,
@@ -184,18 +192,34 @@ async function chat(
     traced?.span.end({ status: 'ok' });
     return completion;
   } catch (error) {
-    const aborted = ctx.signal.aborted;
+    const aborted = signal.aborted;
     if (aborted) abandon();
     else stream?.abandon('failed');
     traced?.span.end(
-      aborted && isTributaryError(ctx.signal.reason, 'RUN_CANCELLED')
-        ? { status: 'cancelled', error: ctx.signal.reason }
+      aborted && isTributaryError(signal.reason, 'RUN_CANCELLED')
+        ? { status: 'cancelled', error: signal.reason }
         : { status: 'error', error },
     );
     throw error;
   } finally {
-    ctx.signal.removeEventListener('abort', abandon);
+    signal.removeEventListener('abort', abandon);
+    deadline?.clear();
   }
+}
+
+/** Aborts its signal with `TOOL_TIMEOUT` after `ms` (a call's own `timeoutMs`), unless cleared first. */
+function callDeadline(ms: number): { signal: AbortSignal; clear(): void } {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () =>
+      controller.abort(
+        new TributaryError('TOOL_TIMEOUT', `the language model did not answer within ${ms} ms`, {
+          details: { user_message: 'the language model took too long to answer' },
+        }),
+      ),
+    ms,
+  );
+  return { signal: controller.signal, clear: () => clearTimeout(timer) };
 }
 
 /** What an abort reason makes of a streamed message cut short. */

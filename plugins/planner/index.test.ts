@@ -180,13 +180,15 @@ describe('planner with a language model (ctx.llm)', () => {
     ]);
   });
 
-  it('falls back to the rules when the model is slower than the planner’s timeout', async () => {
+  it('falls back to the rules when the model is slower than the planner’s timeout, aborting the request', async () => {
     model()
       .delay(10_000)
       .reply(200, sseBody(['{"intent":"answer","topic":"x"}']), SSE);
     const h = toolHarness(planner({ timeoutMs: 100 }), [], llm);
     expect(await h.outcome({ question })).toEqual({ value: byRules });
     expect(h.http.requests).toHaveLength(1);
+    // The planner stopped waiting and the kit aborted the request: nothing is left running.
+    expect(h.http.allAborted()).toBe(true);
     expect(h.run.ofType('tool.progress').map((e) => e.message)).toEqual([
       'LLM planner failed (the language model did not answer within 100 ms); planned quiz on "RxJS operators" by rules',
     ]);

@@ -1,5 +1,5 @@
 import { TributaryError } from '../../core/errors.ts';
-import type { ChatCompletion, LanguageModel } from '../../core/llm/language-model.ts';
+import type { LanguageModel } from '../../core/llm/language-model.ts';
 import { INTENTS } from '../contracts.ts';
 import type { Intent } from '../contracts.ts';
 import type { Plan } from './plan-by-rules.ts';
@@ -33,36 +33,18 @@ export interface LlmPlanRequest {
  */
 export async function planByLlm(llm: LanguageModel, request: LlmPlanRequest): Promise<Plan> {
   const { question, timeoutMs } = request;
-  const asked = llm.chat({
-    messages: [
-      { role: 'system', content: SYSTEM_PROMPT },
-      { role: 'user', content: question },
-    ],
-    response_format: { type: 'json_object' },
-  });
-  const { text } = await withinBudget(asked, timeoutMs);
+  const { text } = await llm.chat(
+    {
+      messages: [
+        { role: 'system', content: SYSTEM_PROMPT },
+        { role: 'user', content: question },
+      ],
+      response_format: { type: 'json_object' },
+    },
+    // Past it the kit aborts the request and fails with TOOL_TIMEOUT: the rules answer instead.
+    { timeoutMs },
+  );
   return parsePlan(text);
-}
-
-/**
- * `asked`, or a timeout after `ms`. The kit takes no signal of its own (it uses the tool's), so the planner
- * can stop waiting but not abort the request: that ends with the tool's attempt or the server's answer.
- */
-async function withinBudget(asked: Promise<ChatCompletion>, ms: number): Promise<ChatCompletion> {
-  // Lost the race, the call may still fail later: that is no one's to handle any more.
-  asked.catch(() => undefined);
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(
-      () => reject(new TributaryError('TOOL_TIMEOUT', `the language model did not answer within ${ms} ms`)),
-      ms,
-    );
-  });
-  try {
-    return await Promise.race([asked, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function parsePlan(content: string): Plan {
