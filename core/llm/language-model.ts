@@ -9,6 +9,7 @@ import { redactUrl } from '../redact-url.ts';
 import { REDACTED } from '../events/redact.ts';
 import { llmError, retryAfterMs, statusUserMessage } from './llm-errors.ts';
 import { sseData } from './sse-data.ts';
+import { MAX_TIMER_MS } from '../plugins/plugin-validation.ts';
 
 /** Where the model is: from `LLM_URL`, `LLM_MODEL` and `LLM_API_KEY`. */
 export interface LlmSettings {
@@ -209,6 +210,11 @@ async function chat(
 
 /** Aborts its signal with `TOOL_TIMEOUT` after `ms` (a call's own `timeoutMs`), unless cleared first. */
 function callDeadline(ms: number): { signal: AbortSignal; clear(): void } {
+  if (!Number.isInteger(ms) || ms < 1 || ms > MAX_TIMER_MS) {
+    throw new TributaryError('INVALID_ARGUMENT', `timeoutMs must be an integer from 1 to ${MAX_TIMER_MS}`, {
+      field: 'options.timeoutMs',
+    });
+  }
   const controller = new AbortController();
   const timer = setTimeout(
     () =>

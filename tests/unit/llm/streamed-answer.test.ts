@@ -235,3 +235,45 @@ describe('the span of a model call', () => {
     ]);
   });
 });
+
+describe('a call with its own timeoutMs', () => {
+  it('is aborted past it with TOOL_TIMEOUT while the tool goes on', async () => {
+    fake.replies.push(steppedStream(['slow ', 'answer']).reply);
+    const aborted = once(fake.events, 'aborted');
+    const t = testScope();
+    const tool = shoutTool({
+      output: { type: 'object', required: ['text'] },
+      execute: async (_input, ctx) => {
+        const error = await ctx.llm
+          .chat({ messages: [{ role: 'user', content: 'hi' }] }, { timeoutMs: 200 })
+          .then(
+            () => expect.fail('the call answered'),
+            (e: unknown) => e as TributaryError,
+          );
+        return { text: `${error.code}: ${error.message}` };
+      },
+    });
+    const llm: LlmSettings = { url: fake.url, model: 'fake-model' };
+    const out = await lastValueFrom(
+      callTool<{ text: string }>({ ...toolDeps(tool), llm }, t.scope, 'shout', { text: 'hi' }),
+    );
+    expect(out.text).toBe('TOOL_TIMEOUT: the language model did not answer within 200 ms');
+    await aborted;
+    expect(t.types()).toEqual(['tool.started', 'tool.completed']);
+  });
+
+  it.each([0, -5, 1.5, Number.NaN])('refuses timeoutMs %s, naming it', async (timeoutMs) => {
+    const t = testScope();
+    const tool = shoutTool({
+      output: { type: 'object', required: ['text'] },
+      execute: async (_input, ctx) => ({
+        text: (await ctx.llm.chat({ messages: [{ role: 'user', content: 'hi' }] }, { timeoutMs })).text,
+      }),
+    });
+    const llm: LlmSettings = { url: fake.url, model: 'fake-model' };
+    await expect(
+      lastValueFrom(callTool({ ...toolDeps(tool), llm }, t.scope, 'shout', { text: 'hi' })),
+    ).rejects.toMatchObject({ message: expect.stringContaining('timeoutMs must be an integer') });
+    expect(fake.requests).toEqual([]);
+  });
+});
