@@ -32,6 +32,7 @@ export type {
 // Runtime: the composition root the platform starts and the transports call.
 export { Runtime } from './runtime.ts';
 export type { RuntimeConfig, RuntimeOptions, Stats } from './runtime.ts';
+export type { RecentRuns, RecentRunsMinute } from './runs/recent-runs.ts';
 
 // The runtime's parts, as transports reach them through `Runtime` (types only: core builds them).
 export type {
@@ -95,6 +96,8 @@ export { isSecretKey, REDACTED, redact } from './events/redact.ts';
 export type {
   EventBounds,
   ExpireDueQuery,
+  FinishedRunSample,
+  FinishedRunsQuery,
   ListSessionsQuery,
   SessionStore,
   StatsQuery,

@@ -9,6 +9,7 @@ import type { EventBus } from './ports/event-bus.ts';
 import type { RunJobQueue } from './ports/run-job-queue.ts';
 import type { Plugin } from './plugins/plugin.ts';
 import { PluginRegistry } from './plugins/plugin-registry.ts';
+import { recentRuns, recentSince, type RecentRuns } from './runs/recent-runs.ts';
 import type { RunStatus } from './runs/run.ts';
 import { Runs } from './runs/runs.ts';
 import type { SessionPolicy } from './sessions/session-policy.ts';
@@ -89,6 +90,8 @@ export interface Stats {
   running_runs: number;
   /** Tokens spent by the sessions counted, summed from their `usage` (deleted sessions no longer count). */
   usage: Usage;
+  /** The runs of the sessions counted that finished over the last minutes, from the store (every process's). */
+  recent: RecentRuns;
 }
 
 /**
@@ -275,7 +278,11 @@ export class Runtime {
    * queued and running runs are counted from the store instead, so every process answers the same.
    */
   async stats(query: StatsQuery = {}): Promise<Stats> {
-    const stats = await this.store.stats(query);
+    const now = Date.now();
+    const [stats, finished] = await Promise.all([
+      this.store.stats(query),
+      this.store.finishedRuns({ since: recentSince(now), ...query }),
+    ]);
     const byState = stats.sessions_by_state;
     const live = this.store.shared
       ? stats.runs_by_status
@@ -292,6 +299,7 @@ export class Runtime {
       queue_depth: live.queued,
       running_runs: live.running,
       usage: stats.usage,
+      recent: recentRuns(finished, now),
     };
   }
 

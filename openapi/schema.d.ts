@@ -1272,6 +1272,150 @@ export interface components {
          *       "usage": {
          *         "tokens_in": 48210,
          *         "tokens_out": 17932
+         *       },
+         *       "recent": {
+         *         "window_s": 900,
+         *         "per_minute": [
+         *           {
+         *             "minute": "2026-01-01T12:00:00.000Z",
+         *             "finished": 0,
+         *             "by_status": {
+         *               "completed": 0,
+         *               "failed": 0,
+         *               "cancelled": 0
+         *             }
+         *           },
+         *           {
+         *             "minute": "2026-01-01T12:01:00.000Z",
+         *             "finished": 2,
+         *             "by_status": {
+         *               "completed": 2,
+         *               "failed": 0,
+         *               "cancelled": 0
+         *             }
+         *           },
+         *           {
+         *             "minute": "2026-01-01T12:02:00.000Z",
+         *             "finished": 6,
+         *             "by_status": {
+         *               "completed": 5,
+         *               "failed": 1,
+         *               "cancelled": 0
+         *             }
+         *           },
+         *           {
+         *             "minute": "2026-01-01T12:03:00.000Z",
+         *             "finished": 3,
+         *             "by_status": {
+         *               "completed": 3,
+         *               "failed": 0,
+         *               "cancelled": 0
+         *             }
+         *           },
+         *           {
+         *             "minute": "2026-01-01T12:04:00.000Z",
+         *             "finished": 5,
+         *             "by_status": {
+         *               "completed": 4,
+         *               "failed": 0,
+         *               "cancelled": 1
+         *             }
+         *           },
+         *           {
+         *             "minute": "2026-01-01T12:05:00.000Z",
+         *             "finished": 6,
+         *             "by_status": {
+         *               "completed": 6,
+         *               "failed": 0,
+         *               "cancelled": 0
+         *             }
+         *           },
+         *           {
+         *             "minute": "2026-01-01T12:06:00.000Z",
+         *             "finished": 2,
+         *             "by_status": {
+         *               "completed": 2,
+         *               "failed": 0,
+         *               "cancelled": 0
+         *             }
+         *           },
+         *           {
+         *             "minute": "2026-01-01T12:07:00.000Z",
+         *             "finished": 0,
+         *             "by_status": {
+         *               "completed": 0,
+         *               "failed": 0,
+         *               "cancelled": 0
+         *             }
+         *           },
+         *           {
+         *             "minute": "2026-01-01T12:08:00.000Z",
+         *             "finished": 4,
+         *             "by_status": {
+         *               "completed": 3,
+         *               "failed": 1,
+         *               "cancelled": 0
+         *             }
+         *           },
+         *           {
+         *             "minute": "2026-01-01T12:09:00.000Z",
+         *             "finished": 5,
+         *             "by_status": {
+         *               "completed": 5,
+         *               "failed": 0,
+         *               "cancelled": 0
+         *             }
+         *           },
+         *           {
+         *             "minute": "2026-01-01T12:10:00.000Z",
+         *             "finished": 4,
+         *             "by_status": {
+         *               "completed": 4,
+         *               "failed": 0,
+         *               "cancelled": 0
+         *             }
+         *           },
+         *           {
+         *             "minute": "2026-01-01T12:11:00.000Z",
+         *             "finished": 8,
+         *             "by_status": {
+         *               "completed": 7,
+         *               "failed": 0,
+         *               "cancelled": 1
+         *             }
+         *           },
+         *           {
+         *             "minute": "2026-01-01T12:12:00.000Z",
+         *             "finished": 3,
+         *             "by_status": {
+         *               "completed": 3,
+         *               "failed": 0,
+         *               "cancelled": 0
+         *             }
+         *           },
+         *           {
+         *             "minute": "2026-01-01T12:13:00.000Z",
+         *             "finished": 2,
+         *             "by_status": {
+         *               "completed": 2,
+         *               "failed": 0,
+         *               "cancelled": 0
+         *             }
+         *           },
+         *           {
+         *             "minute": "2026-01-01T12:14:00.000Z",
+         *             "finished": 1,
+         *             "by_status": {
+         *               "completed": 1,
+         *               "failed": 0,
+         *               "cancelled": 0
+         *             }
+         *           }
+         *         ],
+         *         "duration_ms": {
+         *           "p50": 1840,
+         *           "p99": 9620
+         *         }
          *       }
          *     }
          */
@@ -1304,6 +1448,178 @@ export interface components {
              *     }
              */
             usage: components["schemas"]["Usage"];
+            recent: components["schemas"]["RecentRuns"];
+        };
+        /**
+         * @description The runs of the sessions counted (the caller's, or every user's) that finished over the last 15 wall-clock minutes, the current one included: by minute, and the spread of their durations. Read from the store, so every gateway process sharing it answers the same.
+         * @example {
+         *       "window_s": 900,
+         *       "per_minute": [
+         *         {
+         *           "minute": "2026-01-01T12:00:00.000Z",
+         *           "finished": 0,
+         *           "by_status": {
+         *             "completed": 0,
+         *             "failed": 0,
+         *             "cancelled": 0
+         *           }
+         *         },
+         *         {
+         *           "minute": "2026-01-01T12:01:00.000Z",
+         *           "finished": 2,
+         *           "by_status": {
+         *             "completed": 2,
+         *             "failed": 0,
+         *             "cancelled": 0
+         *           }
+         *         },
+         *         {
+         *           "minute": "2026-01-01T12:02:00.000Z",
+         *           "finished": 6,
+         *           "by_status": {
+         *             "completed": 5,
+         *             "failed": 1,
+         *             "cancelled": 0
+         *           }
+         *         },
+         *         {
+         *           "minute": "2026-01-01T12:03:00.000Z",
+         *           "finished": 3,
+         *           "by_status": {
+         *             "completed": 3,
+         *             "failed": 0,
+         *             "cancelled": 0
+         *           }
+         *         },
+         *         {
+         *           "minute": "2026-01-01T12:04:00.000Z",
+         *           "finished": 5,
+         *           "by_status": {
+         *             "completed": 4,
+         *             "failed": 0,
+         *             "cancelled": 1
+         *           }
+         *         },
+         *         {
+         *           "minute": "2026-01-01T12:05:00.000Z",
+         *           "finished": 6,
+         *           "by_status": {
+         *             "completed": 6,
+         *             "failed": 0,
+         *             "cancelled": 0
+         *           }
+         *         },
+         *         {
+         *           "minute": "2026-01-01T12:06:00.000Z",
+         *           "finished": 2,
+         *           "by_status": {
+         *             "completed": 2,
+         *             "failed": 0,
+         *             "cancelled": 0
+         *           }
+         *         },
+         *         {
+         *           "minute": "2026-01-01T12:07:00.000Z",
+         *           "finished": 0,
+         *           "by_status": {
+         *             "completed": 0,
+         *             "failed": 0,
+         *             "cancelled": 0
+         *           }
+         *         },
+         *         {
+         *           "minute": "2026-01-01T12:08:00.000Z",
+         *           "finished": 4,
+         *           "by_status": {
+         *             "completed": 3,
+         *             "failed": 1,
+         *             "cancelled": 0
+         *           }
+         *         },
+         *         {
+         *           "minute": "2026-01-01T12:09:00.000Z",
+         *           "finished": 5,
+         *           "by_status": {
+         *             "completed": 5,
+         *             "failed": 0,
+         *             "cancelled": 0
+         *           }
+         *         },
+         *         {
+         *           "minute": "2026-01-01T12:10:00.000Z",
+         *           "finished": 4,
+         *           "by_status": {
+         *             "completed": 4,
+         *             "failed": 0,
+         *             "cancelled": 0
+         *           }
+         *         },
+         *         {
+         *           "minute": "2026-01-01T12:11:00.000Z",
+         *           "finished": 8,
+         *           "by_status": {
+         *             "completed": 7,
+         *             "failed": 0,
+         *             "cancelled": 1
+         *           }
+         *         },
+         *         {
+         *           "minute": "2026-01-01T12:12:00.000Z",
+         *           "finished": 3,
+         *           "by_status": {
+         *             "completed": 3,
+         *             "failed": 0,
+         *             "cancelled": 0
+         *           }
+         *         },
+         *         {
+         *           "minute": "2026-01-01T12:13:00.000Z",
+         *           "finished": 2,
+         *           "by_status": {
+         *             "completed": 2,
+         *             "failed": 0,
+         *             "cancelled": 0
+         *           }
+         *         },
+         *         {
+         *           "minute": "2026-01-01T12:14:00.000Z",
+         *           "finished": 1,
+         *           "by_status": {
+         *             "completed": 1,
+         *             "failed": 0,
+         *             "cancelled": 0
+         *           }
+         *         }
+         *       ],
+         *       "duration_ms": {
+         *         "p50": 1840,
+         *         "p99": 9620
+         *       }
+         *     }
+         */
+        RecentRuns: {
+            /** @description The span `per_minute` covers, in seconds (its minutes times 60; the last minute is still going). */
+            window_s: number;
+            /** @description One entry per minute, oldest first, the current (partial) minute last; a minute without runs counts 0. */
+            per_minute: {
+                /**
+                 * Format: date-time
+                 * @description The minute's start (UTC).
+                 */
+                minute: string;
+                /** @description Runs that finished in this minute, whatever their status. */
+                finished: number;
+                by_status: {
+                    completed: number;
+                    failed: number;
+                    cancelled: number;
+                };
+            }[];
+            /** @description Nearest-rank percentiles of the runs' `duration_ms` (start to finish) over the runs of `per_minute` that started (a run cancelled while queued counts in `per_minute` only); null when none did. */
+            duration_ms: {
+                p50: number | null;
+                p99: number | null;
+            };
         };
         /**
          * @example {

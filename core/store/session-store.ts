@@ -120,6 +120,25 @@ export interface StoreStats {
   usage: Usage;
 }
 
+/** Which finished runs {@link SessionStore.finishedRuns} returns. */
+export interface FinishedRunsQuery {
+  /** Runs whose `finished_at` is at or after this time (ISO 8601 UTC, as the core writes it). */
+  since: string;
+  /** Only the runs of this user's sessions; every session's when omitted. */
+  user_id?: string;
+}
+
+/** What the stats' recent activity needs of one finished run. */
+export interface FinishedRunSample {
+  /** `completed`, `failed` or `cancelled`. */
+  status: RunStatus;
+  /** Null for a run that never started (cancelled while queued). */
+  started_at: string | null;
+  finished_at: string;
+  /** Null for a run stored without one. */
+  duration_ms: number | null;
+}
+
 export interface EventBounds {
   /** Oldest seq the store still holds (0 when it holds none). */
   first_seq: number;
@@ -194,6 +213,18 @@ export interface SessionStore {
    * every session, or one user's.
    */
   stats(query?: StatsQuery): Promise<StoreStats>;
+  /**
+   * The runs stored finished (completed, failed, cancelled) with `finished_at` at or after
+   * `query.since`, of every session or one user's, in no particular order. Read through an index on
+   * the finish time, so its cost follows the runs finished since then, not every run stored.
+   *
+   * @example
+   * ```ts
+   * const since = new Date(Date.now() - 15 * 60_000).toISOString();
+   * const recent = await store.finishedRuns({ since, user_id: 'ann' }); // [{ status, finished_at, duration_ms }, …]
+   * ```
+   */
+  finishedRuns(query: FinishedRunsQuery): Promise<FinishedRunSample[]>;
   /** Resolves when the store answers; rejects with STORE_UNAVAILABLE otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -10,6 +10,8 @@ import type { Run, RunStatus } from '../../core/runs/run.ts';
 import type {
   EventBounds,
   ExpireDueQuery,
+  FinishedRunSample,
+  FinishedRunsQuery,
   ListSessionsQuery,
   SessionStore,
   StatsQuery,
@@ -298,6 +300,23 @@ export class MemoryStore implements SessionStore {
       runs_by_status,
       usage,
     };
+  }
+
+  async finishedRuns(query: FinishedRunsQuery): Promise<FinishedRunSample[]> {
+    this.assertOpen();
+    // A walk over every run: the memory store is for tests and single-process trials.
+    const since = Date.parse(query.since);
+    const found: FinishedRunSample[] = [];
+    for (const { session, runs } of this.records.values()) {
+      if (query.user_id !== undefined && session.user_id !== query.user_id) continue;
+      for (const { value: run } of runs?.values() ?? []) {
+        if (!isFinished(run.status) || run.finished_at === null) continue;
+        if (!(Date.parse(run.finished_at) >= since)) continue;
+        const { status, started_at, finished_at, duration_ms } = run;
+        found.push({ status, started_at, finished_at, duration_ms });
+      }
+    }
+    return found;
   }
 
   async ping(): Promise<void> {

@@ -19,6 +19,9 @@
  *   P idx:<field>:<value>  the same, per user_id / agent_id / team_id / workflow_id / state value
  *   P sweep:active|idle    zset: `<last_active_at>\0<id>` of active/idle sessions with no run
  *   P runstatus:<status>   zset: `<session id>\0<run id>` scored by the run's insertion order
+ *   P runfinished          zset: `<session id>\0<run id>` of every finished run (completed, failed,
+ *                          cancelled) scored by its finished_at in epoch ms, for the stats' recent
+ *                          activity (runs finished before this index existed are not in it)
  *   P order                global counter: insertion order of runs, messages and checkpoints
  *   P stats:dur_sum|dur_n  global counters: sum of session durations (ms) and how many are timed
  *                          (both deleted when that count falls to 0)
@@ -200,7 +203,7 @@ end
 -- A run stored finished is final: a batch writing it again is skipped whole.
 local FINISHED = { completed = true, failed = true, cancelled = true }
 local function rewritesFinished(b)
-  for i = 1, #b.runs, 3 do
+  for i = 1, #b.runs, 4 do
     local old = redis.call('HGET', P .. 'runs:' .. b.id, b.runs[i])
     if old and FINISHED[string.match(old, '^%d+|([^|]*)|')] then return true end
   end
@@ -263,13 +266,17 @@ for _, b in ipairs(batches) do
     end
   end
   local rk = P .. 'runs:' .. sid
-  for i = 1, #b.runs, 3 do
-    local rid, status = b.runs[i], b.runs[i + 1]
+  for i = 1, #b.runs, 4 do
+    local rid, status, finishedMs = b.runs[i], b.runs[i + 1], tonumber(b.runs[i + 2])
     local old = redis.call('HGET', rk, rid)
     local was = old and string.match(old, '^%d+|([^|]*)|')
     if was then redis.call('ZREM', P .. 'runstatus:' .. was, sid .. SEP .. rid) end
-    local order = upsert(rk, rid, status .. '|' .. b.runs[i + 2])
+    local order = upsert(rk, rid, status .. '|' .. b.runs[i + 3])
     redis.call('ZADD', P .. 'runstatus:' .. status, order, sid .. SEP .. rid)
+    -- A finished run is written once (rewritesFinished), so it enters the finish index once.
+    if FINISHED[status] and finishedMs then
+      redis.call('ZADD', P .. 'runfinished', finishedMs, sid .. SEP .. rid)
+    end
     local opened = (OPEN[status] or 0) - (was and OPEN[was] or 0)
     if opened ~= 0 then redis.call('HINCRBY', sk, '_open', opened) end
   end
@@ -294,6 +301,7 @@ for i = 2, #ARGV do
     for j = 1, #runs, 2 do
       local status = string.match(runs[j + 1], '^%d+|([^|]*)|')
       if status then redis.call('ZREM', P .. 'runstatus:' .. status, sid .. SEP .. runs[j]) end
+      redis.call('ZREM', P .. 'runfinished', sid .. SEP .. runs[j])
     end
     redis.call('DEL', P .. 's:' .. sid, P .. 'ev:' .. sid, P .. 'runs:' .. sid, P .. 'msgs:' .. sid,
       P .. 'cps:' .. sid)
@@ -406,4 +414,26 @@ for _, m in ipairs(members) do
 end
 -- %d: tostring would print a large sum in exponent form.
 return { states, { tostring(sum), n }, statuses, { string.format('%d', tin), string.format('%d', tout) } }
+`;
+
+/**
+ * The runs finished at or after ARGV[2] (epoch ms), read through the `runfinished` index; with
+ * ARGV[3] (a user id JSON-encoded, as the session hash stores it) only that user's sessions' runs.
+ * Returns each run's stored value (`<order>|<status>|<run JSON>`); the store parses them. A foreign
+ * value where a session or its runs should be is skipped.
+ */
+export const FINISHED_RUNS_SCRIPT = `
+local P = ARGV[1]
+local user = ARGV[3]
+local members = redis.call('ZRANGEBYSCORE', P .. 'runfinished', ARGV[2], '+inf')
+local out = {}
+for _, m in ipairs(members) do
+  local at = string.find(m, '\\0', 1, true)
+  local sid, rid = string.sub(m, 1, at - 1), string.sub(m, at + 1)
+  if user == nil or redis.pcall('HGET', P .. 's:' .. sid, 'user_id') == user then
+    local value = redis.pcall('HGET', P .. 'runs:' .. sid, rid)
+    if type(value) == 'string' then out[#out + 1] = value end
+  end
+end
+return out
 `;

@@ -7,7 +7,7 @@ import { silentLogger, type Logger } from '../../core/logger.ts';
 import type { SessionEvent } from '../../core/events/event.ts';
 import { numbered } from '../../core/events/envelope.ts';
 import type { Message } from '../../core/events/message.ts';
-import { RUN_STATUSES } from '../../core/runs/run.ts';
+import { isFinished, RUN_STATUSES } from '../../core/runs/run.ts';
 import type { Run, RunStatus } from '../../core/runs/run.ts';
 import { SESSION_STATES } from '../../core/sessions/session.ts';
 import type { Page, Session, SessionFilter, SessionState } from '../../core/sessions/session.ts';
@@ -26,6 +26,8 @@ import { EQUALITY_FILTERS, filterStates } from '../../core/store/session-filter.
 import type {
   EventBounds,
   ExpireDueQuery,
+  FinishedRunSample,
+  FinishedRunsQuery,
   ListSessionsQuery,
   SessionStore,
   StatsQuery,
@@ -37,6 +39,7 @@ import type {
 } from '../../core/store/session-store.ts';
 import {
   DELETE_SCRIPT,
+  FINISHED_RUNS_SCRIPT,
   LIST_SCRIPT,
   SWEEP_SCRIPT,
   USER_STATS_SCRIPT,
@@ -78,6 +81,7 @@ interface ScriptCommands {
     prefix: string,
     userId: string,
   ): Promise<[string[], [string, number], string[], [string, string]]>;
+  tributaryFinishedRuns(prefix: string, sinceMs: string, userJson?: string): Promise<string[]>;
 }
 
 type ScriptedRedis = Redis & ScriptCommands;
@@ -93,7 +97,7 @@ interface ScriptBatch {
   expect?: { state?: string[]; last_active_at?: string; user?: string; below?: number };
   /** Event JSON (its seq 0: the stream entry id is the seq, set on read). */
   events: string[];
-  /** `[id, status, JSON]` triples. */
+  /** `[id, status, finished_at in epoch ms ('' when not finished), JSON]` quadruples. */
   runs: string[];
   /** `[id, JSON]` pairs. */
   messages: string[];
@@ -196,6 +200,7 @@ export class RedisStore implements SessionStore {
     redis.defineCommand('tributaryList', { numberOfKeys: 0, lua: LIST_SCRIPT });
     redis.defineCommand('tributarySweep', { numberOfKeys: 0, lua: SWEEP_SCRIPT });
     redis.defineCommand('tributaryUserStats', { numberOfKeys: 0, lua: USER_STATS_SCRIPT });
+    redis.defineCommand('tributaryFinishedRuns', { numberOfKeys: 0, lua: FINISHED_RUNS_SCRIPT });
     this.redis = redis as ScriptedRedis;
   }
 
@@ -431,6 +436,34 @@ export class RedisStore implements SessionStore {
     });
   }
 
+  finishedRuns(query: FinishedRunsQuery): Promise<FinishedRunSample[]> {
+    return this.call(async (r) => {
+      const since = Date.parse(query.since);
+      if (!Number.isFinite(since)) return [];
+      const values = await (query.user_id === undefined
+        ? r.tributaryFinishedRuns(this.prefix, String(since))
+        : r.tributaryFinishedRuns(this.prefix, String(since), JSON.stringify(query.user_id)));
+      const found: FinishedRunSample[] = [];
+      for (const value of values) {
+        // A damaged record is left out, as the user stats leave out what they cannot read.
+        let run: Run;
+        try {
+          run = parseOrdered<Run>(value, 2).record;
+        } catch {
+          continue;
+        }
+        if (!isFinished(run.status) || typeof run.finished_at !== 'string') continue;
+        found.push({
+          status: run.status,
+          started_at: run.started_at ?? null,
+          finished_at: run.finished_at,
+          duration_ms: run.duration_ms ?? null,
+        });
+      }
+      return found;
+    });
+  }
+
   stats(query: StatsQuery = {}): Promise<StoreStats> {
     return this.call(async (r) => {
       const sessions_by_state = countBy<SessionState>(SESSION_STATES);
@@ -593,7 +626,12 @@ function toScriptBatch(batch: WriteBatch): ScriptBatch {
     patch: [],
     // numbered() keeps envelope fields only; the seq it gets here is replaced by the entry id on read.
     events: (batch.events ?? []).map((e) => JSON.stringify(numbered(e, 0))),
-    runs: (batch.runs ?? []).flatMap((run) => [run.id, run.status, JSON.stringify(normalizeRun(run))]),
+    runs: (batch.runs ?? []).flatMap((run) => [
+      run.id,
+      run.status,
+      finishedMsOf(run),
+      JSON.stringify(normalizeRun(run)),
+    ]),
     messages: (batch.messages ?? []).flatMap((m) => [m.id, JSON.stringify(normalizeMessage(m))]),
     checkpoints: (batch.checkpoints ?? []).flatMap((c) => [c.id, JSON.stringify(normalizeCheckpoint(c))]),
   };
@@ -642,6 +680,12 @@ function encodeField(field: SessionField, value: unknown): string {
 function tokenFields(usage: Session['usage'] | null | undefined): string[] {
   const { tokens_in, tokens_out } = countedUsage(usage);
   return ['_tin', String(tokens_in), '_tout', String(tokens_out)];
+}
+
+/** Epoch ms of a finished run's `finished_at` for the `runfinished` index; '' for none (left out). */
+function finishedMsOf(run: Run): string {
+  const ms = isFinished(run.status) && run.finished_at !== null ? Date.parse(run.finished_at) : NaN;
+  return Number.isFinite(ms) ? String(ms) : '';
 }
 
 /** Epoch ms for the duration stats; `x` (which Lua's tonumber refuses) when the text is no date. */

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { StoredCheckpoint } from '../../core/checkpoints/checkpoint.ts';
 import type { Message } from '../../core/events/message.ts';
 import type { SessionState } from '../../core/sessions/session.ts';
-import type { SweepCandidate } from '../../core/store/session-store.ts';
+import type { FinishedRunSample, SweepCandidate } from '../../core/store/session-store.ts';
 import {
   EVENT_VALUES,
   type EventRow,
@@ -217,6 +217,16 @@ export function prepareStatements(db: Database.Database) {
       SELECT runs.status AS key, COUNT(*) AS n
       FROM sessions JOIN runs ON runs.session_id = sessions.id
       WHERE sessions.user_id = ? GROUP BY runs.status`),
+    // The runs finished since a time, of everyone or one user, through runs_by_finished. The unary
+    // + keeps the planner off runs_by_status, which would walk every finished run ever stored.
+    finishedRuns: db.prepare<[string], FinishedRunSample>(`
+      SELECT status, started_at, finished_at, duration_ms FROM runs
+      WHERE finished_at >= ? AND +status IN ('completed', 'failed', 'cancelled')`),
+    userFinishedRuns: db.prepare<[string, string], FinishedRunSample>(`
+      SELECT runs.status, runs.started_at, runs.finished_at, runs.duration_ms
+      FROM runs JOIN sessions ON sessions.id = runs.session_id
+      WHERE runs.finished_at >= ? AND +runs.status IN ('completed', 'failed', 'cancelled')
+        AND sessions.user_id = ?`),
   };
 }
 

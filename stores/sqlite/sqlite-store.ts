@@ -8,6 +8,8 @@ import type { Run, RunStatus } from '../../core/runs/run.ts';
 import type {
   EventBounds,
   ExpireDueQuery,
+  FinishedRunSample,
+  FinishedRunsQuery,
   ListSessionsQuery,
   SessionStore,
   StatsQuery,
@@ -300,6 +302,13 @@ export class SqliteStore implements SessionStore {
         usage: { tokens_in: totals?.tokens_in ?? 0, tokens_out: totals?.tokens_out ?? 0 },
       };
     });
+  }
+
+  finishedRuns(query: FinishedRunsQuery): Promise<FinishedRunSample[]> {
+    const { since, user_id } = query;
+    return this.withDb((s) =>
+      user_id === undefined ? s.finishedRuns.all(since) : s.userFinishedRuns.all(since, user_id),
+    );
   }
 
   ping(): Promise<void> {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TributaryClient } from '../../../clients/api-client.ts';
+import type { Run } from '../../../core/runs/run.ts';
+import type { components } from '../../../openapi/schema.d.ts';
 import {
   ANN_KEY,
   API_KEYS,
@@ -64,6 +66,7 @@ describe('GET /v1/stats with API keys: scoped to the caller, totals for an opera
       running_runs: 1,
       // The test flow calls no model.
       usage: { tokens_in: 0, tokens_out: 0 },
+      recent: expect.objectContaining({ window_s: 900 }),
     });
     const { data: bobStats } = await bob().GET('/v1/stats');
     expect(bobStats).toMatchObject({
@@ -163,6 +166,70 @@ describe('GET /v1/stats with API keys: scoped to the caller, totals for an opera
       400,
       'INVALID_ARGUMENT',
     );
+  });
+});
+
+describe('GET /v1/stats recent: runs finished over the last 15 minutes, by minute, with their p50 and p99', () => {
+  const gw = useGateway({ API_KEYS, INTERNAL_TOKEN, PLUGINS: TEST_PLUGINS, DEFAULT_FLOW: 'ask' });
+  const ann = () => gw().client(ANN_KEY);
+  const bob = () => gw().client(BOB_KEY);
+  type Recent = components['schemas']['RecentRuns'];
+  type Minute = Recent['per_minute'][number];
+  const minuteOf = (iso: string) => new Date(Math.floor(Date.parse(iso) / 60_000) * 60_000).toISOString();
+  /** What the runs should make of `per_minute`: their count per minute and status. */
+  const expectedMinutes = (finished: readonly Run[]) => {
+    const counts: Record<string, Minute['by_status']> = {};
+    for (const run of finished) {
+      const at = (counts[minuteOf(run.finished_at!)] ??= { completed: 0, failed: 0, cancelled: 0 });
+      at[run.status as keyof Minute['by_status']] += 1;
+    }
+    return counts;
+  };
+  const nonEmpty = (recent: Recent) =>
+    Object.fromEntries(recent.per_minute.filter((m) => m.finished > 0).map((m) => [m.minute, m.by_status]));
+
+  it("gives each key its own runs' counts and durations, and the operator everyone's", async () => {
+    const annSession = await newSession(ann());
+    const annRuns: Run[] = [];
+    for (const input of [{ delayMs: 30 }, { fail: true }, {}]) {
+      annRuns.push(await runToEnd(ann(), annSession, (await startRun(ann(), annSession, input)).id));
+    }
+    const bobSession = await newSession(bob());
+    const bobRun = await runToEnd(bob(), bobSession, (await startRun(bob(), bobSession, { delayMs: 60 })).id);
+    // A run still going counts nowhere in recent.
+    const open = await startRun(bob(), bobSession, { delayMs: 60_000 });
+
+    const annRecent = (await ann().GET('/v1/stats')).data!.recent;
+    const bobRecent = (await bob().GET('/v1/stats')).data!.recent;
+    const allRecent = (
+      await bob().GET('/v1/stats', {
+        params: { query: { scope: 'all' }, header: { 'X-Internal-Token': INTERNAL_TOKEN } },
+      })
+    ).data!.recent;
+
+    for (const recent of [annRecent, bobRecent, allRecent]) {
+      expect(recent.window_s).toBe(900);
+      expect(recent.per_minute).toHaveLength(15);
+      // Consecutive minutes, oldest first.
+      const starts = recent.per_minute.map((m) => Date.parse(m.minute));
+      expect(starts.slice(1).map((t, i) => t - starts[i]!)).toEqual(Array(14).fill(60_000));
+    }
+    expect(annRuns.map((r) => r.status)).toEqual(['completed', 'failed', 'completed']);
+    expect(nonEmpty(annRecent)).toEqual(expectedMinutes(annRuns));
+    expect(nonEmpty(bobRecent)).toEqual(expectedMinutes([bobRun]));
+    expect(nonEmpty(allRecent)).toEqual(expectedMinutes([...annRuns, bobRun]));
+
+    // Nearest rank: of n sorted durations, p50 is the ceil(n/2)-th, p99 the ceil(0.99n)-th (the largest here).
+    const durations = (runs: readonly Run[]) => runs.map((r) => r.duration_ms!).sort((a, b) => a - b);
+    const [, a2, a3] = durations(annRuns);
+    expect(annRecent.duration_ms).toEqual({ p50: a2, p99: a3 });
+    expect(bobRecent.duration_ms).toEqual({ p50: bobRun.duration_ms, p99: bobRun.duration_ms });
+    const all = durations([...annRuns, bobRun]);
+    expect(allRecent.duration_ms).toEqual({ p50: all[1], p99: all[3] });
+
+    await bob().POST('/v1/sessions/{session_id}/runs/{run_id}/cancel', {
+      params: { path: { session_id: bobSession, run_id: open.id } },
+    });
   });
 });
 

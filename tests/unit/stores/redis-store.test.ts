@@ -65,7 +65,10 @@ describe('RedisStore keys', () => {
         await store.write({
           session_id: session.id,
           create: session,
-          runs: [makeRun(session.id, { status: 'running' })],
+          runs: [
+            makeRun(session.id, { status: 'running' }),
+            makeRun(session.id, { status: 'completed', finished_at: session.created_at, duration_ms: 5 }),
+          ],
           messages: [makeMessage(session.id)],
           checkpoints: [makeCheckpoint(session.id)],
           events: [makeEvent(session.id, { type: 'session.created' }), makeEvent(session.id)],
@@ -82,7 +85,11 @@ describe('RedisStore keys', () => {
         });
       }
       expect(await keysUnder(prefix)).toEqual(
-        expect.arrayContaining([`${prefix}stats:tokens_in`, `${prefix}stats:tokens_out`]),
+        expect.arrayContaining([
+          `${prefix}stats:tokens_in`,
+          `${prefix}stats:tokens_out`,
+          `${prefix}runfinished`,
+        ]),
       );
       expect(await store.deleteSessions(ids)).toEqual(ids);
       expect(await keysUnder(prefix)).toEqual([`${prefix}order`]);

@@ -15,6 +15,7 @@ import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { SessionStore } from '../../../core/store/session-store.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../../stores/sqlite/sqlite-migrations.ts';
+import { prepareStatements } from '../../../stores/sqlite/sqlite-statements.ts';
 import { SqliteStore } from '../../../stores/sqlite/sqlite-store.ts';
 import { makeEvent, makeSession } from './fixtures.ts';
 import type { WriterJob, WriterReport } from './sqlite-writer.worker.ts';
@@ -176,6 +177,27 @@ describe('SqliteStore', () => {
     expect(toExpire).toEqual([
       { id: session.id, trace_id: null, state: 'idle', last_active_at: session.last_active_at },
     ]);
+  });
+
+  it('finds the runs finished since a time through runs_by_finished, never scanning every run', async () => {
+    const path = freshPath();
+    await open(path).ping();
+    const db = new Database(path, { readonly: true });
+    try {
+      const statements = prepareStatements(db);
+      const planOf = (sql: string, ...params: string[]): string =>
+        db
+          .prepare<string[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
+          .all(...params)
+          .map((row) => row.detail)
+          .join('; ');
+      const all = planOf(statements.finishedRuns.source, '2026');
+      expect(all).toContain('runs_by_finished');
+      expect(all).not.toMatch(/SCAN runs\b/);
+      expect(planOf(statements.userFinishedRuns.source, '2026', 'ann')).not.toMatch(/SCAN runs\b/);
+    } finally {
+      db.close();
+    }
   });
 
   it('SETs only the columns a patch changes (and last_seq), so untouched indexes are not rewritten', async () => {

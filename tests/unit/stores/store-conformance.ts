@@ -1250,6 +1250,104 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       });
     });
 
+    describe('finishedRuns', () => {
+      const finished = (
+        sessionId: string,
+        status: 'completed' | 'failed' | 'cancelled',
+        at: number,
+        duration_ms: number | null = 1000,
+      ) =>
+        makeRun(sessionId, {
+          status,
+          started_at: isoAt(at - 1),
+          finished_at: isoAt(at),
+          duration_ms,
+        });
+      /** What `finishedRuns` answers, in finish order (stores return no particular order). */
+      const since = async (seconds: number, user_id?: string) =>
+        (await store.finishedRuns({ since: isoAt(seconds), ...(user_id === undefined ? {} : { user_id }) }))
+          .map(({ status, started_at, finished_at, duration_ms }) => ({
+            status,
+            started_at,
+            finished_at,
+            duration_ms,
+          }))
+          .sort((a, b) => a.finished_at.localeCompare(b.finished_at));
+      const sample = (status: string, at: number, duration_ms: number | null = 1000, startedAt = at - 1) => ({
+        status,
+        started_at: isoAt(startedAt),
+        finished_at: isoAt(at),
+        duration_ms,
+      });
+
+      it('has none in an empty store', async () => {
+        expect(await store.finishedRuns({ since: isoAt(0) })).toEqual([]);
+      });
+
+      it('gives the runs finished at or after since, of every finished status, and no open run', async () => {
+        const a = await seedSession({ user_id: 'ann' });
+        const b = await seedSession();
+        await store.write({
+          session_id: a.id,
+          runs: [
+            finished(a.id, 'completed', 100, 250),
+            finished(a.id, 'failed', 200, 40),
+            finished(a.id, 'completed', 99.999), // just before
+            makeRun(a.id, { status: 'running', started_at: isoAt(150) }),
+            makeRun(a.id, { status: 'queued' }),
+          ],
+        });
+        // Cancelled while queued: it never started.
+        await store.write({
+          session_id: b.id,
+          runs: [{ ...finished(b.id, 'cancelled', 300, null), started_at: null }],
+        });
+
+        expect(await since(100)).toEqual([
+          sample('completed', 100, 250),
+          sample('failed', 200, 40),
+          { ...sample('cancelled', 300, null), started_at: null },
+        ]);
+        expect(await since(250)).toEqual([{ ...sample('cancelled', 300, null), started_at: null }]);
+        expect(await since(301)).toEqual([]);
+      });
+
+      it('gives only one user’s runs when asked, following a session to its new user', async () => {
+        const ann = await seedSession({ user_id: 'ann' });
+        const bob = await seedSession({ user_id: 'bob' });
+        const nobody = await seedSession();
+        await store.write({ session_id: ann.id, runs: [finished(ann.id, 'completed', 10)] });
+        await store.write({ session_id: bob.id, runs: [finished(bob.id, 'failed', 20)] });
+        await store.write({ session_id: nobody.id, runs: [finished(nobody.id, 'cancelled', 30)] });
+
+        expect(await since(0, 'ann')).toEqual([sample('completed', 10)]);
+        expect(await since(0, 'bob')).toEqual([sample('failed', 20)]);
+        expect(await since(0, 'carol')).toEqual([]);
+        expect(await since(0)).toHaveLength(3);
+
+        await store.write({ session_id: bob.id, patch: { user_id: 'ann' } });
+        expect(await since(0, 'ann')).toEqual([sample('completed', 10), sample('failed', 20)]);
+        expect(await since(0, 'bob')).toEqual([]);
+      });
+
+      it('counts a run once as it goes from queued to running to finished, and forgets a deleted session’s', async () => {
+        const s = await seedSession({ user_id: 'ann' });
+        const run = makeRun(s.id);
+        await store.write({ session_id: s.id, runs: [run] });
+        expect(await since(0)).toEqual([]);
+        await store.write({ session_id: s.id, runs: [{ ...run, status: 'running', started_at: isoAt(5) }] });
+        expect(await since(0)).toEqual([]);
+        const done = { ...run, status: 'completed' as const, started_at: isoAt(5), finished_at: isoAt(7) };
+        await store.write({ session_id: s.id, runs: [{ ...done, duration_ms: 2000 }] });
+        expect(await since(0)).toEqual([sample('completed', 7, 2000, 5)]);
+        expect(await since(0, 'ann')).toEqual([sample('completed', 7, 2000, 5)]);
+
+        await store.deleteSessions([s.id]);
+        expect(await since(0)).toEqual([]);
+        expect(await since(0, 'ann')).toEqual([]);
+      });
+    });
+
     describe('lifecycle', () => {
       it('answers ping while open', async () => {
         await expect(store.ping()).resolves.toBeUndefined();
