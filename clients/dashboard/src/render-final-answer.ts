@@ -1,5 +1,6 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import type { FinalAnswer } from './final-answer.ts';
+import { renderErrorMark } from './render-error-mark.ts';
 
 /**
  * The run's last assistant message: a quiz as numbered questions with lettered choices, else the
@@ -18,6 +19,7 @@ export function renderFinalAnswer(answer: FinalAnswer | null): TemplateResult | 
     <h3 id="final-answer-title">
       ${quiz ? `Quiz${quiz.topic ? `: ${quiz.topic}` : ''}` : 'Answer'}
       ${answer.streaming ? html`<span class="writing">writing…</span>` : nothing}
+      ${answer.failed ? renderErrorMark('failed') : nothing}
     </h3>
     ${
       quiz

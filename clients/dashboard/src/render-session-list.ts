@@ -1,15 +1,23 @@
 import { html, type TemplateResult } from 'lit';
+// Keyed by session: the focused button stays on its session when the list refreshes under it.
+import { repeat } from 'lit/directives/repeat.js';
+import { moveListFocus } from './list-focus.ts';
 import type { Session } from './types.ts';
 
-/** The sessions matching the filters, newest first; the selected one is `aria-current`. */
+/**
+ * The sessions matching the filters, newest first; the selected one is `aria-current`. Each is a
+ * button (Tab reaches the list, Enter selects); arrow keys, Home and End move between them.
+ */
 export function renderSessionList(
   sessions: readonly Session[],
   selectedId: string | null,
   select: (sessionId: string) => void,
 ): TemplateResult {
   if (sessions.length === 0) return html`<p class="muted" data-testid="no-sessions">No sessions match.</p>`;
-  return html`<ul class="session-list" data-testid="session-list">
-    ${sessions.map(
+  return html`<ul class="session-list" data-testid="session-list" @keydown=${moveListFocus}>
+    ${repeat(
+      sessions,
+      (session) => session.id,
       (session) =>
         html`<li>
           <button

@@ -1,5 +1,6 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import { formatDuration, formatJson, formatTime } from './format.ts';
+import { renderErrorMark } from './render-error-mark.ts';
 import type { StreamedMessage } from './streamed-message.ts';
 import type { TimelineEntry } from './timeline.ts';
 import type { SessionEvent } from './types.ts';
@@ -31,6 +32,7 @@ function renderEntry(entry: TimelineEntry): TemplateResult {
   >
     <div class="entry-line">
       <span class="seq">#${event.seq}</span>
+      ${isError ? renderErrorMark('error') : nothing}
       <time datetime=${event.ts}>${formatTime(event.ts)}</time>
       <span class="kind">${event.type}</span>
       ${headline(event)} ${stepDuration(event, durationMs)} ${toolDuration(event)} ${fold(event)}
@@ -58,6 +60,7 @@ function renderStreamed({ event, isError }: TimelineEntry, streamed: StreamedMes
   >
     <div class="entry-line">
       <span class="seq">#${event.seq}</span>
+      ${isError ? renderErrorMark('error') : nothing}
       <time datetime=${event.ts}>${formatTime(event.ts)}</time>
       <span class="kind">message</span>
       <strong class="role">${String(event.meta.role ?? 'assistant')}</strong>

@@ -181,7 +181,11 @@ export class TributaryDashboard extends LitElement {
         </dd>
         <dt>Run</dt>
         <dd>
-          <span class="run-status status-${run?.status.replace(' ', '-') ?? 'none'}" data-testid="run-status"
+          <!-- A live region: a screen reader hears the run end without watching the timeline. -->
+          <span
+            class="run-status status-${run?.status.replace(' ', '-') ?? 'none'}"
+            data-testid="run-status"
+            role="status"
             >${run?.status ?? 'no runs yet'}</span
           >
           <button
