@@ -30,8 +30,9 @@ export function listFocusIndex(key: string, index: number, count: number): numbe
 }
 
 /**
- * A `keydown` listener for a list whose items are buttons (the sessions list): arrow keys, Home
- * and End move focus between its `button`s; Tab leaves the list and Enter or Space press the button.
+ * A `keydown` listener for a list whose items are buttons or links (the sessions list, the runs
+ * list): arrow keys, Home and End move focus between them; Tab leaves the list and Enter (or Space
+ * on a button) activates the item, as the browser does anyway.
  *
  * @example
  * ```ts
@@ -40,12 +41,12 @@ export function listFocusIndex(key: string, index: number, count: number): numbe
  */
 export function moveListFocus(event: KeyboardEvent): void {
   const list = event.currentTarget as HTMLElement;
-  const buttons = [...list.querySelectorAll<HTMLButtonElement>('button')];
-  const index = buttons.indexOf(event.target as HTMLButtonElement);
+  const items = [...list.querySelectorAll<HTMLElement>('button, a[href]')];
+  const index = items.indexOf(event.target as HTMLElement);
   if (index < 0) return;
-  const next = listFocusIndex(event.key, index, buttons.length);
+  const next = listFocusIndex(event.key, index, items.length);
   if (next === null) return;
   // The page must not scroll as well: the arrow moved the focus instead.
   event.preventDefault();
-  buttons[next]!.focus();
+  items[next]!.focus();
 }
