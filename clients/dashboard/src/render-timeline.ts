@@ -1,27 +1,51 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import { formatDuration, formatJson, formatTime } from './format.ts';
 import { renderErrorMark } from './render-error-mark.ts';
+import { highlight } from './render-timeline-filter.ts';
 import type { StreamedMessage } from './streamed-message.ts';
 import type { TimelineEntry } from './timeline.ts';
+import type { TimelineRow, TimelineView } from './timeline-filter.ts';
 import type { SessionEvent } from './types.ts';
+
+/** Timeline filter: the filtered rows, the search to mark in them and the fold control of a tool call. */
+export interface TimelineShown {
+  readonly view: TimelineView;
+  readonly search: string;
+  readonly toggleProgress: (callSeq: number) => void;
+}
 
 /**
  * The session's events as an ordered list, one `<li data-seq>` per event: steps with their
  * durations, tool calls with input and result folded, messages, and errors in red. A streamed
- * message is one `<li data-message-id>` whose text grows, then says if it was cut short.
+ * message is one `<li data-message-id>` whose text grows, then says if it was cut short. With
+ * `shown`, only the filter's rows, its search marked; a tool call's progress rows stay in the list
+ * `hidden` while folded, so unfolding keeps every element where it was.
  */
-export function renderTimeline(entries: readonly TimelineEntry[]): TemplateResult {
+export function renderTimeline(entries: readonly TimelineEntry[], shown?: TimelineShown): TemplateResult {
   if (entries.length === 0) return html`<p class="muted" data-testid="timeline-empty">No events yet.</p>`;
+  if (shown?.view.rows.length === 0)
+    return html`<p class="muted" data-testid="timeline-none">No rows match the filter.</p>`;
+  const rows =
+    shown?.view.rows ?? entries.map((entry) => ({ entry, folded: false, callSeq: null, progress: null }));
   return html`<ol class="timeline" data-testid="timeline">
-    ${entries.map(renderEntry)}
+    ${rows.map((row) => renderEntry(row, shown))}
   </ol>`;
 }
 
-function renderEntry(entry: TimelineEntry): TemplateResult {
-  if (entry.streamed) return renderStreamed(entry, entry.streamed);
+function renderEntry(row: TimelineRow, shown: TimelineShown | undefined): TemplateResult {
+  const { entry } = row;
+  if (entry.streamed) return renderStreamed(entry, entry.streamed, shown?.search ?? '');
   const { event, durationMs, isError } = entry;
-  const classes = ['entry', `type-${event.type.replace('.', '-')}`, isError ? 'error' : ''].join(' ');
+  const mark = (text: string) => highlight(text, shown?.search ?? '');
+  const classes = [
+    'entry',
+    `type-${event.type.replace('.', '-')}`,
+    isError ? 'error' : '',
+    row.callSeq === null ? '' : 'in-call',
+  ].join(' ');
   return html`<li
+    ?hidden=${row.folded}
+    data-call-seq=${row.callSeq ?? nothing}
     class=${classes}
     data-testid="timeline-entry"
     data-seq=${event.seq}
@@ -34,18 +58,42 @@ function renderEntry(entry: TimelineEntry): TemplateResult {
       <span class="seq">#${event.seq}</span>
       ${isError ? renderErrorMark('error') : nothing}
       <time datetime=${event.ts}>${formatTime(event.ts)}</time>
-      <span class="kind">${event.type}</span>
-      ${headline(event)} ${stepDuration(event, durationMs)} ${toolDuration(event)} ${fold(event)}
+      <span class="kind">${mark(event.type)}</span>
+      ${headline(event, mark)} ${stepDuration(event, durationMs)} ${toolDuration(event)}
+      ${row.progress && row.progress.count > 0 && shown ? progressToggle(event.seq, row.progress, shown) : nothing}
+      ${fold(event)}
     </div>
-    ${event.type === 'message' && event.meta.exam == null ? html`<div class="content">${event.message}</div>` : nothing}
+    ${event.type === 'message' && event.meta.exam == null ? html`<div class="content">${mark(event.message)}</div>` : nothing}
   </li>`;
+}
+
+/** Timeline filter: the `N progress` button of a tool call, folding or unfolding its progress rows. */
+function progressToggle(
+  seq: number,
+  { count, unfolded }: { count: number; unfolded: boolean },
+  shown: TimelineShown,
+): TemplateResult {
+  return html`<button
+    type="button"
+    class="progress-toggle"
+    data-testid="progress-toggle"
+    aria-expanded=${unfolded ? 'true' : 'false'}
+    title=${unfolded ? 'fold the progress of this call' : 'show the progress of this call'}
+    @click=${() => shown.toggleProgress(seq)}
+  >
+    ${unfolded ? '▾' : '▸'} ${count} progress
+  </button>`;
 }
 
 /**
  * The row of a streamed message: the same `<li>` (it stays at its place in the list, so Lit keeps
  * the element) while the pieces come and after the closing message replaced them.
  */
-function renderStreamed({ event, isError }: TimelineEntry, streamed: StreamedMessage): TemplateResult {
+function renderStreamed(
+  { event, isError }: TimelineEntry,
+  streamed: StreamedMessage,
+  search: string,
+): TemplateResult {
   const state = !streamed.closed ? 'streaming' : streamed.stopped ? 'incomplete' : 'done';
   const classes = ['entry', 'type-message', state, isError ? 'error' : ''].join(' ');
   return html`<li
@@ -66,7 +114,7 @@ function renderStreamed({ event, isError }: TimelineEntry, streamed: StreamedMes
       <strong class="role">${String(event.meta.role ?? 'assistant')}</strong>
       ${state === 'streaming' ? html`<span class="writing">writing…</span>` : nothing}
     </div>
-    <div class="content" data-testid="message-text">${streamed.text}</div>
+    <div class="content" data-testid="message-text">${highlight(streamed.text, search)}</div>
     ${
       streamed.stopped
         ? html`<p class="stopped" data-testid="message-stopped">(stopped: ${streamed.stopped})</p>`
@@ -75,13 +123,17 @@ function renderStreamed({ event, isError }: TimelineEntry, streamed: StreamedMes
   </li>`;
 }
 
-function headline(event: SessionEvent): TemplateResult | typeof nothing {
+function headline(
+  event: SessionEvent,
+  mark: (text: string) => TemplateResult | string,
+): TemplateResult | typeof nothing {
   if (event.type === 'step')
-    return html`<strong class="step">${event.step}</strong> <span class="message">${event.message}</span>`;
+    return html`<strong class="step">${mark(event.step ?? '')}</strong>
+      <span class="message">${mark(event.message)}</span>`;
   if (event.type === 'message')
     return html`<strong class="role">${String(event.meta.role ?? 'message')}</strong>`;
-  const tool = event.tool ? html`<strong class="tool">${event.tool}</strong> ` : nothing;
-  return html`${tool}<span class="message">${event.message}</span>`;
+  const tool = event.tool ? html`<strong class="tool">${mark(event.tool)}</strong> ` : nothing;
+  return html`${tool}<span class="message">${mark(event.message)}</span>`;
 }
 
 function stepDuration(event: SessionEvent, durationMs: number | null): TemplateResult | typeof nothing {

@@ -5,13 +5,12 @@ import { answersPlaceholder, latestQuiz, readAnswers, takesAnswers } from './ans
 import { createApi, describeFailure } from './api-client.ts';
 import { loadApiKey, saveApiKey } from './api-key.ts';
 import { finalAnswer } from './final-answer.ts';
+import { FilteredTimeline } from './filtered-timeline.ts';
 import { renderApprovals } from './render-approvals.ts';
 import { renderFinalAnswer } from './render-final-answer.ts';
 import { renderSessionList } from './render-session-list.ts';
-import { renderTimeline } from './render-timeline.ts';
 import { currentRun, isActive, pendingApprovals, type PendingApproval } from './run-status.ts';
 import { SessionFeed } from './session-feed.ts';
-import { toTimeline } from './timeline.ts';
 import { SESSION_STATES, type Flow, type Session, type SessionState } from './types.ts';
 
 const LIST_REFRESH_MS = 3000;
@@ -57,6 +56,8 @@ export class TributaryDashboard extends LitElement {
   #seenSeq = 0;
   #timer: number | undefined;
   #refreshTimer: number | undefined;
+  /** Timeline filter: the timeline with its filters, folds and search, remembered per session. */
+  readonly #timeline = new FilteredTimeline(() => this.requestUpdate());
 
   protected override createRenderRoot(): HTMLElement {
     return this;
@@ -247,7 +248,7 @@ export class TributaryDashboard extends LitElement {
       ${renderApprovals(pendingApprovals(events), (approval, approve) => void this.#decide(approval, approve))}
       ${run ? renderFinalAnswer(finalAnswer(events, run.runId)) : nothing}
       <h3>Timeline</h3>
-      ${renderTimeline(toTimeline(events))}`;
+      ${this.#timeline.render(sessionId, events)}`;
   }
 
   /** Follows the session named in the hash; a hash without one shows no session. */
