@@ -1,5 +1,6 @@
 import type { Browser, BrowserContext, Locator } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { assertAccessible } from './support/accessibility.ts';
 import { launchChromium } from './support/chromium.ts';
 import { DashboardPage, QUIZ_STEPS } from './support/dashboard-page.ts';
 import { startE2ePlatform, type E2ePlatform } from './support/e2e-platform.ts';
@@ -166,6 +167,7 @@ describe('timeline filters, folding and search', () => {
     expect(await visibleSeqs(dashboard)).toEqual(
       seqsOf((event) => event.type !== 'tool.progress' || progress.includes(event.seq)),
     );
+    await assertAccessible(dashboard.page, 'a tool call with its progress unfolded');
     for (const seq of progress)
       expect(await dashboard.page.locator(`[data-seq="${seq}"]`).getAttribute('data-call-seq')).toBe(
         String(started.seq),
@@ -243,6 +245,7 @@ describe('timeline filters, folding and search', () => {
     );
     const row = dashboard.page.locator(`[data-seq="${step.seq}"]`);
     expect(await row.locator('mark').allTextContents()).toEqual([words]);
+    await assertAccessible(dashboard.page, 'a searched timeline');
 
     // Progress rows it finds are shown, though folded otherwise.
     await dashboard.page.getByLabel(/^Search\b/).fill('rag_search');
