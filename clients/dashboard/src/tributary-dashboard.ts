@@ -4,6 +4,7 @@ import { live } from 'lit/directives/live.js';
 import { answersPlaceholder, latestQuiz, readAnswers, takesAnswers } from './answers-field.ts';
 import { createApi, describeFailure } from './api-client.ts';
 import { loadApiKey, saveApiKey } from './api-key.ts';
+import { OPS_HASH } from './ops-view.ts';
 import { finalAnswer } from './final-answer.ts';
 import { FilteredTimeline } from './filtered-timeline.ts';
 import { renderApprovals } from './render-approvals.ts';
@@ -56,6 +57,8 @@ export class TributaryDashboard extends LitElement {
   #seenSeq = 0;
   #timer: number | undefined;
   #refreshTimer: number | undefined;
+  /** Operations view: shown instead of the sessions while the hash is `#/ops`. */
+  #opsView = false;
   /** Timeline filter: the timeline with its filters, folds and search, remembered per session. */
   readonly #timeline = new FilteredTimeline(() => this.requestUpdate());
 
@@ -85,6 +88,12 @@ export class TributaryDashboard extends LitElement {
   protected override render(): TemplateResult {
     return html`<header class="top">
         <h1>Tributary</h1>
+        <nav class="top-nav" aria-label="Views">
+          <a href="#/" aria-current=${this.#opsView ? 'false' : 'page'}>Sessions</a>
+          <a href="${OPS_HASH}" data-testid="ops-link" aria-current=${this.#opsView ? 'page' : 'false'}
+            >Operations</a
+          >
+        </nav>
         <span class="connection conn-${this.#feed.state}" data-testid="connection" role="status">
           ${this.#feed.state}${this.#feed.connectError ? `: ${this.#feed.connectError}` : ''}
         </span>
@@ -109,10 +118,16 @@ export class TributaryDashboard extends LitElement {
             </div>`
           : nothing
       }
-      <main class="layout">
-        <aside class="sessions" aria-label="Sessions">${this.#renderSessionsPanel()}</aside>
-        <section class="session" aria-label="Session">${this.#renderSession()}</section>
-      </main>`;
+      ${
+        this.#opsView
+          ? html`<main class="ops-main">
+              <tributary-ops .api=${this.#api} .apiKey=${this.#apiKey}></tributary-ops>
+            </main>`
+          : html`<main class="layout">
+              <aside class="sessions" aria-label="Sessions">${this.#renderSessionsPanel()}</aside>
+              <section class="session" aria-label="Session">${this.#renderSession()}</section>
+            </main>`
+      }`;
   }
 
   #renderSessionsPanel(): TemplateResult {
@@ -253,6 +268,7 @@ export class TributaryDashboard extends LitElement {
 
   /** Follows the session named in the hash; a hash without one shows no session. */
   readonly #onHashChange = (): void => {
+    this.#opsView = location.hash === OPS_HASH;
     const id = SESSION_HASH.exec(location.hash)?.[1] ?? null;
     if (id === this.#selectedId) return;
     if (this.#selectedId) this.#feed.unfollow(this.#selectedId);
