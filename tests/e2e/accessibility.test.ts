@@ -107,6 +107,10 @@ describe('accessibility checks (axe-core)', () => {
       Array.from({ length: await red.count() }, () => 'error'),
     );
     expect(await dashboard.page.locator('.entry:not(.error) [data-testid="error-mark"]').count()).toBe(0);
+    // The retries' warnings say "warn" (folded into their tool call or not).
+    const warned = dashboard.page.locator('[data-testid="timeline-entry"][data-level="warn"]:not(.error)');
+    expect(await warned.count()).toBeGreaterThanOrEqual(1);
+    expect(await warned.getByTestId('warn-mark').count()).toBe(await warned.count());
     expect(await dashboard.page.getByTestId('final-answer').getByTestId('error-mark').textContent()).toBe(
       'failed',
     );

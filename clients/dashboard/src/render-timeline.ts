@@ -1,6 +1,6 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import { formatDuration, formatJson, formatTime } from './format.ts';
-import { renderErrorMark } from './render-error-mark.ts';
+import { renderErrorMark, renderWarnMark } from './render-error-mark.ts';
 import { highlight } from './render-timeline-filter.ts';
 import type { StreamedMessage } from './streamed-message.ts';
 import type { TimelineEntry } from './timeline.ts';
@@ -53,10 +53,11 @@ function renderEntry(row: TimelineRow, shown: TimelineShown | undefined): Templa
     data-step=${event.step ?? nothing}
     data-run-id=${event.run_id ?? nothing}
     data-session-id=${event.session_id}
+    data-level=${event.level}
   >
     <div class="entry-line">
       <span class="seq">#${event.seq}</span>
-      ${isError ? renderErrorMark('error') : nothing}
+      ${isError ? renderErrorMark('error') : event.level === 'warn' ? renderWarnMark() : nothing}
       <time datetime=${event.ts}>${formatTime(event.ts)}</time>
       <span class="kind">${mark(event.type)}</span>
       ${headline(event, mark)} ${stepDuration(event, durationMs)} ${toolDuration(event)}
