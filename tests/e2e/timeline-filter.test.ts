@@ -251,6 +251,8 @@ describe('timeline filters, folding and search', () => {
     await dashboard.page.getByLabel(/^Search\b/).fill('rag_search');
     const progress = seqsOf((event) => event.type === 'tool.progress' && event.tool === 'rag_search');
     await expect.poll(() => visibleSeqs(dashboard)).toEqual(expect.arrayContaining(progress));
+    // Nothing is folded while searching, so no call offers to unfold.
+    expect(await dashboard.page.getByTestId('progress-toggle').count()).toBe(0);
 
     await dashboard.page.getByLabel(/^Search\b/).fill('no row says this');
     await dashboard.page.getByTestId('timeline-none').waitFor();

@@ -224,13 +224,17 @@ describe('viewTimeline: search', () => {
     expect(view(events, { search: 'nothing like this' })).toMatchObject({ rows: [], matches: 0 });
   });
 
-  it('shows the progress rows it finds, folded or not', () => {
+  it('shows the progress rows it finds, folded or not, and no fold control meanwhile', () => {
     const shown = view(session(), { search: 'passages' });
     expect(shown.rows.map((row) => [row.entry.event.type, row.folded])).toEqual([
       ['tool.progress', false],
       ['tool.progress', false],
       ['step', false],
     ]);
+    const calls = view(session(), { search: 'rag_search' }).rows.filter(
+      (row) => row.entry.event.type === 'tool.started',
+    );
+    expect(calls.map((row) => row.progress)).toEqual([null, null]);
   });
 
   it('only within the other filters, and a blank search is no search', () => {

@@ -26,7 +26,10 @@ export interface TimelineRow {
   readonly folded: boolean;
   /** For a `tool.progress` row: the `seq` of its tool call's `tool.started`, when that is known. */
   readonly callSeq: number | null;
-  /** For a `tool.started` row: its call's progress rows that pass the filter; null for other rows. */
+  /**
+   * For a `tool.started` row: its call's progress rows that pass the filter, and whether they are
+   * unfolded; null for other rows, and during a search (which folds nothing).
+   */
   readonly progress: { readonly count: number; readonly unfolded: boolean } | null;
 }
 
@@ -91,8 +94,11 @@ export function viewTimeline(
       // A search shows what it found: a match is never folded away.
       folded: callSeq !== null && shownSeqs.has(callSeq) && !unfolded.has(callSeq) && !search,
       callSeq,
+      // Nothing to fold while searching (see above): no fold control either.
       progress:
-        entry.event.type === 'tool.started' ? { count: count ?? 0, unfolded: unfolded.has(seq) } : null,
+        entry.event.type === 'tool.started' && !search
+          ? { count: count ?? 0, unfolded: unfolded.has(seq) }
+          : null,
     };
   });
   return { rows, total: entries.length, matches: search ? passing.length : null };
