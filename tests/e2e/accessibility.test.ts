@@ -119,12 +119,14 @@ describe('accessibility checks (axe-core)', () => {
 
 describe('keyboard', () => {
   it('Tab reaches the sessions, arrow keys move between them, Enter selects one, and focus is visible', async () => {
+    // Three sessions: the one chosen has one above it and one below it in the list.
+    const oldest = await createSessionOverRest(main.url, 'keyboard oldest');
     const older = await createSessionOverRest(main.url, 'keyboard older');
     const newer = await createSessionOverRest(main.url, 'keyboard newer');
     const dashboard = await open(main.url);
     const { page } = dashboard;
     const item = (id: string) => page.locator(`[data-testid="session-item"][data-session-id="${id}"]`);
-    await item(older).waitFor();
+    await item(oldest).waitFor();
     const focused = () =>
       page.evaluate(`(() => {
         const element = document.activeElement;
@@ -139,6 +141,7 @@ describe('keyboard', () => {
       .evaluateAll((items) => items.map((element) => element.getAttribute('data-session-id')));
     expect(await focused()).toEqual({ testid: 'session-item', session: ids[0] });
     expect(ids.indexOf(newer)).toBeLessThan(ids.indexOf(older));
+    expect(ids.indexOf(older)).toBeLessThan(ids.indexOf(oldest));
     // A focus ring of our own (:focus-visible), thicker than Chromium's 1 px default.
     const ring = (await page.evaluate(
       '(({ outlineStyle, outlineWidth }) => ({ outlineStyle, outlineWidth }))(getComputedStyle(document.activeElement))',
@@ -154,6 +157,11 @@ describe('keyboard', () => {
     await page.waitForURL(new RegExp(`#/sessions/${older}$`));
     await dashboard.event('session.created').waitFor();
     expect(await item(older).getAttribute('aria-current')).toBe('true');
+    // The list is one Tab stop: Tab leaves it, Shift+Tab comes back to the selected session.
+    await page.keyboard.press('Tab');
+    expect((await focused()).testid).not.toBe('session-item');
+    await page.keyboard.press('Shift+Tab');
+    expect(await focused()).toEqual({ testid: 'session-item', session: older });
 
     // Home goes back to the top; Space selects as well.
     await page.keyboard.press('Home');

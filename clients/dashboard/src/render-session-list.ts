@@ -6,7 +6,8 @@ import type { Session } from './types.ts';
 
 /**
  * The sessions matching the filters, newest first; the selected one is `aria-current`. Each is a
- * button (Tab reaches the list, Enter selects); arrow keys, Home and End move between them.
+ * button; the list is one Tab stop (the selected session, else the first), arrow keys, Home and End
+ * move between them, Enter or Space selects. So Tab gets past a long list in one press.
  */
 export function renderSessionList(
   sessions: readonly Session[],
@@ -14,6 +15,7 @@ export function renderSessionList(
   select: (sessionId: string) => void,
 ): TemplateResult {
   if (sessions.length === 0) return html`<p class="muted" data-testid="no-sessions">No sessions match.</p>`;
+  const tabStop = sessions.some((session) => session.id === selectedId) ? selectedId : sessions[0]!.id;
   return html`<ul class="session-list" data-testid="session-list" @keydown=${moveListFocus}>
     ${repeat(
       sessions,
@@ -26,6 +28,7 @@ export function renderSessionList(
             data-testid="session-item"
             data-session-id=${session.id}
             aria-current=${session.id === selectedId ? 'true' : 'false'}
+            tabindex=${session.id === tabStop ? '0' : '-1'}
             @click=${() => select(session.id)}
           >
             <span class="session-name">${session.name || session.id.slice(0, 8)}</span>
