@@ -209,13 +209,19 @@ describe('timeline filters, folding and search', () => {
       .toEqual(seqsOf((event) => event.level === 'warn' || event.level === 'error'));
     await page.getByLabel(/^Level\b/).selectOption({ label: 'all levels' });
 
-    await page.getByLabel(/^Run\b/).selectOption({ label: 'run 2 · quiz' });
+    // The runs are named as the run list names them: flow and the id's last 8 characters.
+    const runSelect = page.getByLabel(/^Run\b/);
+    expect(await runSelect.locator('option').allTextContents()).toEqual([
+      'all runs',
+      ...runs.map((id) => `quiz · ${id.slice(-8)}`),
+    ]);
+    await runSelect.selectOption(runs[1]);
     await expect
       .poll(() => visibleSeqs(dashboard))
       .toEqual(seqsOf((event) => event.run_id === runs[1] && event.type !== 'tool.progress'));
     // The folded progress of that run is there, nothing of the other run or the session.
     expect(new Set(await dashboard.attribute('data-run-id'))).toEqual(new Set([runs[1]]));
-    await page.getByLabel(/^Run\b/).selectOption({ label: 'run 1 · quiz' });
+    await runSelect.selectOption(runs[0]);
     await expect
       .poll(() => visibleSeqs(dashboard))
       .toEqual(seqsOf((event) => event.run_id === runs[0] && event.type !== 'tool.progress'));

@@ -42,7 +42,7 @@ export class FilteredTimeline {
     const types = [...new Set([...typesPresent(entries), ...this.#filter.types])];
     return html`${renderTimelineFilter({
       filter: this.#filter,
-      runs: runOptions(events),
+      runs: runOptions(events, this.#filter.runId),
       types,
       view,
       change: (filter) => this.#change(filter),

@@ -263,14 +263,21 @@ describe('matchParts', () => {
 });
 
 describe('runOptions', () => {
-  it('lists the runs in the order they came, with their flow', () => {
-    expect(runOptions(session())).toEqual([
-      { runId: 'r1', label: 'run 1 · quiz' },
-      { runId: 'r2', label: 'run 2 · grade' },
+  it('lists the runs in the order they came, with their flow and id, and keeps the one selected', () => {
+    expect(runOptions(session(), null)).toEqual([
+      { runId: 'r1', label: 'quiz · r1' },
+      { runId: 'r2', label: 'grade · r2' },
     ]);
-    expect(runOptions([testEvent(0, 'run.queued', { run_id: 'r9' })])).toEqual([
-      { runId: 'r9', label: 'run 1' },
+    const id = '9d1e4c2a-6b7f-4e8a-a0c1-5f2d3e4b6a78';
+    expect(runOptions([testEvent(0, 'run.queued', { run_id: id })], null)).toEqual([
+      { runId: id, label: 'run · 3e4b6a78' },
     ]);
+    expect(runOptions(session(), 'r3').map((option) => option.label)).toEqual([
+      'quiz · r1',
+      'grade · r2',
+      'run · r3',
+    ]);
+    expect(runOptions(session(), 'r2')).toHaveLength(2);
   });
 });
 

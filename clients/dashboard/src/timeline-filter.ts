@@ -45,7 +45,7 @@ export interface TimelineView {
 /** A run of the session, for the run filter's options. */
 export interface RunOption {
   readonly runId: string;
-  /** `run 2 · grade`: its place among the session's runs and its flow when known. */
+  /** `grade · 4e8aa0c1`: its flow (`run` until known) and the last 8 characters of its id. */
   readonly label: string;
 }
 
@@ -114,18 +114,25 @@ export function typesPresent(entries: readonly TimelineEntry[]): string[] {
   return [...new Set(entries.map(rowType))];
 }
 
-/** The session's runs in the order they first appear, labelled `run 1 · quiz`. */
-export function runOptions(events: readonly SessionEvent[]): RunOption[] {
+/**
+ * The runs of `events` in the order they first appear, labelled as the run list names them: the
+ * flow and the id's last 8 characters. The run a filter holds stays an option when `events` lack it
+ * (not arrived yet, or a view of another run), so the select always shows what filters the rows.
+ *
+ * @example
+ * ```ts
+ * runOptions(events, null); // [{ runId: '9d1e…4e8aa0c1', label: 'quiz · 4e8aa0c1' }]
+ * ```
+ */
+export function runOptions(events: readonly SessionEvent[], selected: string | null): RunOption[] {
   const flows = new Map<string, string | null>();
   for (const event of events) {
     if (!event.run_id) continue;
     const flow = event.type === 'run.started' && typeof event.meta.flow === 'string' ? event.meta.flow : null;
     if (!flows.has(event.run_id) || flow) flows.set(event.run_id, flow ?? flows.get(event.run_id) ?? null);
   }
-  return [...flows].map(([runId, flow], index) => ({
-    runId,
-    label: `run ${index + 1}${flow ? ` · ${flow}` : ''}`,
-  }));
+  if (selected !== null && !flows.has(selected)) flows.set(selected, null);
+  return [...flows].map(([runId, flow]) => ({ runId, label: `${flow ?? 'run'} · ${runId.slice(-8)}` }));
 }
 
 /**
