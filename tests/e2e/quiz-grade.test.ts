@@ -62,7 +62,8 @@ describe('dashboard: quiz, then grade', () => {
       }
       const letter = String.fromCharCode(97 + question.choices!.indexOf(question.answer));
       const shown = quiz.getByTestId('quiz-question').nth(index).locator('ol[type="a"] > li');
-      expect(await shown.nth(letter.charCodeAt(0) - 97).textContent()).toBe(question.answer);
+      // (each choice is a radio button's label now: the quiz is also a form, tests/e2e/quiz-form.test.ts)
+      expect((await shown.nth(letter.charCodeAt(0) - 97).textContent())?.trim()).toBe(question.answer);
       lines.push(`${index + 1}: ${letter}`);
     }
     await dashboard.startRunWithAnswers(lines.join('\n'));

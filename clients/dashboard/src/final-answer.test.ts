@@ -26,8 +26,8 @@ describe('finalAnswer', () => {
       quiz: {
         topic: 'RxJS operators',
         questions: [
-          { prompt: 'Which one?', choices: ['map', 'mergeMap'] },
-          { prompt: 'Explain takeUntil.', choices: [] },
+          { id: 'q1', prompt: 'Which one?', choices: ['map', 'mergeMap'] },
+          { id: 'q2', prompt: 'Explain takeUntil.', choices: [] },
         ],
       },
     });

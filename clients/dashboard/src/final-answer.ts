@@ -4,7 +4,12 @@ import type { SessionEvent } from './types.ts';
 /** A quiz as the `quiz` flow puts it in its final message's `meta.exam` (without the answers). */
 export interface Quiz {
   readonly topic: string;
-  readonly questions: readonly { readonly prompt: string; readonly choices: readonly string[] }[];
+  readonly questions: readonly {
+    /** The exam's id for the question (`q1`), when it has one: what a grade run's answers are keyed by. */
+    readonly id?: string;
+    readonly prompt: string;
+    readonly choices: readonly string[];
+  }[];
 }
 
 export interface FinalAnswer {
@@ -53,6 +58,7 @@ export function finalAnswer(events: readonly SessionEvent[], runId: string): Fin
 export function quizOf(exam: unknown): Quiz | null {
   if (!isRecord(exam) || !Array.isArray(exam.questions)) return null;
   const questions = exam.questions.filter(isRecord).map((question) => ({
+    ...(typeof question.id === 'string' && question.id !== '' ? { id: question.id } : {}),
     prompt: String(question.prompt ?? ''),
     choices: Array.isArray(question.choices) ? question.choices.map(String) : [],
   }));

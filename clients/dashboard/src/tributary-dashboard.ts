@@ -5,10 +5,8 @@ import { answersPlaceholder, latestQuiz, readAnswers, takesAnswers } from './ans
 import { createApi, describeFailure } from './api-client.ts';
 import { loadApiKey, saveApiKey } from './api-key.ts';
 import { OPS_HASH } from './ops-view.ts';
-import { finalAnswer } from './final-answer.ts';
 import { FilteredTimeline } from './filtered-timeline.ts';
 import { renderApprovals } from './render-approvals.ts';
-import { renderFinalAnswer } from './render-final-answer.ts';
 import { renderSessionList } from './render-session-list.ts';
 import { currentRun, isActive, pendingApprovals, type PendingApproval } from './run-status.ts';
 import { SessionFeed } from './session-feed.ts';
@@ -261,7 +259,13 @@ export class TributaryDashboard extends LitElement {
         <button type="submit" data-testid="start-run">Start run</button>
       </form>
       ${renderApprovals(pendingApprovals(events), (approval, approve) => void this.#decide(approval, approve))}
-      ${run ? renderFinalAnswer(finalAnswer(events, run.runId)) : nothing}
+      ${
+        run
+          ? html`<tributary-run-answer
+              .view=${{ sessionId, runId: run.runId, events, api: this.#api }}
+            ></tributary-run-answer>`
+          : nothing
+      }
       <h3>Timeline</h3>
       ${this.#timeline.render(sessionId, events)}`;
   }
