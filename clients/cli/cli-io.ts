@@ -16,6 +16,8 @@ export interface CliIo {
   env: Readonly<Record<string, string | undefined>>;
   cwd: string;
   onSignal(signal: NodeJS.Signals, listener: () => void): () => void;
+  /** Where a command that asks (`tributary quiz`) reads the answers; left out, it has none. */
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
 }
 
 /**
@@ -34,6 +36,10 @@ export function processIo(): CliIo {
     stderr: process.stderr,
     env: process.env,
     cwd: process.cwd(),
+    // A getter: Node makes process.stdin on first use, and only `quiz` uses it.
+    get stdin() {
+      return process.stdin;
+    },
     onSignal(signal, listener) {
       process.on(signal, listener);
       return () => {

@@ -5,6 +5,7 @@ import { createColors } from './colors.ts';
 import { cancelCommand } from './commands/cancel.ts';
 import { eventsCommand } from './commands/events.ts';
 import { pluginCommand } from './commands/plugin.ts';
+import { quizCommand } from './commands/quiz.ts';
 import { runCommand } from './commands/run.ts';
 import { serveCommand } from './commands/serve.ts';
 import { sessionsCommand } from './commands/sessions.ts';
@@ -48,6 +49,7 @@ export function createProgram(ctx: CliContext): Command {
   addGlobalOptions(program);
   serveCommand(program, ctx);
   runCommand(program, ctx);
+  quizCommand(program, ctx);
   sessionsCommand(program, ctx);
   eventsCommand(program, ctx);
   cancelCommand(program, ctx);

@@ -16,12 +16,24 @@ import { taskListProgress } from './task-list-progress.ts';
  */
 export function createRunProgress(io: CliIo, options: { json: boolean }): RunProgress {
   const colors = createColors(io.stdout, io.env);
-  // The same test as ora's own, but on the CLI's environment (ora reads process.env), so it is decided once, here.
-  const terminal =
+  if (!options.json && spinnerTerminal(io)) return taskListProgress(io, colors, { isEnabled: true });
+  return lineProgress(io, colors, options);
+}
+
+/**
+ * Whether stdout is a terminal a spinner can redraw on: the same test as ora's own, but on the
+ * CLI's environment (ora reads process.env), so it is decided once, here.
+ *
+ * @example
+ * ```ts
+ * spinnerTerminal(processIo()); // false when piped
+ * ```
+ */
+export function spinnerTerminal(io: CliIo): boolean {
+  return (
     io.stdout.isTTY === true &&
     (io.stdout.columns ?? 0) > 0 &&
     io.env.TERM !== 'dumb' &&
-    io.env.CI === undefined;
-  if (!options.json && terminal) return taskListProgress(io, colors, { isEnabled: true });
-  return lineProgress(io, colors, options);
+    io.env.CI === undefined
+  );
 }

@@ -105,6 +105,11 @@ export class CliProcess {
   type(text: string): void {
     this.child.stdin.write(text);
   }
+
+  /** Ends the CLI's stdin, as the end of a pipe does (EOF). */
+  endInput(): void {
+    this.child.stdin.end();
+  }
 }
 
 /**
