@@ -7,14 +7,20 @@ import { loadApiKey, saveApiKey } from './api-key.ts';
 import { OPS_HASH } from './ops-view.ts';
 import { FilteredTimeline } from './filtered-timeline.ts';
 import { renderApprovals } from './render-approvals.ts';
+import { renderRunList } from './render-run-list.ts';
+import { renderRunQuestion } from './render-run-question.ts';
+import { renderRunView } from './render-run-view.ts';
 import { renderSessionList } from './render-session-list.ts';
+import { runQuestion, runRows } from './run-list.ts';
+import { RunRecords } from './run-records.ts';
 import { currentRun, isActive, pendingApprovals, type PendingApproval } from './run-status.ts';
 import { SessionFeed } from './session-feed.ts';
-import { SESSION_STATES, type Flow, type Session, type SessionState } from './types.ts';
+import { SESSION_STATES, type Flow, type Session, type SessionEvent, type SessionState } from './types.ts';
 
 const LIST_REFRESH_MS = 3000;
 const REFRESH_DEBOUNCE_MS = 150;
-const SESSION_HASH = /^#\/sessions\/([0-9a-f-]{36})$/i;
+// Runs of a session: `/runs/<run_id>` after the session opens that run's own view.
+const SESSION_HASH = /^#\/sessions\/([0-9a-f-]{36})(?:\/runs\/([0-9a-f-]{36}))?$/i;
 /** The question sent with answers when the question box is left empty: the grade flow needs one. */
 const GRADE_QUESTION = 'Grade my answers';
 
@@ -22,6 +28,7 @@ const GRADE_QUESTION = 'Grade my answers';
 const RECORD_CHANGES = new Set([
   'session.updated',
   'session.expired',
+  'run.queued',
   'run.started',
   'run.completed',
   'run.failed',
@@ -55,6 +62,9 @@ export class TributaryDashboard extends LitElement {
   #seenSeq = 0;
   #timer: number | undefined;
   #refreshTimer: number | undefined;
+  /** Runs of a session: the run whose view is open (from the hash), and the stored run records. */
+  #runId: string | null = null;
+  readonly #runRecords = new RunRecords(this.#api, () => this.requestUpdate());
   /** Operations view: shown instead of the sessions while the hash is `#/ops`. */
   #opsView = false;
   /** Timeline filter: the timeline with its filters, folds and search, remembered per session. */
@@ -266,15 +276,58 @@ export class TributaryDashboard extends LitElement {
             ></tributary-run-answer>`
           : nothing
       }
+      ${this.#renderRuns(sessionId, events, traceId)}
       <h3>Timeline</h3>
-      ${this.#timeline.render(sessionId, events)}`;
+      ${this.#renderRunQuestion(sessionId, events)}
+      ${this.#timeline.render(sessionId, this.#runId ? events.filter((event) => event.run_id === this.#runId) : events)}`;
+  }
+
+  /** Runs of a session: the list of every run, and the open run's view with its waterfall. */
+  #renderRuns(sessionId: string, events: readonly SessionEvent[], traceId: string | null): TemplateResult {
+    const rows = runRows(this.#runRecords.runs(sessionId), events);
+    const runId = this.#runId;
+    return html`<h3>Runs</h3>
+      ${renderRunList(rows, sessionId, runId)}
+      ${
+        runId
+          ? renderRunView(
+              rows.find((row) => row.runId === runId),
+              runId,
+              {
+                sessionId,
+                events,
+                traceUrl: this.#jaegerUiUrl && traceId ? `${this.#jaegerUiUrl}/trace/${traceId}` : null,
+                cancel: () => void this.#cancel(sessionId, runId),
+              },
+            )
+          : nothing
+      }`;
+  }
+
+  /** Runs of a session: the open run's question, as the first row of its timeline. */
+  #renderRunQuestion(sessionId: string, events: readonly SessionEvent[]): TemplateResult | typeof nothing {
+    const runId = this.#runId;
+    if (!runId) return nothing;
+    const record = this.#runRecords.runs(sessionId).find((run) => run.id === runId);
+    const question = runQuestion(record, events, runId);
+    return question === null
+      ? nothing
+      : html`<ol class="timeline run-question-lead">
+          ${renderRunQuestion(question, runId)}
+        </ol>`;
   }
 
   /** Follows the session named in the hash; a hash without one shows no session. */
   readonly #onHashChange = (): void => {
     this.#opsView = location.hash === OPS_HASH;
-    const id = SESSION_HASH.exec(location.hash)?.[1] ?? null;
-    if (id === this.#selectedId) return;
+    const match = SESSION_HASH.exec(location.hash);
+    const id = match?.[1] ?? null;
+    this.#runId = match?.[2] ?? null;
+    if (id === this.#selectedId) {
+      // A run opened: its record (question, usage) may be newer than the list's.
+      if (id && this.#runId) void this.#runRecords.refresh(id);
+      return this.requestUpdate();
+    }
     if (this.#selectedId) this.#feed.unfollow(this.#selectedId);
     this.#selectedId = id;
     this.#session = null;
@@ -284,6 +337,7 @@ export class TributaryDashboard extends LitElement {
     if (id) {
       this.#feed.follow(id);
       void this.#refreshSession();
+      void this.#runRecords.refresh(id);
     }
     this.requestUpdate();
   };
@@ -310,6 +364,7 @@ export class TributaryDashboard extends LitElement {
       this.#refreshTimer = undefined;
       void this.#refreshSession();
       void this.#refreshSessions();
+      if (this.#selectedId) void this.#runRecords.refresh(this.#selectedId);
     }, REFRESH_DEBOUNCE_MS);
   }
 
