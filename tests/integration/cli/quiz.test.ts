@@ -94,6 +94,36 @@ describe('tributary quiz', () => {
     expect(stdout).toMatch(new RegExp(`\\n✗ ${n}\\. No answer given`));
   });
 
+  it('--json: the conversation goes to stderr, stdout is one JSON document with the runs, answers and grade', async () => {
+    const quiz = new CliProcess([
+      '--url',
+      gw().url,
+      '--json',
+      'quiz',
+      'RxJS operators',
+      '--questions',
+      '1',
+      '--kind',
+      'open',
+    ]);
+    quiz.type('no idea\n');
+    quiz.endInput();
+    const { code, stdout, stderr } = await quiz.exited;
+    expect(code).toBe(0);
+    const printed = JSON.parse(stdout) as Record<string, unknown>;
+    expect(stderr).toContain(`session ${String(printed.session_id)}\n`);
+    expect(stderr).toMatch(/Your answer \([^)]*\): no idea\n/);
+    const { last_exam: exam, last_grade: grade } = await sessionData(gw().api, String(printed.session_id));
+    expect(printed).toMatchObject({
+      quiz_run_id: expect.stringMatching(UUID),
+      grade_run_id: expect.stringMatching(UUID),
+      score: grade!.score,
+      max_score: 1,
+      feedback: [{ question_id: exam.questions[0]!.id, correct: expect.any(Boolean) }],
+    });
+    expect(printed.answers).toEqual({ [exam.questions[0]!.id]: 'no idea' });
+  });
+
   it('no answers at all, or no quiz made on the topic: exit 1 with a message saying so, and no grade run', async () => {
     const silent = new CliProcess(['--url', gw().url, 'quiz', 'RxJS operators', '--questions', '1']);
     silent.endInput();
