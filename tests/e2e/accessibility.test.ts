@@ -1,4 +1,4 @@
-import type { Browser, BrowserContext } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { assertAccessible } from './support/accessibility.ts';
 import { launchChromium } from './support/chromium.ts';
@@ -50,6 +50,25 @@ async function createSessionOverRest(url: string, name: string): Promise<string>
   });
   expect(response.status).toBe(201);
   return ((await response.json()) as { id: string }).id;
+}
+
+/** What has the keyboard focus: its `data-testid`, `data-session-id` and `data-run-id`. */
+function focusedItem(page: Page): Promise<{ testid: string; session: string; run: string }> {
+  // A script string: the tests are compiled without the DOM types.
+  return page.evaluate(`(() => {
+    const element = document.activeElement;
+    const read = (name) => element?.getAttribute(name) ?? '';
+    return { testid: read('data-testid'), session: read('data-session-id'), run: read('data-run-id') };
+  })()`) as Promise<{ testid: string; session: string; run: string }>;
+}
+
+/** A focus ring of our own (:focus-visible) on the focused element, thicker than Chromium's 1 px default. */
+async function expectFocusRing(page: Page): Promise<void> {
+  const ring = (await page.evaluate(
+    '(({ outlineStyle, outlineWidth }) => ({ outlineStyle, outlineWidth }))(getComputedStyle(document.activeElement))',
+  )) as { outlineStyle: string; outlineWidth: string };
+  expect(ring.outlineStyle).not.toBe('none');
+  expect(parseFloat(ring.outlineWidth)).toBeGreaterThanOrEqual(2);
 }
 
 describe('accessibility checks (axe-core)', () => {
@@ -127,11 +146,7 @@ describe('keyboard', () => {
     const { page } = dashboard;
     const item = (id: string) => page.locator(`[data-testid="session-item"][data-session-id="${id}"]`);
     await item(oldest).waitFor();
-    const focused = () =>
-      page.evaluate(`(() => {
-        const element = document.activeElement;
-        return { testid: element?.getAttribute('data-testid') ?? '', session: element?.getAttribute('data-session-id') ?? '' };
-      })()`) as Promise<{ testid: string; session: string }>;
+    const focused = () => focusedItem(page);
 
     // Tab through the header and the forms until the first session (the newest) has focus.
     for (let presses = 0; presses < 25 && (await focused()).testid !== 'session-item'; presses++)
@@ -139,15 +154,10 @@ describe('keyboard', () => {
     const ids = await page
       .getByTestId('session-item')
       .evaluateAll((items) => items.map((element) => element.getAttribute('data-session-id')));
-    expect(await focused()).toEqual({ testid: 'session-item', session: ids[0] });
+    expect(await focused()).toMatchObject({ testid: 'session-item', session: ids[0] });
     expect(ids.indexOf(newer)).toBeLessThan(ids.indexOf(older));
     expect(ids.indexOf(older)).toBeLessThan(ids.indexOf(oldest));
-    // A focus ring of our own (:focus-visible), thicker than Chromium's 1 px default.
-    const ring = (await page.evaluate(
-      '(({ outlineStyle, outlineWidth }) => ({ outlineStyle, outlineWidth }))(getComputedStyle(document.activeElement))',
-    )) as { outlineStyle: string; outlineWidth: string };
-    expect(ring.outlineStyle).not.toBe('none');
-    expect(parseFloat(ring.outlineWidth)).toBeGreaterThanOrEqual(2);
+    await expectFocusRing(page);
 
     // Down the list to the older session, and Enter opens it.
     for (let presses = 0; presses < ids.length && (await focused()).session !== older; presses++)
@@ -161,7 +171,7 @@ describe('keyboard', () => {
     await page.keyboard.press('Tab');
     expect((await focused()).testid).not.toBe('session-item');
     await page.keyboard.press('Shift+Tab');
-    expect(await focused()).toEqual({ testid: 'session-item', session: older });
+    expect(await focused()).toMatchObject({ testid: 'session-item', session: older });
 
     // Home goes back to the top; Space selects as well.
     await page.keyboard.press('Home');
@@ -172,6 +182,36 @@ describe('keyboard', () => {
     await page.keyboard.press('Space');
     await page.waitForURL(new RegExp(`#/sessions/${ids[0]}$`));
     expect(await item(ids[0]!).getAttribute('aria-current')).toBe('true');
+  });
+
+  it('Tab reaches the runs of a session, an arrow key moves to an older run and Enter opens its view', async () => {
+    const dashboard = await open(main.url);
+    const { page } = dashboard;
+    await dashboard.createSession('keyboard runs');
+    for (const topic of ['operators', 'subjects']) {
+      await dashboard.startRun(`Quiz me on RxJS ${topic}`);
+      await expect.poll(() => dashboard.event('run.completed').count()).toBe(topic === 'operators' ? 1 : 2);
+    }
+    const runs = page.locator('[data-testid="run-item"]');
+    await expect.poll(() => page.locator('[data-testid="run-item"][data-state="completed"]').count()).toBe(2);
+    const [newest, older] = await runs.evaluateAll((items) =>
+      items.map((element) => element.getAttribute('data-run-id') ?? ''),
+    );
+
+    // From the selected session, Tab goes through the session's controls to the runs: one stop, the newest.
+    await page.locator('[data-testid="session-item"][aria-current="true"]').focus();
+    for (let presses = 0; presses < 40 && (await focusedItem(page)).testid !== 'run-item'; presses++)
+      await page.keyboard.press('Tab');
+    expect(await focusedItem(page)).toMatchObject({ testid: 'run-item', run: newest });
+    await expectFocusRing(page);
+    await page.keyboard.press('ArrowDown');
+    expect(await focusedItem(page)).toMatchObject({ testid: 'run-item', run: older });
+    await page.keyboard.press('Enter');
+    await page.waitForURL(new RegExp(`/runs/${older}$`));
+    await page.getByTestId('run-view').waitFor();
+    expect(
+      await page.locator(`[data-testid="run-item"][data-run-id="${older}"]`).getAttribute('aria-current'),
+    ).toBe('page');
   });
 });
 

@@ -1,5 +1,8 @@
 import { html, nothing, type TemplateResult } from 'lit';
+// Keyed by run: a new run on top does not move the focus to another run's link.
+import { repeat } from 'lit/directives/repeat.js';
 import { formatDuration, formatTime } from './format.ts';
+import { moveListFocus } from './list-focus.ts';
 import type { RunRow, RunState } from './run-list.ts';
 
 /** A shape per state, so a failed or cancelled run reads without colour too. */
@@ -48,8 +51,17 @@ export function renderRunList(
   selectedRunId: string | null,
 ): TemplateResult {
   if (rows.length === 0) return html`<p class="muted" data-testid="no-runs">No runs yet.</p>`;
-  return html`<ol class="run-list" data-testid="run-list" aria-label="Runs, newest first">
-    ${rows.map(
+  // Keyboard: one Tab stop (the selected run, else the newest); arrow keys, Home and End move within.
+  const tabStop = rows.some((row) => row.runId === selectedRunId) ? selectedRunId : rows[0]!.runId;
+  return html`<ol
+    class="run-list"
+    data-testid="run-list"
+    aria-label="Runs, newest first"
+    @keydown=${moveListFocus}
+  >
+    ${repeat(
+      rows,
+      (row) => row.runId,
       (row) =>
         html`<li>
           <a
@@ -59,6 +71,7 @@ export function renderRunList(
             data-run-id=${row.runId}
             data-state=${row.state}
             aria-current=${row.runId === selectedRunId ? 'page' : 'false'}
+            tabindex=${row.runId === tabStop ? '0' : '-1'}
           >
             ${renderRunState(row.state)}
             <span class="run-flow">${row.flow ?? 'run'}</span>
