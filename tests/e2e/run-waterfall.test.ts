@@ -123,7 +123,11 @@ describe('runs of a session and the waterfall of a run', () => {
       .toBeGreaterThan(callBefore);
 
     // The run's question is the first row of its timeline.
-    expect(await dashboard.page.getByTestId('run-question').textContent()).toContain(QUESTION);
+    const firstRow = dashboard.page.getByTestId('timeline').locator('li').first();
+    expect(await firstRow.getAttribute('data-testid')).toBe('run-question');
+    expect(await firstRow.textContent()).toContain(QUESTION);
+    // The run's timeline holds that run's events only.
+    expect(new Set(await dashboard.attribute('data-run-id'))).toEqual(new Set([runId]));
 
     heldRag.release();
     await dashboard.page.locator('[data-testid="waterfall"][data-live="false"]').waitFor();

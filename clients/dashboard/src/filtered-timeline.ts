@@ -31,7 +31,8 @@ export class FilteredTimeline {
     this.#storage = storage;
   }
 
-  render(sessionId: string, events: readonly SessionEvent[]): TemplateResult {
+  /** `lead`: a first row above the events (runs of a session: the run's question). */
+  render(sessionId: string, events: readonly SessionEvent[], lead?: TemplateResult): TemplateResult {
     if (sessionId !== this.#sessionId) {
       this.#sessionId = sessionId;
       this.#filter = this.#storage ? loadTimelineFilter(this.#storage, sessionId) : NO_FILTER;
@@ -47,11 +48,15 @@ export class FilteredTimeline {
       view,
       change: (filter) => this.#change(filter),
     })}
-    ${renderTimeline(entries, {
-      view,
-      search: this.#filter.search,
-      toggleProgress: (callSeq) => this.#toggle(callSeq),
-    })}`;
+    ${renderTimeline(
+      entries,
+      {
+        view,
+        search: this.#filter.search,
+        toggleProgress: (callSeq) => this.#toggle(callSeq),
+      },
+      lead,
+    )}`;
   }
 
   #change(filter: TimelineFilter): void {

@@ -19,16 +19,29 @@ export interface TimelineShown {
  * durations, tool calls with input and result folded, messages, and errors in red. A streamed
  * message is one `<li data-message-id>` whose text grows, then says if it was cut short. With
  * `shown`, only the filter's rows, its search marked; a tool call's progress rows stay in the list
- * `hidden` while folded, so unfolding keeps every element where it was.
+ * `hidden` while folded, so unfolding keeps every element where it was. `lead` (runs of a session:
+ * the run's question) is the list's first row, whatever the filter shows after it.
  */
-export function renderTimeline(entries: readonly TimelineEntry[], shown?: TimelineShown): TemplateResult {
-  if (entries.length === 0) return html`<p class="muted" data-testid="timeline-empty">No events yet.</p>`;
+export function renderTimeline(
+  entries: readonly TimelineEntry[],
+  shown?: TimelineShown,
+  lead?: TemplateResult,
+): TemplateResult {
+  const leadRow = lead
+    ? html`<ol class="timeline">
+        ${lead}
+      </ol>`
+    : nothing;
+  if (entries.length === 0)
+    return html`${leadRow}
+      <p class="muted" data-testid="timeline-empty">No events yet.</p>`;
   if (shown?.view.rows.length === 0)
-    return html`<p class="muted" data-testid="timeline-none">No rows match the filter.</p>`;
+    return html`${leadRow}
+      <p class="muted" data-testid="timeline-none">No rows match the filter.</p>`;
   const rows =
     shown?.view.rows ?? entries.map((entry) => ({ entry, folded: false, callSeq: null, progress: null }));
   return html`<ol class="timeline" data-testid="timeline">
-    ${rows.map((row) => renderEntry(row, shown))}
+    ${lead ?? nothing} ${rows.map((row) => renderEntry(row, shown))}
   </ol>`;
 }
 

@@ -278,8 +278,11 @@ export class TributaryDashboard extends LitElement {
       }
       ${this.#renderRuns(sessionId, events, traceId)}
       <h3>Timeline</h3>
-      ${this.#renderRunQuestion(sessionId, events)}
-      ${this.#timeline.render(sessionId, this.#runId ? events.filter((event) => event.run_id === this.#runId) : events)}`;
+      ${this.#timeline.render(
+        sessionId,
+        this.#runId ? events.filter((event) => event.run_id === this.#runId) : events,
+        this.#runQuestionRow(sessionId, events),
+      )}`;
   }
 
   /** Runs of a session: the list of every run, and the open run's view with its waterfall. */
@@ -305,16 +308,12 @@ export class TributaryDashboard extends LitElement {
   }
 
   /** Runs of a session: the open run's question, as the first row of its timeline. */
-  #renderRunQuestion(sessionId: string, events: readonly SessionEvent[]): TemplateResult | typeof nothing {
+  #runQuestionRow(sessionId: string, events: readonly SessionEvent[]): TemplateResult | undefined {
     const runId = this.#runId;
-    if (!runId) return nothing;
+    if (!runId) return undefined;
     const record = this.#runRecords.runs(sessionId).find((run) => run.id === runId);
     const question = runQuestion(record, events, runId);
-    return question === null
-      ? nothing
-      : html`<ol class="timeline run-question-lead">
-          ${renderRunQuestion(question, runId)}
-        </ol>`;
+    return question === null ? undefined : renderRunQuestion(question, runId);
   }
 
   /** Follows the session named in the hash; a hash without one shows no session. */
