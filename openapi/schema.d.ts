@@ -391,7 +391,9 @@ export interface paths {
         };
         /**
          * Get statistics
-         * @description Session counts by state, average session duration, runs by status and the scheduler's queue.
+         * @description Session counts by state, average session duration, runs by status, the scheduler's queue, the
+         *     tokens spent (`usage`) and the recent activity (`recent`: runs finished per minute over the
+         *     last 15 minutes, and the p50 and p99 of their durations).
          *
          *     With `API_KEYS` set, every number is the caller's own: the sessions of the key's user, their
          *     runs, and the runs of those sessions queued or running now (`scope: user`). The totals of every

@@ -420,7 +420,8 @@ return { states, { tostring(sum), n }, statuses, { string.format('%d', tin), str
  * The runs finished at or after ARGV[2] (epoch ms), read through the `runfinished` index; with
  * ARGV[3] (a user id JSON-encoded, as the session hash stores it) only that user's sessions' runs.
  * Returns each run's stored value (`<order>|<status>|<run JSON>`); the store parses them. A foreign
- * value where a session or its runs should be is skipped.
+ * value where a session or its runs should be is skipped. The index is one for every user, so one
+ * user's read still walks every run finished since ARGV[2], whoever's (the stats ask for 15 minutes).
  */
 export const FINISHED_RUNS_SCRIPT = `
 local P = ARGV[1]
