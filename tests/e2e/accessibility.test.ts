@@ -91,7 +91,7 @@ describe('accessibility checks (axe-core)', () => {
     await assertAccessible(dashboard.page, 'the empty page');
   });
 
-  it('a finished quiz run, then a run awaiting approval, then that run cancelled have none', async () => {
+  it('a finished quiz run, its quiz form (with an error, then graded), a run awaiting approval and that run cancelled have none', async () => {
     const dashboard = await open(main.url);
     await dashboard.createSession('a11y quiz');
     await dashboard.startRun('Quiz me on RxJS operators');
@@ -99,6 +99,21 @@ describe('accessibility checks (axe-core)', () => {
     await dashboard.page.getByTestId('quiz').waitFor();
     await expect.poll(() => dashboard.runStatus().textContent()).toContain('completed');
     await assertAccessible(dashboard.page, 'a finished quiz run');
+
+    // The learner's quiz form: sent empty it says what is missing; answered, it is graded.
+    const { page } = dashboard;
+    await page.getByTestId('quiz-submit').click();
+    await page.getByTestId('quiz-error').waitFor();
+    await assertAccessible(page, 'a quiz form with an error');
+    const groups = page.getByTestId('quiz-form').getByRole('group');
+    for (let index = 0; index < (await groups.count()); index++) {
+      const group = groups.nth(index);
+      if ((await group.getByRole('radio').count()) > 0) await group.getByRole('radio').first().check();
+      else await group.getByRole('textbox').fill('no idea');
+    }
+    await page.getByTestId('quiz-submit').click();
+    await page.getByTestId('quiz-score').waitFor();
+    await assertAccessible(page, 'a graded quiz');
 
     await dashboard.startRun('RxJS', 'reviewed_answer');
     await dashboard.page.getByTestId('approval').waitFor();
