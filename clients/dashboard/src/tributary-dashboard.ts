@@ -212,15 +212,19 @@ export class TributaryDashboard extends LitElement {
             role="status"
             >${run?.status ?? 'no runs yet'}</span
           >
-          <button
-            type="button"
-            class="danger"
-            data-testid="cancel-run"
-            ?disabled=${!active}
-            @click=${() => run && void this.#cancel(sessionId, run.runId)}
-          >
-            Cancel run
-          </button>
+          ${
+            // Runs of a session: offered only while the run can be cancelled (queued or running).
+            active && run
+              ? html`<button
+                  type="button"
+                  class="danger"
+                  data-testid="cancel-run"
+                  @click=${() => void this.#cancel(sessionId, run.runId)}
+                >
+                  Cancel run
+                </button>`
+              : nothing
+          }
         </dd>
       </dl>
       ${feedError ? html`<p class="notice error" role="alert" data-testid="feed-error">${feedError}</p>` : nothing}
