@@ -137,6 +137,15 @@ describe('dashboard: the quiz form', () => {
       .poll(() => page.getByTestId('quiz-score').textContent())
       .toBe(`Score: ${right} / ${exam.questions.length}`);
     expect(await page.getByTestId('quiz-feedback').count()).toBe(exam.questions.length);
+    // The form shows what was graded, from the grade run's input.
+    await expect
+      .poll(() => page.getByRole('textbox', { name: exam.questions[open]!.prompt }).inputValue())
+      .toBe('no idea');
+    for (const index of choiceQuestions) {
+      const question = exam.questions[index]!;
+      const group = page.getByRole('group', { name: question.prompt });
+      expect(await group.getByRole('radio', { name: question.answer, exact: true }).isChecked()).toBe(true);
+    }
     expect(await page.getByTestId('final-answer').locator('h3').textContent()).toContain(
       'Quiz: RxJS operators',
     );

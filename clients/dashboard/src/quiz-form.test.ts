@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Quiz } from './final-answer.ts';
-import { gradeInput, quizLoop } from './quiz-form.ts';
+import { formAnswersOf, gradeInput, quizLoop } from './quiz-form.ts';
 import { testEvent } from './test-events.ts';
 
 const quiz: Quiz = {
@@ -78,6 +78,26 @@ describe('gradeInput: the form’s answers as the grade run’s input', () => {
       question: 0,
     });
     expect(gradeInput(quiz, ['b'])).toMatchObject({ ok: false, question: 0 });
+  });
+});
+
+describe('formAnswersOf: a grade run’s input back into the form', () => {
+  it('undoes gradeInput: ids to questions, choice texts to their index', () => {
+    const answers = ['1', 'it completes', '0'];
+    const sent = gradeInput(quiz, answers);
+    expect(sent.ok && formAnswersOf(quiz, sent.input.answers)).toEqual(answers);
+  });
+
+  it('takes numbers, letters, any case and the array form; leaves out what names nothing', () => {
+    expect(formAnswersOf(quiz, { '1': 'CONCATMAP', '3': 'B' })).toEqual(['1', undefined, '1']);
+    expect(
+      formAnswersOf(quiz, [
+        { question_id: 'q2', answer: 'x' },
+        { question_id: 'q9', answer: 'y' },
+      ]),
+    ).toEqual([undefined, 'x']);
+    expect(formAnswersOf(quiz, { q1: 'exhaustMap', q3: 'z', q2: 7 })).toEqual([]);
+    expect(formAnswersOf(quiz, 'junk')).toEqual([]);
   });
 });
 

@@ -104,6 +104,48 @@ export function gradeInput(quiz: Quiz, answers: FormAnswers): GradeInputResult {
 }
 
 /**
+ * The form's answers back from a grade run's `input.answers` (as {@link gradeInput} wrote them, or
+ * as anyone sent them: `{"1": "b"}` or `[{question_id, answer}]`), so a reloaded page shows what was
+ * graded: keys by question id or number, a multiple choice answer by the choice's text (any case) or
+ * letter. What names no question or no choice is left out.
+ *
+ * @example
+ * ```ts
+ * formAnswersOf(quiz, { q1: 'concatMap', q2: 'it completes' }); // ['1', 'it completes']
+ * ```
+ */
+export function formAnswersOf(quiz: Quiz, answers: unknown): FormAnswers {
+  const entries: [string, unknown][] = Array.isArray(answers)
+    ? answers.map((item) => [
+        String((item as { question_id?: unknown })?.question_id),
+        (item as { answer?: unknown })?.answer,
+      ])
+    : typeof answers === 'object' && answers !== null
+      ? Object.entries(answers)
+      : [];
+  const out: (string | undefined)[] = [];
+  for (const [key, answer] of entries) {
+    if (typeof answer !== 'string') continue;
+    const byId = quiz.questions.findIndex((question) => question.id === key);
+    const number = /^\d+$/.test(key) ? Number(key) - 1 : -1;
+    const index = byId >= 0 ? byId : number;
+    const question = quiz.questions[index];
+    if (!question) continue;
+    if (question.choices.length === 0) {
+      out[index] = answer;
+      continue;
+    }
+    const byText = question.choices.findIndex(
+      (choice) => choice.toLowerCase() === answer.trim().toLowerCase(),
+    );
+    const letter = /^[a-z]$/i.test(answer.trim()) ? answer.trim().toLowerCase().charCodeAt(0) - 97 : -1;
+    const choice = byText >= 0 ? byText : letter < question.choices.length ? letter : -1;
+    if (choice >= 0) out[index] = String(choice);
+  }
+  return out;
+}
+
+/**
  * The quiz loop a run belongs to: a quiz run with its quiz and latest grading, or a grade run with
  * the quiz it graded (the session's latest quiz before it started) and its own grading; null for
  * any other run. Grade runs are known by `run.started`'s `meta.flow`, or by `submitted` (grade run

@@ -1,7 +1,7 @@
 import { LitElement, nothing, type TemplateResult } from 'lit';
 import { describeFailure, type Api } from './api-client.ts';
 import { finalAnswer } from './final-answer.ts';
-import { gradeInput, quizLoop, type QuizLoop } from './quiz-form.ts';
+import { formAnswersOf, gradeInput, quizLoop, type QuizLoop } from './quiz-form.ts';
 import { renderFinalAnswer } from './render-final-answer.ts';
 import { questionControlId, renderQuizForm } from './render-quiz-form.ts';
 import type { SessionEvent } from './types.ts';
@@ -37,6 +37,8 @@ export class TributaryRunAnswer extends LitElement {
   readonly #errors = new Map<string, { message: string; question?: number }>();
   /** Quiz run ids whose grade run is being created. */
   readonly #posting = new Set<string>();
+  /** Grade runs whose input was asked for, to show what they graded in a form nobody filled in here. */
+  readonly #recalled = new Set<string>();
 
   set view(view: RunAnswerView) {
     this.#view = view;
@@ -53,6 +55,7 @@ export class TributaryRunAnswer extends LitElement {
     const loop = quizLoop(view.events, view.runId, this.#submitted);
     if (!loop) return renderFinalAnswer(finalAnswer(view.events, view.runId));
     const answers = this.#answers.get(loop.quizRunId) ?? [];
+    if (loop.grade && !this.#answers.has(loop.quizRunId)) void this.#recall(view, loop, loop.grade.runId);
     const grading = loop.grade !== null && !ENDED.has(loop.grade.status);
     const form = renderQuizForm(
       loop,
@@ -73,6 +76,25 @@ export class TributaryRunAnswer extends LitElement {
       },
     );
     return renderFinalAnswer(finalAnswer(view.events, loop.quizRunId), form);
+  }
+
+  /**
+   * After a reload (or on another page) the form is empty while its grade shows: fill it with the
+   * answers the grade run was sent (`input.answers` of its record), unless someone typed meanwhile.
+   */
+  async #recall(view: RunAnswerView, loop: QuizLoop, gradeRunId: string): Promise<void> {
+    if (this.#recalled.has(gradeRunId)) return;
+    this.#recalled.add(gradeRunId);
+    const { data } = await view.api
+      .GET('/v1/sessions/{session_id}/runs/{run_id}', {
+        params: { path: { session_id: view.sessionId, run_id: gradeRunId } },
+      })
+      .catch(() => ({ data: undefined }));
+    // Not shown is no loss: the grade and feedback are there either way.
+    const given = (data?.input as { answers?: unknown } | undefined)?.answers;
+    if (given === undefined || this.#answers.has(loop.quizRunId)) return;
+    this.#answers.set(loop.quizRunId, [...formAnswersOf(loop.quiz, given)]);
+    this.requestUpdate();
   }
 
   async #submit(view: RunAnswerView, loop: QuizLoop): Promise<void> {
