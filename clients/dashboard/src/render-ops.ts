@@ -14,7 +14,7 @@ export interface OpsState {
 }
 
 /**
- * The operations view: live figures (running and queued runs, queue depth, sessions), runs by
+ * The operations view: live figures (running and queued runs, queue depth, sessions, tokens), runs by
  * status, and the runs finished per minute over `stats.recent` as a stacked bar chart (inline SVG)
  * with the p50 and p99 run duration. Every number is also text: the chart's bars carry their counts
  * in a `<title>` and in `data-finished`.
@@ -51,6 +51,7 @@ function renderFigures(stats: Stats): TemplateResult {
       ${figure('Active sessions', 'ops-active-sessions', stats.active_sessions)}
       ${figure('Idle sessions', 'ops-idle-sessions', stats.idle_sessions)}
       ${figure('All sessions', 'ops-total-sessions', stats.total_sessions)}
+      ${figure('Tokens in / out', 'ops-tokens', `${stats.usage.tokens_in} / ${stats.usage.tokens_out}`)}
     </dl>
     <div class="ops-panels">
       <section aria-labelledby="ops-by-status">
