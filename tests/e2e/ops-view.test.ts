@@ -159,5 +159,5 @@ describe('operations view', () => {
     await until(() => chartTotal(page)).toBe(1);
     const busy = page.getByTestId('ops-minute').filter({ has: page.locator('rect.ops-seg-completed') });
     expect(await busy.locator('title').textContent()).toMatch(/1 run finished \(1 completed\)$/);
-  });
+  }, 90_000);
 });
