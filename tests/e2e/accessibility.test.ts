@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { assertAccessible } from './support/accessibility.ts';
+import { assertAccessible, WITH_TARGET_SIZE } from './support/accessibility.ts';
 import { launchChromium } from './support/chromium.ts';
 import { DashboardPage } from './support/dashboard-page.ts';
 import { APPROVAL_PLUGINS, startE2ePlatform, type E2ePlatform } from './support/e2e-platform.ts';
@@ -88,7 +88,7 @@ describe('accessibility checks (axe-core)', () => {
   it('the empty page has no serious violation', async () => {
     const dashboard = await open(main.url);
     await dashboard.page.getByTestId('session-list').or(dashboard.page.getByTestId('no-sessions')).waitFor();
-    await assertAccessible(dashboard.page, 'the empty page');
+    await assertAccessible(dashboard.page, 'the empty page', WITH_TARGET_SIZE);
   });
 
   it('a finished quiz run, its quiz form (with an error, then graded), a run awaiting approval and that run cancelled have none', async () => {
@@ -98,13 +98,13 @@ describe('accessibility checks (axe-core)', () => {
     await dashboard.event('run.completed').waitFor();
     await dashboard.page.getByTestId('quiz').waitFor();
     await expect.poll(() => dashboard.runStatus().textContent()).toContain('completed');
-    await assertAccessible(dashboard.page, 'a finished quiz run');
+    await assertAccessible(dashboard.page, 'a finished quiz run', WITH_TARGET_SIZE);
 
     // The learner's quiz form: sent empty it says what is missing; answered, it is graded.
     const { page } = dashboard;
     await page.getByTestId('quiz-submit').click();
     await page.getByTestId('quiz-error').waitFor();
-    await assertAccessible(page, 'a quiz form with an error');
+    await assertAccessible(page, 'a quiz form with an error', WITH_TARGET_SIZE);
     const groups = page.getByTestId('quiz-form').getByRole('group');
     for (let index = 0; index < (await groups.count()); index++) {
       const group = groups.nth(index);
@@ -113,17 +113,17 @@ describe('accessibility checks (axe-core)', () => {
     }
     await page.getByTestId('quiz-submit').click();
     await page.getByTestId('quiz-score').waitFor();
-    await assertAccessible(page, 'a graded quiz');
+    await assertAccessible(page, 'a graded quiz', WITH_TARGET_SIZE);
 
     await dashboard.startRun('RxJS', 'reviewed_answer');
     await dashboard.page.getByTestId('approval').waitFor();
     await expect.poll(() => dashboard.runStatus().textContent()).toContain('awaiting approval');
-    await assertAccessible(dashboard.page, 'a run awaiting approval');
+    await assertAccessible(dashboard.page, 'a run awaiting approval', WITH_TARGET_SIZE);
 
     await dashboard.page.getByTestId('cancel-run').click();
     await dashboard.event('run.cancelled').waitFor();
     await expect.poll(() => dashboard.runStatus().textContent()).toContain('cancelled');
-    await assertAccessible(dashboard.page, 'a cancelled run');
+    await assertAccessible(dashboard.page, 'a cancelled run', WITH_TARGET_SIZE);
   });
 
   it('a failed run has none, and says it failed in words, not only in red', async () => {
@@ -132,7 +132,7 @@ describe('accessibility checks (axe-core)', () => {
     await dashboard.startRun('Quiz me on RxJS operators');
     await dashboard.event('run.failed').waitFor();
     await expect.poll(() => dashboard.runStatus().textContent()).toContain('failed');
-    await assertAccessible(dashboard.page, 'a failed run');
+    await assertAccessible(dashboard.page, 'a failed run', WITH_TARGET_SIZE);
 
     // Every red row carries the word "error"; the red answer panel says "failed".
     const red = dashboard.page.locator('[data-testid="timeline-entry"].error');
@@ -250,6 +250,6 @@ describe('narrow screens', () => {
       .evaluateAll((elements) => elements.map((element) => element.getBoundingClientRect().right));
     expect(rights.length).toBeGreaterThan(0);
     for (const right of rights) expect(right).toBeLessThanOrEqual(420);
-    await assertAccessible(dashboard.page, 'a finished run at 420 px');
+    await assertAccessible(dashboard.page, 'a finished run at 420 px', WITH_TARGET_SIZE);
   });
 });

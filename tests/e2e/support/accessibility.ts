@@ -9,6 +9,17 @@ const AXE_SOURCE = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
 /** The impacts that fail a check: what Lighthouse and WCAG audits treat as blocking. */
 export const BLOCKING_IMPACTS: readonly ImpactValue[] = ['serious', 'critical'];
 
+/**
+ * axe's defaults plus WCAG 2.2's target size (2.5.8: a control at least 24 px, or that far from the
+ * next), which axe leaves off by default and Lighthouse checks.
+ *
+ * @example
+ * ```ts
+ * await assertAccessible(page, 'the quiz form', WITH_TARGET_SIZE);
+ * ```
+ */
+export const WITH_TARGET_SIZE: RunOptions = { rules: { 'target-size': { enabled: true } } };
+
 /** One violated rule as a test reports it: which rule, how bad, and where. */
 export interface AccessibilityViolation {
   id: string;
