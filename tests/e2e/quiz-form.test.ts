@@ -149,5 +149,23 @@ describe('dashboard: the quiz form', () => {
     expect(await page.getByTestId('final-answer').locator('h3').textContent()).toContain(
       'Quiz: RxJS operators',
     );
+
+    // A second quiz: the page shows it, to be answered. The first quiz run's own view still shows
+    // the first quiz with its grade, closed: a grade run would grade the newer one.
+    const quizRunId = await dashboard.event('run.started').first().getAttribute('data-run-id');
+    await dashboard.startRun('Quiz me on RxJS operators');
+    await dashboard.event('run.completed').nth(2).waitFor();
+    await expect
+      .poll(() => page.getByTestId('quiz-form').getAttribute('data-quiz-run-id'))
+      .not.toBe(quizRunId);
+    expect(await page.getByTestId('quiz-grade').count()).toBe(0);
+    expect(await page.getByTestId('quiz-submit').isEnabled()).toBe(true);
+    await page.evaluate(`location.hash = '#/sessions/${sessionId}/runs/${quizRunId}'`);
+    await expect.poll(() => page.getByTestId('quiz-form').getAttribute('data-quiz-run-id')).toBe(quizRunId);
+    expect(await page.getByTestId('quiz-score').textContent()).toBe(
+      `Score: ${right} / ${exam.questions.length}`,
+    );
+    expect(await page.getByTestId('quiz-stale').count()).toBe(1);
+    expect(await page.getByTestId('quiz-submit').isDisabled()).toBe(true);
   });
 });

@@ -274,9 +274,10 @@ export class TributaryDashboard extends LitElement {
       </form>
       ${renderApprovals(pendingApprovals(events), (approval, approve) => void this.#decide(approval, approve))}
       ${
+        // Quiz form: the answer of the run whose view is open, else of the current run.
         run
           ? html`<tributary-run-answer
-              .view=${{ sessionId, runId: run.runId, events, api: this.#api }}
+              .view=${{ sessionId, runId: this.#runId ?? run.runId, events, api: this.#api }}
             ></tributary-run-answer>`
           : nothing
       }
