@@ -209,6 +209,9 @@ describe('runs of a session and the waterfall of a run', () => {
       expect.arrayContaining([expect.stringContaining('failed, retried')]),
     );
     expect(await dashboard.page.getByTestId('run-error').textContent()).toContain('TOOL_FAILED');
+    expect(await dashboard.page.getByTestId('final-answer').textContent()).toContain(
+      'Sorry, I could not search the course material',
+    );
     expect(await dashboard.page.getByTestId('run-cancel').count()).toBe(0);
 
     // Completed: the approval flow needs no backend; approved, it ends well.
@@ -232,6 +235,11 @@ describe('runs of a session and the waterfall of a run', () => {
     // Ended: no Cancel button any more.
     await dashboard.page.getByTestId('run-cancel').waitFor({ state: 'detached' });
 
+    // A run's view shows that run's answer, not the newest run's.
+    await openRun(dashboard, 2);
+    await expect
+      .poll(() => dashboard.page.getByTestId('final-answer').textContent(), POLL)
+      .toContain('Published an answer about RxJS');
     await openRun(dashboard, 1);
     await dashboard.page.getByTestId('run-cancel').click();
     await expect.poll(() => runState(awaiting), POLL).toBe('cancelled');
