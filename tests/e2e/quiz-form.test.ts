@@ -168,4 +168,31 @@ describe('dashboard: the quiz form', () => {
     expect(await page.getByTestId('quiz-stale').count()).toBe(1);
     expect(await page.getByTestId('quiz-submit').isDisabled()).toBe(true);
   });
+
+  it('a grade run the server refuses (the session was archived) is said in the form, which stays to retry', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    contexts.push(context);
+    const dashboard = await DashboardPage.open(context, platform.url);
+    const { page } = dashboard;
+    const sessionId = await dashboard.createSession('quiz form, archived');
+    await dashboard.startRun('Quiz me on RxJS operators');
+    await dashboard.event('run.completed').waitFor();
+    const archived = await fetch(`${platform.url}/v1/sessions/${sessionId}`, {
+      method: 'PATCH',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ state: 'archived' }),
+    });
+    expect(archived.status).toBe(200);
+
+    const first = page.getByTestId('quiz-question').first();
+    if ((await first.getByRole('radio').count()) > 0) await first.getByRole('radio').first().check();
+    else await first.getByRole('textbox').fill('an answer');
+    await page.getByTestId('quiz-submit').click();
+    await expect
+      .poll(() => page.getByTestId('quiz-error').textContent())
+      .toMatch(/Could not start the grade run: .*archived/);
+    expect(await page.getByTestId('quiz-submit').isEnabled()).toBe(true);
+    expect(await page.getByTestId('quiz-grade').count()).toBe(0);
+    expect(await gradeRuns(sessionId)).toEqual([]);
+  });
 });
