@@ -162,6 +162,13 @@ describe('runs of a session and the waterfall of a run', () => {
     await expect
       .poll(() => details.getAttribute('data-bar-id'), POLL)
       .toBe(await planner.getAttribute('data-bar-id'));
+    // And by hovering, with the mouse alone.
+    const retrievalDone = waterfall.locator('[data-testid="waterfall-bar"][data-name="retrieval_done"]');
+    await retrievalDone.hover();
+    await expect
+      .poll(() => details.getAttribute('data-bar-id'), POLL)
+      .toBe(await retrievalDone.getAttribute('data-bar-id'));
+    expect(await details.textContent()).toMatch(/retrieval_done[\s\S]*Starts at\s*\+/);
 
     const traceLink = dashboard.page.getByTestId('waterfall-trace-link');
     expect(await traceLink.getAttribute('href')).toBe(
