@@ -147,6 +147,22 @@ describe('tributary quiz', () => {
     expect(none.stdout).not.toContain('Your answer');
   });
 
+  it('in a terminal (pty): the runs show as a task list, the typed answer is echoed once, by the terminal', async () => {
+    const quiz = new CliProcess(
+      ['--url', gw().url, 'quiz', 'RxJS operators', '--kind', 'multiple_choice', '--questions', '1'],
+      { tty: true },
+    );
+    await quiz.waitFor(/Enter to skip\): /, 15_000);
+    quiz.type('a\r');
+    const { code, stdout } = await quiz.exited;
+    expect(code).toBe(0);
+    // The task list (not the plain lines), once for the quiz run and once for the grade run.
+    expect(stdout.match(/✔ run completed/g)).toHaveLength(2);
+    expect(stdout).toMatch(/Enter to skip\): a\r\n/);
+    expect(stdout).not.toMatch(/Enter to skip\): a\r\na\r\n/);
+    expect(stdout).toMatch(/\r\nScore: [01] \/ 1\r\n[✓✗] 1\. /);
+  });
+
   it('a bad option value is a usage error naming the option', async () => {
     const { code, stderr } = await cli(['--url', gw().url, 'quiz', 'RxJS', '--questions', '21']);
     expect(code).toBe(1);
