@@ -124,9 +124,9 @@ function fromEvents(events: readonly SessionEvent[]): Map<string, EventFacts> {
                 : 'RUN_FAILED',
           message: typeof meta.message === 'string' ? meta.message : event.message,
         };
+      // A crash's `run.failed` (RUN_INTERRUPTED) is told apart from a flow that failed.
       if (event.type === 'run.failed' && isInterrupted(meta.code, meta.reason)) fact.state = 'interrupted';
-      else fact.state = status;
-    } else if (!ENDED.has(fact.state)) fact.state = status;
+    }
   }
   return facts;
 }
