@@ -199,7 +199,7 @@ describe('keyboard', () => {
     expect(await item(ids[0]!).getAttribute('aria-current')).toBe('true');
   });
 
-  it('Tab reaches the runs of a session, an arrow key moves to an older run and Enter opens its view', async () => {
+  it('Tab reaches the runs of a session, an arrow key moves to an older run and Enter opens its view, which passes axe', async () => {
     const dashboard = await open(main.url);
     const { page } = dashboard;
     await dashboard.createSession('keyboard runs');
@@ -224,6 +224,8 @@ describe('keyboard', () => {
     await page.keyboard.press('Enter');
     await page.waitForURL(new RegExp(`/runs/${older}$`));
     await page.getByTestId('run-view').waitFor();
+    await page.locator('[data-testid="waterfall"]').waitFor();
+    await assertAccessible(page, "a finished run's view with its waterfall", WITH_TARGET_SIZE);
     expect(
       await page.locator(`[data-testid="run-item"][data-run-id="${older}"]`).getAttribute('aria-current'),
     ).toBe('page');
