@@ -1,15 +1,8 @@
-/** A quiz question as the quiz run's `result.exam` has it (without the expected answer). */
-export interface QuizQuestion {
-  readonly id?: string;
-  readonly prompt: string;
-  readonly choices: readonly string[];
-}
+import { quizOf, type Quiz, type QuizQuestion } from '../quiz.ts';
 
+export type { QuizQuestion } from '../quiz.ts';
 /** The quiz the `quiz` flow returns in its run's `result.exam`. */
-export interface CliQuiz {
-  readonly topic: string;
-  readonly questions: readonly QuizQuestion[];
-}
+export type CliQuiz = Quiz;
 
 /** The grade flow's `result`: the exam backend's grading. */
 export interface GradeResult {
@@ -41,15 +34,7 @@ const LETTER = /^\(?([a-z])\)?[.)]?$/i;
  * ```
  */
 export function quizOfResult(result: unknown): CliQuiz | null {
-  const exam = isRecord(result) ? result.exam : undefined;
-  if (!isRecord(exam) || !Array.isArray(exam.questions)) return null;
-  const questions = exam.questions.filter(isRecord).map((question) => ({
-    ...(typeof question.id === 'string' && question.id !== '' ? { id: question.id } : {}),
-    prompt: String(question.prompt ?? ''),
-    choices: Array.isArray(question.choices) ? question.choices.map(String) : [],
-  }));
-  if (questions.length === 0) return null;
-  return { topic: typeof exam.topic === 'string' ? exam.topic : '', questions };
+  return isRecord(result) ? quizOf(result.exam) : null;
 }
 
 /**

@@ -1,16 +1,9 @@
 import { messageIdOf, streamedMessages } from './streamed-message.ts';
 import type { SessionEvent } from './types.ts';
 
-/** A quiz as the `quiz` flow puts it in its final message's `meta.exam` (without the answers). */
-export interface Quiz {
-  readonly topic: string;
-  readonly questions: readonly {
-    /** The exam's id for the question (`q1`), when it has one: what a grade run's answers are keyed by. */
-    readonly id?: string;
-    readonly prompt: string;
-    readonly choices: readonly string[];
-  }[];
-}
+import { quizOf, type Quiz } from '../../quiz.ts';
+
+export { quizOf, type Quiz };
 
 export interface FinalAnswer {
   readonly seq: number;
@@ -52,20 +45,4 @@ export function finalAnswer(events: readonly SessionEvent[], runId: string): Fin
     streaming: streamed !== undefined && !streamed.closed,
     stopped: streamed?.stopped ?? null,
   };
-}
-
-/** Reads `meta.exam` defensively: it comes from a plugin, so nothing about its shape is taken on trust. */
-export function quizOf(exam: unknown): Quiz | null {
-  if (!isRecord(exam) || !Array.isArray(exam.questions)) return null;
-  const questions = exam.questions.filter(isRecord).map((question) => ({
-    ...(typeof question.id === 'string' && question.id !== '' ? { id: question.id } : {}),
-    prompt: String(question.prompt ?? ''),
-    choices: Array.isArray(question.choices) ? question.choices.map(String) : [],
-  }));
-  if (questions.length === 0) return null;
-  return { topic: typeof exam.topic === 'string' ? exam.topic : '', questions };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
