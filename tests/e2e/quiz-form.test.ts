@@ -1,10 +1,10 @@
 import type { Browser, BrowserContext, Locator } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Exam } from '../../plugins/contracts.ts';
 import { launchChromium } from './support/chromium.ts';
 import { DashboardPage } from './support/dashboard-page.ts';
 import { startE2ePlatform, type E2ePlatform } from './support/e2e-platform.ts';
 import { ensureDashboardBuilt } from './support/ensure-dashboard-built.ts';
+import { keptExam } from './support/kept-exam.ts';
 
 /** The learner's quiz form in real Chromium: answer the quiz on screen, submit, read the grade. */
 
@@ -25,12 +25,6 @@ afterAll(async () => {
   await Promise.all([browser?.close(), platform?.close()]);
 });
 
-/** The session's kept exam, answers included, over REST: how the test knows the right choices. */
-async function keptExam(sessionId: string): Promise<Exam> {
-  const response = await fetch(`${platform.url}/v1/sessions/${sessionId}`);
-  return ((await response.json()) as { data: { last_exam: Exam } }).data.last_exam;
-}
-
 /** The grade runs of the session, over REST, with the input the form sent. */
 async function gradeRuns(sessionId: string): Promise<{ flow: string; input: { answers?: unknown } }[]> {
   const response = await fetch(`${platform.url}/v1/sessions/${sessionId}/runs`);
@@ -50,7 +44,7 @@ describe('dashboard: the quiz form', () => {
 
     const form = page.getByTestId('quiz-form');
     const questions = form.getByTestId('quiz-question');
-    const exam = await keptExam(sessionId);
+    const exam = await keptExam(platform.url, sessionId);
     expect(await questions.count()).toBe(exam.questions.length);
     const open = exam.questions.findIndex((question) => question.kind === 'open');
     const choiceQuestions = exam.questions.flatMap((question, index) =>

@@ -1,10 +1,10 @@
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Exam } from '../../plugins/contracts.ts';
 import { launchChromium } from './support/chromium.ts';
 import { DashboardPage } from './support/dashboard-page.ts';
 import { startE2ePlatform, type E2ePlatform } from './support/e2e-platform.ts';
 import { ensureDashboardBuilt } from './support/ensure-dashboard-built.ts';
+import { keptExam } from './support/kept-exam.ts';
 
 /** The quiz → grade loop in real Chromium: a quiz run, then the grade flow picked with answers typed in. */
 
@@ -24,12 +24,6 @@ afterEach(async () => {
 afterAll(async () => {
   await Promise.all([browser?.close(), platform?.close()]);
 });
-
-/** The session's kept exam, answers included, over REST: how the test knows the right letters. */
-async function keptExam(sessionId: string): Promise<Exam> {
-  const response = await fetch(`${platform.url}/v1/sessions/${sessionId}`);
-  return ((await response.json()) as { data: { last_exam: Exam } }).data.last_exam;
-}
 
 describe('dashboard: quiz, then grade', () => {
   it('after a quiz, picking grade shows an answers field; letters by question number get a score', async () => {
@@ -53,7 +47,7 @@ describe('dashboard: quiz, then grade', () => {
     ).toHaveLength(count);
 
     // The right answers as a learner writes them: the letter shown on screen, own words for open questions.
-    const exam = await keptExam(sessionId);
+    const exam = await keptExam(platform.url, sessionId);
     const lines: string[] = [];
     for (const [index, question] of exam.questions.entries()) {
       if (question.kind === 'open') {
