@@ -159,5 +159,25 @@ describe('operations view', () => {
     await until(() => chartTotal(page)).toBe(1);
     const busy = page.getByTestId('ops-minute').filter({ has: page.locator('rect.ops-seg-completed') });
     expect(await busy.locator('title').textContent()).toMatch(/1 run finished \(1 completed\)$/);
+
+    // Colour is not the only carrier of an outcome: failed is hatched and cancelled dotted, in bars and legend.
+    const looks = await page.evaluate(() => {
+      const probe = (status: string) => {
+        const bar = document.createElementNS('http://www.w3.org/2000/svg', 'rect');
+        bar.setAttribute('class', `ops-seg ops-seg-${status}`);
+        document.querySelector('[data-testid=ops-chart]')!.append(bar);
+        const fill = getComputedStyle(bar).fill;
+        bar.remove();
+        const swatch = document.querySelector(`.ops-swatch.ops-seg-${status}`)!;
+        return { fill, swatch: getComputedStyle(swatch).backgroundImage };
+      };
+      return { failed: probe('failed'), cancelled: probe('cancelled'), completed: probe('completed') };
+    });
+    expect(looks.failed.fill).toContain('#ops-pattern-failed');
+    expect(looks.cancelled.fill).toContain('#ops-pattern-cancelled');
+    expect(looks.failed.swatch).toContain('gradient');
+    expect(looks.cancelled.swatch).toContain('gradient');
+    expect(looks.completed.swatch).toBe('none');
+    expect(await page.locator('#ops-pattern-failed').count()).toBe(1);
   }, 90_000);
 });

@@ -95,6 +95,23 @@ function renderRecent(recent: Stats['recent']): TemplateResult {
         aria-label="${chart.total} runs finished in the last ${minutes} minutes; the busiest minute had ${chart.max === 1 && chart.total === 0 ? 0 : chart.max}"
         data-testid="ops-chart"
       >
+        <defs>
+          <!-- A texture per outcome besides its colour: failed is hatched, cancelled dotted. -->
+          <pattern
+            id="ops-pattern-failed"
+            width="6"
+            height="6"
+            patternUnits="userSpaceOnUse"
+            patternTransform="rotate(45)"
+          >
+            <rect width="6" height="6" class="ops-pattern-failed-ground"></rect>
+            <line x1="0" y1="0" x2="0" y2="6" class="ops-pattern-failed-line"></line>
+          </pattern>
+          <pattern id="ops-pattern-cancelled" width="5" height="5" patternUnits="userSpaceOnUse">
+            <rect width="5" height="5" class="ops-pattern-cancelled-ground"></rect>
+            <circle cx="2.5" cy="2.5" r="1.1" class="ops-pattern-cancelled-dot"></circle>
+          </pattern>
+        </defs>
         ${chart.bars.map(
           (bar) =>
             svg`<g class="ops-bar" data-testid="ops-minute" data-minute=${bar.minute} data-finished=${bar.finished}>
