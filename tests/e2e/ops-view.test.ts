@@ -161,18 +161,19 @@ describe('operations view', () => {
     expect(await busy.locator('title').textContent()).toMatch(/1 run finished \(1 completed\)$/);
 
     // Colour is not the only carrier of an outcome: failed is hatched and cancelled dotted, in bars and legend.
-    const looks = await page.evaluate(() => {
-      const probe = (status: string) => {
+    // A string, run in the page: the test's own TypeScript has no DOM types.
+    const looks = (await page.evaluate(`(() => {
+      const probe = (status) => {
         const bar = document.createElementNS('http://www.w3.org/2000/svg', 'rect');
-        bar.setAttribute('class', `ops-seg ops-seg-${status}`);
-        document.querySelector('[data-testid=ops-chart]')!.append(bar);
+        bar.setAttribute('class', 'ops-seg ops-seg-' + status);
+        document.querySelector('[data-testid=ops-chart]').append(bar);
         const fill = getComputedStyle(bar).fill;
         bar.remove();
-        const swatch = document.querySelector(`.ops-swatch.ops-seg-${status}`)!;
+        const swatch = document.querySelector('.ops-swatch.ops-seg-' + status);
         return { fill, swatch: getComputedStyle(swatch).backgroundImage };
       };
       return { failed: probe('failed'), cancelled: probe('cancelled'), completed: probe('completed') };
-    });
+    })()`)) as Record<'failed' | 'cancelled' | 'completed', { fill: string; swatch: string }>;
     expect(looks.failed.fill).toContain('#ops-pattern-failed');
     expect(looks.cancelled.fill).toContain('#ops-pattern-cancelled');
     expect(looks.failed.swatch).toContain('gradient');
