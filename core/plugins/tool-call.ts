@@ -32,6 +32,7 @@ import { languageModel } from '../llm/language-model.ts';
 import type { LlmSettings } from '../llm/language-model.ts';
 import type { MessageSink } from '../llm/message-stream.ts';
 import { nowIso } from '../uuid.ts';
+import { plusUsage, type Usage } from '../sessions/session.ts';
 
 /** What a tool call needs besides the run it happens in. */
 export interface ToolCallDeps {
@@ -72,7 +73,7 @@ export function callTool<O>(
     const emit: Emit = (type, level, message, meta) =>
       scope.emit({ type, run_id: scope.run_id, tool: name, level, message, meta });
     // Shared by the attempts and the final report; `startedAt` restarts once approval is given.
-    const tally: Tally = { attempt: 0, startedAt: Date.now(), usage: null };
+    const tally: Tally = { attempt: 0, startedAt: Date.now(), usage: null, model: null };
 
     const work$ = defer(() => {
       const tool = deps.registry.tool(name);
@@ -145,7 +146,9 @@ interface Tally {
   /** Restarts once approval is given. */
   startedAt: number;
   /** Tokens the model counted over every attempt; null while the call used no model. */
-  usage: { tokens_in: number; tokens_out: number; model: string } | null;
+  usage: Usage | null;
+  /** The model that answered last. */
+  model: string | null;
 }
 
 interface Attempt {
@@ -158,9 +161,8 @@ interface Attempt {
 }
 
 /** `usage` (with the model) for a call's closing event meta, when it used the model. */
-function spent({ usage }: Tally): { usage?: { tokens_in: number; tokens_out: number }; model?: string } {
-  if (usage === null) return {};
-  return { usage: { tokens_in: usage.tokens_in, tokens_out: usage.tokens_out }, model: usage.model };
+function spent({ usage, model }: Tally): { usage?: Usage; model?: string } {
+  return usage === null ? {} : { usage, ...(model === null ? {} : { model }) };
 }
 
 /** One try: its own span, signal and timeout. Its signal aborts on timeout, cancel and unsubscribe. */
@@ -236,13 +238,10 @@ function runAttempt(
         },
         messages,
         onUsage: ({ input_tokens, output_tokens }, model) => {
-          const before = tally.usage ?? { tokens_in: 0, tokens_out: 0 };
-          tally.usage = {
-            tokens_in: before.tokens_in + input_tokens,
-            tokens_out: before.tokens_out + output_tokens,
-            model,
-          };
-          scope.addUsage({ tokens_in: input_tokens, tokens_out: output_tokens });
+          const tokens = { tokens_in: input_tokens, tokens_out: output_tokens };
+          tally.usage = plusUsage(tally.usage ?? { tokens_in: 0, tokens_out: 0 }, tokens);
+          tally.model = model;
+          scope.addUsage(tokens);
         },
         span: (callName, attributes) => {
           const call = scope.telemetry.startChild(span, 'llm', callName, attributes);
